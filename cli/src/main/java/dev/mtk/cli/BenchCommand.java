@@ -1,0 +1,175 @@
+package dev.mtk.cli;
+
+import dev.mtk.core.kernel.Gemm;
+import dev.mtk.core.kernel.KernelProvider;
+import dev.mtk.core.kernel.VectorKernels;
+import dev.mtk.core.parallel.WorkerPool;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Quick, honest measurements: warm-up, then several timed runs; the JSON line reports the median
+ * (and the best) so a noisy machine shows as a gap between the two. For peer comparisons see the
+ * JMH suites in bench/ and docs/BENCHMARKS.md.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Measure the kernels on this machine (GFLOPS).",
+    subcommands = {BenchCommand.GemmBench.class, BenchCommand.DotBench.class})
+final class BenchCommand implements Runnable {
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  static String json(Object... keyValues) {
+    StringBuilder sb = new StringBuilder("{");
+    for (int i = 0; i < keyValues.length; i += 2) {
+      if (i > 0) {
+        sb.append(", ");
+      }
+      sb.append('"').append(keyValues[i]).append("\": ");
+      Object v = keyValues[i + 1];
+      if (v instanceof String s) {
+        sb.append('"').append(s.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+      } else if (v instanceof Double d) {
+        sb.append(String.format(Locale.ROOT, "%.3f", d));
+      } else {
+        sb.append(v);
+      }
+    }
+    return sb.append('}').toString();
+  }
+
+  static float[] random(int n, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) (rnd.nextDouble() * 2 - 1);
+    }
+    return x;
+  }
+
+  @Command(name = "gemm", mixinStandardHelpOptions = true,
+      description = "C = A·B for square n×n float32 matrices on the packed SIMD GEMM.")
+  static final class GemmBench implements Callable<Integer> {
+    @Option(names = "--n", defaultValue = "1024", description = "Matrix size (default ${DEFAULT-VALUE}).")
+    int n;
+
+    @Option(names = "--threads", description = "Threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--runs", defaultValue = "10", description = "Timed runs (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "Warm-up seconds (default ${DEFAULT-VALUE}).")
+    double warmup;
+
+    @Option(names = "--scalar", description = "Time the scalar twin instead of the SIMD kernel.")
+    boolean scalar;
+
+    @Option(names = "--json", description = "Print one JSON object as the last line.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      if (n < 1 || runs < 1) {
+        throw new IllegalArgumentException("--n and --runs must be at least 1");
+      }
+      int t = threads == null ? WorkerPool.defaultThreads() : threads;
+      float[] a = random(n * n, 1), b = random(n * n, 2), c = new float[n * n];
+      try (WorkerPool pool = new WorkerPool(t)) {
+        Runnable body = scalar
+            ? () -> Gemm.sgemmScalar(pool, false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n)
+            : () -> Gemm.sgemm(pool, false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+        Timing timing = Timing.measure(warmup, runs, body);
+        double flop = 2.0 * n * n * n;
+        double median = flop / timing.median() / 1e9, best = flop / timing.best() / 1e9;
+        String kernel = scalar ? "scalar" : KernelProvider.kernels().name();
+        if (!json) {
+          System.out.printf(Locale.ROOT, "%-12s %6s %8s %14s %12s%n", "kernel", "n", "threads",
+              "GFLOPS(median)", "GFLOPS(best)");
+          System.out.printf(Locale.ROOT, "%-12s %6d %8d %14.1f %12.1f%n", kernel, n, t, median, best);
+        } else {
+          System.out.println(json("bench", "gemm", "n", n, "threads", t, "kernel", kernel,
+              "gflops", median, "gflops_best", best, "ms_median", timing.median() * 1e3,
+              "runs", runs));
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "dot", mixinStandardHelpOptions = true,
+      description = "Dot products of float32 vectors held in cache, one thread.")
+  static final class DotBench implements Callable<Integer> {
+    @Option(names = "--dim", defaultValue = "768", description = "Vector length (default ${DEFAULT-VALUE}).")
+    int dim;
+
+    @Option(names = "--runs", defaultValue = "10", description = "Timed runs (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "Warm-up seconds (default ${DEFAULT-VALUE}).")
+    double warmup;
+
+    @Option(names = "--json", description = "Print one JSON object as the last line.")
+    boolean json;
+
+    static volatile float sink;
+
+    @Override
+    public Integer call() {
+      if (dim < 1 || runs < 1) {
+        throw new IllegalArgumentException("--dim and --runs must be at least 1");
+      }
+      // 8 pairs of vectors: small enough to stay in L1/L2, enough that no call repeats the last.
+      int pairs = 8;
+      float[][] x = new float[pairs][], y = new float[pairs][];
+      for (int p = 0; p < pairs; p++) {
+        x[p] = random(dim, 10 + p);
+        y[p] = random(dim, 100 + p);
+      }
+      // about 20 ms of work per timed run at ~30 GFLOPS
+      int calls = Math.max(1000, (int) (3e8 / (2.0 * dim)));
+      VectorKernels simd = KernelProvider.kernels(), scalar = KernelProvider.scalar();
+      double[] gflops = new double[2];
+      double[] best = new double[2];
+      VectorKernels[] which = {simd, scalar};
+      for (int w = 0; w < 2; w++) {
+        VectorKernels k = which[w];
+        Timing timing = Timing.measure(warmup, runs, () -> {
+          float s = 0f;
+          for (int i = 0; i < calls; i++) {
+            int p = i & (pairs - 1);
+            s += k.dot(x[p], 0, y[p], 0, dim);
+          }
+          sink = s;
+        });
+        double flop = 2.0 * dim * calls;
+        gflops[w] = flop / timing.median() / 1e9;
+        best[w] = flop / timing.best() / 1e9;
+      }
+      if (!json) {
+        System.out.printf(Locale.ROOT, "%-12s %6s %14s %12s %12s%n", "kernel", "dim",
+            "GFLOPS(median)", "GFLOPS(best)", "Mdots/s");
+        for (int w = 0; w < 2; w++) {
+          System.out.printf(Locale.ROOT, "%-12s %6d %14.1f %12.1f %12.2f%n", which[w].name(), dim,
+              gflops[w], best[w], gflops[w] * 1e9 / (2.0 * dim) / 1e6);
+        }
+      } else {
+        System.out.println(json("bench", "dot", "dim", dim, "threads", 1, "kernel", simd.name(),
+            "gflops", gflops[0], "gflops_best", best[0],
+            "dots_per_s", gflops[0] * 1e9 / (2.0 * dim), "scalar_gflops", gflops[1]));
+      }
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package dev.mtk.core.kernel;
+
+import dev.mtk.core.parallel.WorkerPool;
+
+/**
+ * Single-precision GEMM, row-major: C = alpha·op(A)·op(B) + beta·C, where op(X) is X or its
+ * transpose, op(A) is m×k, op(B) is k×n and C is m×n; lda, ldb and ldc are the distances between
+ * consecutive stored rows. As in BLAS, beta = 0 means C is not read (NaN in C does not survive).
+ *
+ * <p>Arguments are checked here, once; past this point the kernels assume every index is in range
+ * (see docs/KERNELS.md on the Vector API's bounds checks). The work is spread over a
+ * {@link WorkerPool}; each element of C is computed by the same operations in the same order
+ * whatever the number of threads, so results are bit-identical for any pool.
+ */
+public final class Gemm {
+
+  private Gemm() {}
+
+  /** C = op(A)·op(B) on the shared pool: the common case, with tightly packed arrays. */
+  public static void matmul(boolean transA, boolean transB, int m, int n, int k, float[] a,
+      float[] b, float[] c) {
+    sgemm(WorkerPool.shared(), transA, transB, m, n, k, 1f, a, 0, transA ? m : k, b, 0,
+        transB ? k : n, 0f, c, 0, n);
+  }
+
+  public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff,
+      int ldc) {
+    sgemm(WorkerPool.shared(), transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
+        cOff, ldc);
+  }
+
+  public static void sgemm(WorkerPool pool, boolean transA, boolean transB, int m, int n, int k,
+      float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta,
+      float[] c, int cOff, int ldc) {
+    check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    if (m == 0 || n == 0) {
+      return;
+    }
+    if (k == 0 || alpha == 0f) {
+      scaleC(m, n, beta, c, cOff, ldc);
+      return;
+    }
+    if (KernelProvider.vectorized()) {
+      PackedGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
+          cOff, ldc);
+    } else {
+      ScalarGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
+          cOff, ldc);
+    }
+  }
+
+  /** The scalar twin, for tests and comparisons; same contract, same checks. */
+  public static void sgemmScalar(WorkerPool pool, boolean transA, boolean transB, int m, int n,
+      int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta,
+      float[] c, int cOff, int ldc) {
+    check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    if (m == 0 || n == 0) {
+      return;
+    }
+    if (k == 0 || alpha == 0f) {
+      scaleC(m, n, beta, c, cOff, ldc);
+      return;
+    }
+    ScalarGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
+        cOff, ldc);
+  }
+
+  private static void scaleC(int m, int n, float beta, float[] c, int cOff, int ldc) {
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        int idx = cOff + i * ldc + j;
+        c[idx] = beta == 0f ? 0f : beta * c[idx];
+      }
+    }
+  }
+
+  private static void check(boolean transA, boolean transB, int m, int n, int k, float[] a,
+      int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    if (m < 0 || n < 0 || k < 0) {
+      throw new IllegalArgumentException("negative size: m=" + m + ", n=" + n + ", k=" + k);
+    }
+    long aExt = extent("A", a.length, aOff, lda, transA ? k : m, transA ? m : k);
+    long bExt = extent("B", b.length, bOff, ldb, transB ? n : k, transB ? k : n);
+    long cExt = extent("C", c.length, cOff, ldc, m, n);
+    // A, B and C may share one array (an arena), but C must not overlap what is read.
+    if (c == a && overlaps(cOff, cExt, aOff, aExt)) {
+      throw new IllegalArgumentException("C overlaps A in the same array");
+    }
+    if (c == b && overlaps(cOff, cExt, bOff, bExt)) {
+      throw new IllegalArgumentException("C overlaps B in the same array");
+    }
+  }
+
+  /** Validates a rows×cols matrix stored with leading dimension ld; returns its span in elements. */
+  private static long extent(String name, int length, int off, int ld, int rows, int cols) {
+    if (ld < Math.max(1, cols)) {
+      throw new IllegalArgumentException(
+          "ld" + name.toLowerCase() + "=" + ld + " is smaller than the " + cols + " columns of "
+              + name);
+    }
+    if (rows == 0 || cols == 0) {
+      return 0;
+    }
+    long span = (long) (rows - 1) * ld + cols;
+    if (off < 0 || off + span > length) {
+      throw new IllegalArgumentException(name + " is " + rows + "×" + cols + " with ld " + ld
+          + " at offset " + off + ", which needs " + (off + span) + " elements, but the array has "
+          + length);
+    }
+    return span;
+  }
+
+  private static boolean overlaps(int off1, long len1, int off2, long len2) {
+    return len1 > 0 && len2 > 0 && off1 < off2 + len2 && off2 < off1 + len1;
+  }
+}

@@ -1,0 +1,431 @@
+package dev.mtk.core.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector kernels on jdk.incubator.vector. Each body has the same shape: a vector loop, then a
+ * scalar tail that repeats the scalar twin's arithmetic. Reductions keep four accumulators: FMA has
+ * a latency of four cycles and two pipes, so one accumulator would leave the units idle.
+ *
+ * <p>Only loaded by {@link KernelProvider} after it checked that the module is present.
+ */
+final class PanamaKernels implements VectorKernels {
+
+  static final VectorSpecies<Float> F = PanamaSupport.floatSpecies();
+  static final int L = F.length();
+  static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+  static final VectorSpecies<Long> LG = VectorSpecies.of(long.class, F.vectorShape());
+  // One int lane per byte: the byte species is a quarter of the float width. The narrowest byte
+  // species is 64 bits, so with 128-bit floats the int8 dot runs on the scalar path.
+  static final boolean INT8_VECTOR = F.vectorBitSize() >= 256;
+  static final VectorSpecies<Byte> B =
+      INT8_VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4))
+          : null;
+
+  static final PanamaKernels INSTANCE = new PanamaKernels();
+
+  private PanamaKernels() {}
+
+  @Override
+  public String name() {
+    return "panama-" + F.vectorBitSize();
+  }
+
+  /**
+   * Adds the lanes left to right. Not reduceLanes(ADD): its order is unspecified and differs
+   * between the interpreter and compiled code, so the same call could give different bits before
+   * and after the JIT compiled it, and training would not be reproducible.
+   */
+  static float sumLanes(FloatVector v) {
+    float s = 0f;
+    for (int i = 0; i < L; i++) {
+      s += v.lane(i);
+    }
+    return s;
+  }
+
+  @Override
+  public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    int i = 0;
+    FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+    for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+        s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
+        s1 = FloatVector.fromArray(F, a, aOff + i + L)
+            .fma(FloatVector.fromArray(F, b, bOff + i + L), s1);
+        s2 = FloatVector.fromArray(F, a, aOff + i + 2 * L)
+            .fma(FloatVector.fromArray(F, b, bOff + i + 2 * L), s2);
+        s3 = FloatVector.fromArray(F, a, aOff + i + 3 * L)
+            .fma(FloatVector.fromArray(F, b, bOff + i + 3 * L), s3);
+    }
+    for (; i <= n - L; i += L) {
+      s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
+    }
+    float s = sumLanes(s0.add(s1).add(s2.add(s3)));
+    for (; i < n; i++) {
+      s += a[aOff + i] * b[bOff + i];
+    }
+    return s;
+  }
+
+  @Override
+  public float squaredL2(float[] a, int aOff, float[] b, int bOff, int n) {
+    int i = 0;
+    FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+    for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+        FloatVector d0 = FloatVector.fromArray(F, a, aOff + i).sub(FloatVector.fromArray(F, b, bOff + i));
+        FloatVector d1 = FloatVector.fromArray(F, a, aOff + i + L)
+            .sub(FloatVector.fromArray(F, b, bOff + i + L));
+        FloatVector d2 = FloatVector.fromArray(F, a, aOff + i + 2 * L)
+            .sub(FloatVector.fromArray(F, b, bOff + i + 2 * L));
+        FloatVector d3 = FloatVector.fromArray(F, a, aOff + i + 3 * L)
+            .sub(FloatVector.fromArray(F, b, bOff + i + 3 * L));
+        s0 = d0.fma(d0, s0);
+        s1 = d1.fma(d1, s1);
+        s2 = d2.fma(d2, s2);
+        s3 = d3.fma(d3, s3);
+    }
+    for (; i <= n - L; i += L) {
+      FloatVector d = FloatVector.fromArray(F, a, aOff + i).sub(FloatVector.fromArray(F, b, bOff + i));
+      s0 = d.fma(d, s0);
+    }
+    float s = sumLanes(s0.add(s1).add(s2.add(s3)));
+    for (; i < n; i++) {
+      float d = a[aOff + i] - b[bOff + i];
+      s += d * d;
+    }
+    return s;
+  }
+
+  @Override
+  public float cosine(float[] a, int aOff, float[] b, int bOff, int n) {
+    int i = 0;
+    float ab = 0f, aa = 0f, bb = 0f;
+    if (n >= 2 * L) {
+      FloatVector ab0 = FloatVector.zero(F), ab1 = ab0, aa0 = ab0, aa1 = ab0, bb0 = ab0, bb1 = ab0;
+      for (int bound = n - 2 * L; i <= bound; i += 2 * L) {
+        FloatVector x0 = FloatVector.fromArray(F, a, aOff + i);
+        FloatVector y0 = FloatVector.fromArray(F, b, bOff + i);
+        FloatVector x1 = FloatVector.fromArray(F, a, aOff + i + L);
+        FloatVector y1 = FloatVector.fromArray(F, b, bOff + i + L);
+        ab0 = x0.fma(y0, ab0);
+        aa0 = x0.fma(x0, aa0);
+        bb0 = y0.fma(y0, bb0);
+        ab1 = x1.fma(y1, ab1);
+        aa1 = x1.fma(x1, aa1);
+        bb1 = y1.fma(y1, bb1);
+      }
+      ab = sumLanes(ab0.add(ab1));
+      aa = sumLanes(aa0.add(aa1));
+      bb = sumLanes(bb0.add(bb1));
+    }
+    for (; i < n; i++) {
+      float x = a[aOff + i], y = b[bOff + i];
+      ab += x * y;
+      aa += x * x;
+      bb += y * y;
+    }
+    return (float) (ab / Math.sqrt((double) aa * (double) bb));
+  }
+
+  @Override
+  public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+    int i = 0;
+    FloatVector va = FloatVector.broadcast(F, alpha);
+    for (int bound = F.loopBound(n); i < bound; i += L) {
+      FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, y, yOff + i))
+          .intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) {
+      y[yOff + i] += alpha * x[xOff + i];
+    }
+  }
+
+  @Override
+  public void scale(float alpha, float[] x, int xOff, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += L) {
+      FloatVector.fromArray(F, x, xOff + i).mul(alpha).intoArray(x, xOff + i);
+    }
+    for (; i < n; i++) {
+      x[xOff + i] *= alpha;
+    }
+  }
+
+  @Override
+  public float sum(float[] x, int off, int n) {
+    int i = 0;
+    FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+    for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+      s0 = s0.add(FloatVector.fromArray(F, x, off + i));
+      s1 = s1.add(FloatVector.fromArray(F, x, off + i + L));
+      s2 = s2.add(FloatVector.fromArray(F, x, off + i + 2 * L));
+      s3 = s3.add(FloatVector.fromArray(F, x, off + i + 3 * L));
+    }
+    for (; i <= n - L; i += L) {
+      s0 = s0.add(FloatVector.fromArray(F, x, off + i));
+    }
+    float s = sumLanes(s0.add(s1).add(s2.add(s3)));
+    for (; i < n; i++) {
+      s += x[off + i];
+    }
+    return s;
+  }
+
+  @Override
+  public float max(float[] x, int off, int n) {
+    int i = 0;
+    float m = Float.NEGATIVE_INFINITY;
+    if (n >= L) {
+      FloatVector vm = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+      for (int bound = F.loopBound(n); i < bound; i += L) {
+        vm = vm.max(FloatVector.fromArray(F, x, off + i));
+      }
+      m = vm.reduceLanes(VectorOperators.MAX);
+    }
+    for (; i < n; i++) {
+      m = Math.max(m, x[off + i]);
+    }
+    return m;
+  }
+
+  @Override
+  public void softmax(float[] x, int off, int n) {
+    float m = max(x, off, n);
+    int i = 0;
+    float s = 0f;
+    FloatVector vs = FloatVector.zero(F);
+    for (int bound = F.loopBound(n); i < bound; i += L) {
+      FloatVector e = exp(FloatVector.fromArray(F, x, off + i).sub(m));
+      e.intoArray(x, off + i);
+      vs = vs.add(e);
+    }
+    s = sumLanes(vs);
+    for (; i < n; i++) {
+      float e = ScalarKernels.exp(x[off + i] - m);
+      x[off + i] = e;
+      s += e;
+    }
+    scale(1f / s, x, off, n);
+  }
+
+  @Override
+  public void layerNormForward(float[] out, int outOff, float[] x, int xOff, float[] gamma,
+      float[] beta, int n, float eps, float[] mean, float[] rstd, int statIdx) {
+    float mu = sum(x, xOff, n) / n;
+    int i = 0;
+    float v = 0f;
+    FloatVector vmu = FloatVector.broadcast(F, mu);
+    FloatVector vv = FloatVector.zero(F);
+    int bound = F.loopBound(n);
+    for (; i < bound; i += L) {
+      FloatVector d = FloatVector.fromArray(F, x, xOff + i).sub(vmu);
+      vv = d.fma(d, vv);
+    }
+    v = sumLanes(vv);
+    for (; i < n; i++) {
+      float d = x[xOff + i] - mu;
+      v += d * d;
+    }
+    float rs = (float) (1.0 / Math.sqrt(v / n + eps));
+    FloatVector vrs = FloatVector.broadcast(F, rs);
+    for (i = 0; i < bound; i += L) {
+      FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(vmu).mul(vrs);
+      xhat.fma(FloatVector.fromArray(F, gamma, i), FloatVector.fromArray(F, beta, i))
+          .intoArray(out, outOff + i);
+    }
+    for (; i < n; i++) {
+      out[outOff + i] = (x[xOff + i] - mu) * rs * gamma[i] + beta[i];
+    }
+    mean[statIdx] = mu;
+    rstd[statIdx] = rs;
+  }
+
+  @Override
+  public void layerNormBackward(float[] dx, int dxOff, float[] dgamma, float[] dbeta, float[] dout,
+      int doutOff, float[] x, int xOff, float[] gamma, int n, float mean, float rstd) {
+    FloatVector vmu = FloatVector.broadcast(F, mean);
+    FloatVector vrs = FloatVector.broadcast(F, rstd);
+    FloatVector sg = FloatVector.zero(F), sgx = sg;
+    int bound = F.loopBound(n);
+    int i = 0;
+    for (; i < bound; i += L) {
+      FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(vmu).mul(vrs);
+      FloatVector g = FloatVector.fromArray(F, dout, doutOff + i).mul(FloatVector.fromArray(F, gamma, i));
+      sg = sg.add(g);
+      sgx = g.fma(xhat, sgx);
+    }
+    float sumG = sumLanes(sg), sumGX = sumLanes(sgx);
+    for (; i < n; i++) {
+      float xhat = (x[xOff + i] - mean) * rstd;
+      float g = dout[doutOff + i] * gamma[i];
+      sumG += g;
+      sumGX += g * xhat;
+    }
+    float meanG = sumG / n, meanGX = sumGX / n;
+    FloatVector vmg = FloatVector.broadcast(F, meanG), vmgx = FloatVector.broadcast(F, meanGX);
+    for (i = 0; i < bound; i += L) {
+      FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(vmu).mul(vrs);
+      FloatVector d = FloatVector.fromArray(F, dout, doutOff + i);
+      FloatVector gm = FloatVector.fromArray(F, gamma, i);
+      FloatVector.fromArray(F, dbeta, i).add(d).intoArray(dbeta, i);
+      d.fma(xhat, FloatVector.fromArray(F, dgamma, i)).intoArray(dgamma, i);
+      FloatVector inner = d.mul(gm).sub(vmg).sub(xhat.mul(vmgx));
+      inner.fma(vrs, FloatVector.fromArray(F, dx, dxOff + i)).intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) {
+      float xhat = (x[xOff + i] - mean) * rstd;
+      float d = dout[doutOff + i];
+      dbeta[i] += d;
+      dgamma[i] += d * xhat;
+      dx[dxOff + i] += rstd * (d * gamma[i] - meanG - xhat * meanGX);
+    }
+  }
+
+  /**
+   * exp by the same steps as {@link ScalarKernels#exp}: only add, multiply, FMA and bit moves,
+   * which give the same bits interpreted and compiled. (lanewise(EXP) does not: its compiled form
+   * calls a vector math library whose last bit can differ from the interpreter's.)
+   */
+  static FloatVector exp(FloatVector x) {
+    FloatVector xc = x.min(ScalarKernels.EXP_HI).max(ScalarKernels.EXP_LO);
+    FloatVector t = xc.fma(FloatVector.broadcast(F, ScalarKernels.LOG2E),
+        FloatVector.broadcast(F, ScalarKernels.ROUND_MAGIC));
+    FloatVector n = t.sub(ScalarKernels.ROUND_MAGIC);
+    FloatVector r = n.fma(FloatVector.broadcast(F, -ScalarKernels.LN2_HI), xc);
+    r = n.fma(FloatVector.broadcast(F, -ScalarKernels.LN2_LO), r);
+    FloatVector p = r.fma(FloatVector.broadcast(F, ScalarKernels.EXP_P0),
+        FloatVector.broadcast(F, ScalarKernels.EXP_P1));
+    p = p.fma(r, FloatVector.broadcast(F, ScalarKernels.EXP_P2));
+    p = p.fma(r, FloatVector.broadcast(F, ScalarKernels.EXP_P3));
+    p = p.fma(r, FloatVector.broadcast(F, ScalarKernels.EXP_P4));
+    p = p.fma(r, FloatVector.broadcast(F, ScalarKernels.EXP_P5));
+    p = p.fma(r.mul(r), r.add(1f));
+    IntVector bits = (IntVector) t.reinterpretAsInts().sub(Float.floatToRawIntBits(ScalarKernels.ROUND_MAGIC))
+        .add(127).lanewise(VectorOperators.LSHL, 23);
+    FloatVector y = p.mul(bits.reinterpretAsFloats());
+    y = y.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, ScalarKernels.EXP_HI));
+    y = y.blend(0f, x.compare(VectorOperators.LT, ScalarKernels.EXP_LO));
+    return y.blend(x, x.test(VectorOperators.IS_NAN));
+  }
+
+  /** tanh(u) = 1 - 2 / (exp(2u) + 1), exactly as {@link ScalarKernels#tanh}. */
+  static FloatVector tanh(FloatVector u) {
+    FloatVector e = exp(u.add(u));
+    return FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(e.add(1f)));
+  }
+
+  /** Vector erf by the same A&S 7.1.26 formula as {@link ScalarKernels#erf}. */
+  private static FloatVector erf(FloatVector x) {
+    FloatVector ax = x.abs();
+    FloatVector t = FloatVector.broadcast(F, 1f).div(ax.fma(ScalarKernels.ERF_P, 1f));
+    FloatVector poly = t.fma(ScalarKernels.ERF_A5, ScalarKernels.ERF_A4);
+    poly = poly.fma(t, FloatVector.broadcast(F, ScalarKernels.ERF_A3));
+    poly = poly.fma(t, FloatVector.broadcast(F, ScalarKernels.ERF_A2));
+    poly = poly.fma(t, FloatVector.broadcast(F, ScalarKernels.ERF_A1));
+    poly = poly.mul(t);
+    FloatVector e = exp(ax.mul(ax).neg());
+    FloatVector y = poly.mul(e).neg().add(1f);
+    // copy the sign of x onto y: erf is odd
+    return y.lanewise(VectorOperators.NEG, x.lt(0f));
+  }
+
+  private static FloatVector gelu(GeluForm form, FloatVector x) {
+    if (form == GeluForm.ERF) {
+      return x.mul(0.5f).mul(erf(x.mul(ScalarKernels.INV_SQRT2)).add(1f));
+    }
+    FloatVector u = x.mul(x).mul(x).fma(FloatVector.broadcast(F, ScalarKernels.GELU_TANH_C), x)
+        .mul(ScalarKernels.SQRT_2_OVER_PI);
+    return x.mul(0.5f).mul(tanh(u).add(1f));
+  }
+
+  private static FloatVector geluGrad(GeluForm form, FloatVector x) {
+    if (form == GeluForm.ERF) {
+      FloatVector cdf = erf(x.mul(ScalarKernels.INV_SQRT2)).add(1f).mul(0.5f);
+      FloatVector pdf = exp(x.mul(x).mul(-0.5f)).mul(ScalarKernels.INV_SQRT_2PI);
+      return x.fma(pdf, cdf);
+    }
+    FloatVector x2 = x.mul(x);
+    FloatVector u = x2.mul(x).fma(FloatVector.broadcast(F, ScalarKernels.GELU_TANH_C), x)
+        .mul(ScalarKernels.SQRT_2_OVER_PI);
+    FloatVector th = tanh(u);
+    FloatVector du = x2.fma(3f * ScalarKernels.GELU_TANH_C, 1f).mul(ScalarKernels.SQRT_2_OVER_PI);
+    FloatVector left = th.add(1f).mul(0.5f);
+    FloatVector right = x.mul(0.5f).mul(th.mul(th).neg().add(1f)).mul(du);
+    return left.add(right);
+  }
+
+  @Override
+  public void geluForward(GeluForm form, float[] out, int outOff, float[] x, int xOff, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += L) {
+      gelu(form, FloatVector.fromArray(F, x, xOff + i)).intoArray(out, outOff + i);
+    }
+    for (; i < n; i++) {
+      out[outOff + i] = ScalarKernels.gelu(form, x[xOff + i]);
+    }
+  }
+
+  @Override
+  public void geluBackward(GeluForm form, float[] dx, int dxOff, float[] dout, int doutOff,
+      float[] x, int xOff, int n) {
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += L) {
+      FloatVector g = geluGrad(form, FloatVector.fromArray(F, x, xOff + i));
+      FloatVector.fromArray(F, dout, doutOff + i).fma(g, FloatVector.fromArray(F, dx, dxOff + i))
+          .intoArray(dx, dxOff + i);
+    }
+    for (; i < n; i++) {
+      dx[dxOff + i] += dout[doutOff + i] * ScalarKernels.geluGrad(form, x[xOff + i]);
+    }
+  }
+
+  @Override
+  public int dotInt8(byte[] a, int aOff, byte[] b, int bOff, int n) {
+    int i = 0;
+    int s = 0;
+    if (INT8_VECTOR) {
+      int step = B.length();
+      IntVector acc0 = IntVector.zero(I), acc1 = acc0;
+      // two accumulators: the widening converts dominate, but the adds still chain
+      for (int bound = n - 2 * step; i <= bound; i += 2 * step) {
+        IntVector x0 = (IntVector) ByteVector.fromArray(B, a, aOff + i).convertShape(VectorOperators.B2I, I, 0);
+        IntVector y0 = (IntVector) ByteVector.fromArray(B, b, bOff + i).convertShape(VectorOperators.B2I, I, 0);
+        IntVector x1 = (IntVector) ByteVector.fromArray(B, a, aOff + i + step).convertShape(VectorOperators.B2I, I, 0);
+        IntVector y1 = (IntVector) ByteVector.fromArray(B, b, bOff + i + step).convertShape(VectorOperators.B2I, I, 0);
+        acc0 = acc0.add(x0.mul(y0));
+        acc1 = acc1.add(x1.mul(y1));
+      }
+      s = acc0.add(acc1).reduceLanes(VectorOperators.ADD); // exact: integers
+    }
+    for (; i < n; i++) {
+      s += a[aOff + i] * b[bOff + i];
+    }
+    return s;
+  }
+
+  @Override
+  public long hamming(long[] a, int aOff, long[] b, int bOff, int n) {
+    int i = 0;
+    long s = 0;
+    int step = LG.length();
+    if (n >= step) {
+      LongVector acc = LongVector.zero(LG);
+      for (int bound = LG.loopBound(n); i < bound; i += step) {
+        acc = acc.add(LongVector.fromArray(LG, a, aOff + i)
+            .lanewise(VectorOperators.XOR, LongVector.fromArray(LG, b, bOff + i))
+            .lanewise(VectorOperators.BIT_COUNT));
+      }
+      s = acc.reduceLanes(VectorOperators.ADD); // exact: integers
+    }
+    for (; i < n; i++) {
+      s += Long.bitCount(a[aOff + i] ^ b[bOff + i]);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,211 @@
+package dev.mtk.core.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mtk.core.parallel.WorkerPool;
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.ejml.data.FMatrixRMaj;
+import org.ejml.dense.row.CommonOps_FDRM;
+import org.junit.jupiter.api.Test;
+
+/** The packed SIMD GEMM against its scalar twin, against EJML and against double precision. */
+class GemmTest {
+
+  // Shared by the JUnit tests and the jqwik properties (two engines, two lifecycles): never closed,
+  // its threads are daemons.
+  static final WorkerPool POOL = new WorkerPool(2);
+
+  /** A problem: op(A) is m×k, op(B) is k×n, stored with padding and offsets. */
+  record Problem(boolean ta, boolean tb, int m, int n, int k, float alpha, float beta,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+
+    static Problem random(long seed, boolean ta, boolean tb, int m, int n, int k, float alpha,
+        float beta) {
+      SplittableRandom rnd = new SplittableRandom(seed);
+      int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+      int lda = aCols + rnd.nextInt(3), ldb = bCols + rnd.nextInt(3), ldc = n + rnd.nextInt(3);
+      int aOff = rnd.nextInt(4), bOff = rnd.nextInt(4), cOff = rnd.nextInt(4);
+      float[] a = Reference.randomFloats(rnd, aOff + aRows * lda + 2, 1);
+      float[] b = Reference.randomFloats(rnd, bOff + bRows * ldb + 2, 1);
+      float[] c = Reference.randomFloats(rnd, cOff + m * ldc + 2, 1);
+      return new Problem(ta, tb, m, n, k, alpha, beta, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    }
+
+    float opA(int i, int p) {
+      return ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+    }
+
+    float opB(int p, int j) {
+      return tb ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+    }
+
+    float[] runPacked(WorkerPool pool) {
+      float[] out = c.clone();
+      Gemm.sgemm(pool, ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, out, cOff, ldc);
+      return out;
+    }
+
+    float[] runScalar(WorkerPool pool) {
+      float[] out = c.clone();
+      Gemm.sgemmScalar(pool, ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, out, cOff, ldc);
+      return out;
+    }
+
+    /** Checks a result against double precision, element by element, and that padding is untouched. */
+    void check(float[] out, String who) {
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+          double s = 0, abs = 0;
+          for (int p = 0; p < k; p++) {
+            double t = (double) opA(i, p) * opB(p, j);
+            s += t;
+            abs += Math.abs(t);
+          }
+          double cij = c[cOff + i * ldc + j];
+          double ref = alpha * s + (beta == 0f ? 0 : beta * cij);
+          double tol = Reference.sumTolerance(k, Math.abs(alpha) * abs) + 4 * Reference.EPS * Math.abs(beta * cij);
+          assertEquals(ref, out[cOff + i * ldc + j], tol, who + " " + this.shape() + " at " + i + "," + j);
+        }
+        for (int j = n; j < ldc && cOff + i * ldc + j < c.length; j++) {
+          assertEquals(c[cOff + i * ldc + j], out[cOff + i * ldc + j], 0f, who + " wrote padding");
+        }
+      }
+      for (int i = 0; i < cOff; i++) {
+        assertEquals(c[i], out[i], 0f, who + " wrote before C");
+      }
+    }
+
+    String shape() {
+      return (ta ? "Aᵀ" : "A") + (tb ? "Bᵀ" : "B") + " m=" + m + " n=" + n + " k=" + k
+          + " alpha=" + alpha + " beta=" + beta;
+    }
+  }
+
+  @Property(tries = 60)
+  void packedAndScalarMatchDoubleOnRandomShapes(@ForAll @IntRange(min = 1, max = 70) int m,
+      @ForAll @IntRange(min = 1, max = 90) int n, @ForAll @IntRange(min = 1, max = 300) int k,
+      @ForAll boolean ta, @ForAll boolean tb, @ForAll @IntRange(min = 0, max = 3) int coeffs) {
+    float alpha = coeffs == 2 ? -0.5f : 1f;
+    float beta = switch (coeffs) {
+      case 0 -> 0f;
+      case 1 -> 1f;
+      default -> 0.25f;
+    };
+    Problem pr = Problem.random(m * 31L + n * 7L + k, ta, tb, m, n, k, alpha, beta);
+    pr.check(pr.runPacked(POOL), "packed");
+    pr.check(pr.runScalar(POOL), "scalar");
+  }
+
+  @Test
+  void awkwardShapesAllTransposes() {
+    int[][] shapes = {{1, 1, 1}, {1, 257, 33}, {257, 1, 33}, {6, 32, 1}, {7, 33, 257},
+        {13, 17, 19}, {5, 31, 512}, {199, 67, 300}, {64, 1024, 3}, {1, 1100, 70}};
+    for (int[] s : shapes) {
+      for (int t = 0; t < 4; t++) {
+        Problem pr = Problem.random(s[0] + s[1] + s[2] + t, (t & 1) != 0, (t & 2) != 0, s[0], s[1],
+            s[2], 1.5f, 0.5f);
+        pr.check(pr.runPacked(POOL), "packed");
+      }
+    }
+  }
+
+  @Test
+  void matchesEjmlOnEveryTranspose() {
+    SplittableRandom rnd = new SplittableRandom(7);
+    int m = 123, n = 77, k = 301;
+    for (int t = 0; t < 4; t++) {
+      boolean ta = (t & 1) != 0, tb = (t & 2) != 0;
+      FMatrixRMaj a = new FMatrixRMaj(ta ? k : m, ta ? m : k, true, Reference.randomFloats(rnd, m * k, 1));
+      FMatrixRMaj b = new FMatrixRMaj(tb ? n : k, tb ? k : n, true, Reference.randomFloats(rnd, k * n, 1));
+      FMatrixRMaj expected = new FMatrixRMaj(m, n);
+      if (!ta && !tb) {
+        CommonOps_FDRM.mult(a, b, expected);
+      } else if (ta && !tb) {
+        CommonOps_FDRM.multTransA(a, b, expected);
+      } else if (!ta) {
+        CommonOps_FDRM.multTransB(a, b, expected);
+      } else {
+        CommonOps_FDRM.multTransAB(a, b, expected);
+      }
+      float[] c = new float[m * n];
+      Gemm.sgemm(POOL, ta, tb, m, n, k, 1f, a.data, 0, a.numCols, b.data, 0, b.numCols, 0f, c, 0, n);
+      for (int i = 0; i < m * n; i++) {
+        assertEquals(expected.data[i], c[i], 2e-4, "vs EJML t=" + t + " at " + i);
+      }
+    }
+  }
+
+  @Test
+  void bitIdenticalForAnyThreadCount() {
+    int[][] shapes = {{517, 389, 300}, {1024, 1024, 260}, {3, 2000, 700}, {300, 5, 1100}};
+    for (int[] s : shapes) {
+      Problem pr = Problem.random(42, false, true, s[0], s[1], s[2], 1f, 0.5f);
+      float[] one;
+      try (WorkerPool p1 = new WorkerPool(1)) {
+        one = pr.runPacked(p1);
+      }
+      for (int threads : new int[] {2, 3, 4, 7}) {
+        try (WorkerPool p = new WorkerPool(threads)) {
+          assertArrayEquals(one, pr.runPacked(p), "packed, " + threads + " threads, " + pr.shape());
+          assertArrayEquals(pr.runScalar(new WorkerPool(1)), pr.runScalar(p), "scalar, " + threads);
+        }
+      }
+    }
+  }
+
+  @Test
+  void betaZeroIgnoresNanInC_andNanInAPropagates() {
+    int m = 9, n = 40, k = 20;
+    float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+    java.util.Arrays.fill(a, 1f);
+    java.util.Arrays.fill(b, 1f);
+    java.util.Arrays.fill(c, Float.NaN);
+    Gemm.sgemm(POOL, false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+    for (float v : c) {
+      assertEquals(20f, v);
+    }
+    a[3 * k + 5] = Float.NaN;
+    Gemm.sgemm(POOL, false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        assertEquals(i == 3, Float.isNaN(c[i * n + j]), "row " + i);
+      }
+    }
+    a[3 * k + 5] = Float.POSITIVE_INFINITY;
+    Gemm.sgemm(POOL, false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+    assertEquals(Float.POSITIVE_INFINITY, c[3 * n]);
+  }
+
+  @Test
+  void emptyAndDegenerateSizes() {
+    float[] c = {1f, 2f, 3f, 4f};
+    Gemm.sgemm(POOL, false, false, 2, 2, 0, 1f, new float[0], 0, 1, new float[0], 0, 2, 0.5f, c, 0, 2);
+    assertArrayEquals(new float[] {0.5f, 1f, 1.5f, 2f}, c);
+    Gemm.sgemm(POOL, false, false, 0, 0, 5, 1f, new float[0], 0, 5, new float[0], 0, 1, 0f, new float[0], 0, 1);
+  }
+
+  @Test
+  void badArgumentsAreNamed() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Gemm.sgemm(POOL, false, false, 4, 4, 4, 1f, new float[15], 0, 4, new float[16], 0, 4,
+            0f, new float[16], 0, 4));
+    assertTrue(e.getMessage().contains("A") && e.getMessage().contains("15"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Gemm.sgemm(POOL, false, false, 4, 4, 4, 1f, new float[16], 0, 3, new float[16], 0, 4,
+            0f, new float[16], 0, 4));
+    assertTrue(e.getMessage().contains("lda=3"), e.getMessage());
+    float[] arena = new float[64];
+    assertThrows(IllegalArgumentException.class,
+        () -> Gemm.sgemm(POOL, false, false, 4, 4, 4, 1f, arena, 0, 4, arena, 16, 4, 0f, arena, 8, 4));
+    // disjoint slots of one arena are fine
+    Gemm.sgemm(POOL, false, false, 4, 4, 4, 1f, arena, 0, 4, arena, 16, 4, 0f, arena, 32, 4);
+    assertThrows(IllegalArgumentException.class,
+        () -> Gemm.sgemm(POOL, false, false, -1, 4, 4, 1f, arena, 0, 4, arena, 16, 4, 0f, arena, 32, 4));
+  }
+}
