@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
         "The launcher itself also takes:",
         "  ./mtk build    compile everything (tests skipped)",
         "  ./mtk test     run the whole test suite",
+        "  ./mtk jmh [ARGS]  the JMH suites beside their peers (e.g. ./mtk jmh Gemm -p n=1024)",
         "",
         "Set MTK_DEBUG=1 to see stack traces; -Dmtk.simd=off|128|256|512 and -Dmtk.threads=N",
         "go in MTK_JAVA_OPTS."

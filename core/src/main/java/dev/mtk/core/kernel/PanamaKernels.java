@@ -38,11 +38,28 @@ final class PanamaKernels implements VectorKernels {
   }
 
   /**
-   * Adds the lanes left to right. Not reduceLanes(ADD): its order is unspecified and differs
-   * between the interpreter and compiled code, so the same call could give different bits before
-   * and after the JIT compiled it, and training would not be reproducible.
+   * The sum of the lanes as a fixed tree: lane i + lane i+L/2, then the same on the halves, down
+   * to one. Not reduceLanes(ADD): its order is unspecified and differs between the interpreter
+   * and compiled code, so the same call could give other bits once the JIT compiled it and
+   * training would not be reproducible. Lane extraction is exact and the adds are IEEE adds: the
+   * same bits on every tier. (Rearranging or reinterpreting halves instead measured slower.)
    */
   static float sumLanes(FloatVector v) {
+    if (L == 16) {
+      float a0 = v.lane(0) + v.lane(8), a1 = v.lane(1) + v.lane(9);
+      float a2 = v.lane(2) + v.lane(10), a3 = v.lane(3) + v.lane(11);
+      float a4 = v.lane(4) + v.lane(12), a5 = v.lane(5) + v.lane(13);
+      float a6 = v.lane(6) + v.lane(14), a7 = v.lane(7) + v.lane(15);
+      return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
+    }
+    if (L == 8) {
+      float a0 = v.lane(0) + v.lane(4), a1 = v.lane(1) + v.lane(5);
+      float a2 = v.lane(2) + v.lane(6), a3 = v.lane(3) + v.lane(7);
+      return (a0 + a2) + (a1 + a3);
+    }
+    if (L == 4) {
+      return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
+    }
     float s = 0f;
     for (int i = 0; i < L; i++) {
       s += v.lane(i);
@@ -55,13 +72,11 @@ final class PanamaKernels implements VectorKernels {
     int i = 0;
     FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
     for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
-        s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
-        s1 = FloatVector.fromArray(F, a, aOff + i + L)
-            .fma(FloatVector.fromArray(F, b, bOff + i + L), s1);
-        s2 = FloatVector.fromArray(F, a, aOff + i + 2 * L)
-            .fma(FloatVector.fromArray(F, b, bOff + i + 2 * L), s2);
-        s3 = FloatVector.fromArray(F, a, aOff + i + 3 * L)
-            .fma(FloatVector.fromArray(F, b, bOff + i + 3 * L), s3);
+      int ai = aOff + i, bi = bOff + i;
+      s0 = FloatVector.fromArray(F, a, ai).fma(FloatVector.fromArray(F, b, bi), s0);
+      s1 = FloatVector.fromArray(F, a, ai + L).fma(FloatVector.fromArray(F, b, bi + L), s1);
+      s2 = FloatVector.fromArray(F, a, ai + 2 * L).fma(FloatVector.fromArray(F, b, bi + 2 * L), s2);
+      s3 = FloatVector.fromArray(F, a, ai + 3 * L).fma(FloatVector.fromArray(F, b, bi + 3 * L), s3);
     }
     for (; i <= n - L; i += L) {
       s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
