@@ -28,9 +28,11 @@ final class PackedGemm {
   static final int L = F.length();
   static final int MR = 6;
   static final int NR = 2 * L;
-  static final int KC = 256;
-  static final int NC = 1024;
-  static final int MC_MAX = 198;
+  // Block sizes (tunable for other caches with -Dmtk.gemm.kc / .nc / .mc; the defaults suit a core
+  // with 48 KB of L1 and 1-2 MB of L2). NC is rounded to whole slivers, MC to whole MR rows.
+  static final int KC = Integer.getInteger("mtk.gemm.kc", 256);
+  static final int NC = Math.max(NR, Integer.getInteger("mtk.gemm.nc", 1024) / NR * NR);
+  static final int MC_MAX = Math.max(MR, Integer.getInteger("mtk.gemm.mc", 198) / MR * MR);
 
   private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[0]);
   private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[0]);
@@ -61,12 +63,16 @@ final class PackedGemm {
         final int jcF = jc, pcF = pc;
         pool.forEach(nSlivers, s -> packB(tb, b, bOff, ldb, pcF, kc, jcF + s * NR,
             Math.min(NR, nc - s * NR), pb, s * kc * NR));
-        float betaHere = pc == 0 ? beta : 1f;
+        boolean first = pc == 0;
         pool.forEach(mTasks * nParts, t -> {
           int i0 = (t / nParts) * mc;
           int rows = Math.min(mc, m - i0);
           int s0 = (t % nParts) * slPerSplit;
           int s1 = Math.min(nSlivers, s0 + slPerSplit);
+          if (first && beta != 1f) {
+            int j0 = jcF + s0 * NR, j1 = Math.min(n, jcF + s1 * NR);
+            scaleBlock(beta, c, cOff + i0 * ldc + j0, ldc, rows, j1 - j0);
+          }
           int rowSlivers = (rows + MR - 1) / MR;
           float[] pa = ensure(PACKED_A, rowSlivers * kc * MR);
           float[] tile = TILE.get();
@@ -74,17 +80,19 @@ final class PackedGemm {
             int i = i0 + r * MR;
             packA(ta, alpha, a, aOff, lda, pcF, kc, i, Math.min(MR, m - i), pa, r * kc * MR);
           }
-          for (int r = 0; r < rowSlivers; r++) {
-            int i = i0 + r * MR;
-            int mr = Math.min(MR, m - i);
-            for (int s = s0; s < s1; s++) {
-              int j = jcF + s * NR;
-              int nr = Math.min(NR, n - j);
+          // B sliver outer (kc × NR, kept in L1), A slivers inner (the packed block, in L2)
+          for (int s = s0; s < s1; s++) {
+            int j = jcF + s * NR;
+            int nr = Math.min(NR, n - j);
+            for (int r = 0; r < rowSlivers; r++) {
+              int i = i0 + r * MR;
+              int mr = Math.min(MR, m - i);
               if (mr == MR && nr == NR) {
-                microKernel(pa, r * kc * MR, pb, s * kc * NR, kc, c, cOff + i * ldc + j, ldc, betaHere);
+                microKernel(pa, r * kc * MR, pb, s * kc * NR, kc, c, cOff + i * ldc + j, ldc);
               } else {
-                microKernel(pa, r * kc * MR, pb, s * kc * NR, kc, tile, 0, NR, 0f);
-                mergeTile(tile, mr, nr, c, cOff + i * ldc + j, ldc, betaHere);
+                java.util.Arrays.fill(tile, 0f);
+                microKernel(pa, r * kc * MR, pb, s * kc * NR, kc, tile, 0, NR);
+                addTile(tile, mr, nr, c, cOff + i * ldc + j, ldc);
               }
             }
           }
@@ -157,10 +165,13 @@ final class PackedGemm {
   }
 
   /**
-   * C[0..6)[0..NR) = acc + beta·C, acc = Σ_p A[p][0..6) ⊗ B[p][0..NR). beta = 0 never reads C.
+   * C[0..6)[0..NR) += Σ_p A[p][0..6) ⊗ B[p][0..NR). No branches and no helper taking vectors as
+   * arguments: C2 keeps the twelve accumulators in registers only while the method stays small
+   * and uniform. (A beta switch here once made it box vectors on the heap and run 3× slower,
+   * depending on the order of compilation; a store helper with vector parameters, 6× slower.)
    */
   private static void microKernel(float[] pa, int ai, float[] pb, int bi, int kc, float[] c,
-      int ci, int ldc, float beta) {
+      int ci, int ldc) {
     FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
@@ -185,35 +196,44 @@ final class PackedGemm {
       c50 = a5.fma(b0, c50);
       c51 = a5.fma(b1, c51);
     }
-    store(c00, c01, c, ci, beta);
-    store(c10, c11, c, ci + ldc, beta);
-    store(c20, c21, c, ci + 2 * ldc, beta);
-    store(c30, c31, c, ci + 3 * ldc, beta);
-    store(c40, c41, c, ci + 4 * ldc, beta);
-    store(c50, c51, c, ci + 5 * ldc, beta);
+    c00.add(FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+    c01.add(FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
+    ci += ldc;
+    c10.add(FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+    c11.add(FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
+    ci += ldc;
+    c20.add(FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+    c21.add(FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
+    ci += ldc;
+    c30.add(FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+    c31.add(FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
+    ci += ldc;
+    c40.add(FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+    c41.add(FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
+    ci += ldc;
+    c50.add(FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
+    c51.add(FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
   }
 
-  private static void store(FloatVector v0, FloatVector v1, float[] c, int ci, float beta) {
-    if (beta == 0f) {
-      v0.intoArray(c, ci);
-      v1.intoArray(c, ci + L);
-    } else if (beta == 1f) {
-      v0.add(FloatVector.fromArray(F, c, ci)).intoArray(c, ci);
-      v1.add(FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
-    } else {
-      FloatVector vb = FloatVector.broadcast(F, beta);
-      FloatVector.fromArray(F, c, ci).fma(vb, v0).intoArray(c, ci);
-      FloatVector.fromArray(F, c, ci + L).fma(vb, v1).intoArray(c, ci + L);
+  /** C = beta·C over a block before the first slice of k; beta = 0 writes zeros without reading. */
+  private static void scaleBlock(float beta, float[] c, int ci, int ldc, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+      int row = ci + r * ldc;
+      if (beta == 0f) {
+        java.util.Arrays.fill(c, row, row + cols, 0f);
+      } else {
+        for (int j = 0; j < cols; j++) {
+          c[row + j] *= beta;
+        }
+      }
     }
   }
 
-  /** The valid mr×nr corner of a scratch tile into C, with the same arithmetic as {@link #store}. */
-  private static void mergeTile(float[] tile, int mr, int nr, float[] c, int ci, int ldc, float beta) {
+  /** The valid mr×nr corner of a scratch tile added into C, as the micro-kernel adds. */
+  private static void addTile(float[] tile, int mr, int nr, float[] c, int ci, int ldc) {
     for (int r = 0; r < mr; r++) {
       for (int j = 0; j < nr; j++) {
-        float acc = tile[r * NR + j];
-        int idx = ci + r * ldc + j;
-        c[idx] = beta == 0f ? acc : beta == 1f ? acc + c[idx] : Math.fma(c[idx], beta, acc);
+        c[ci + r * ldc + j] += tile[r * NR + j];
       }
     }
   }
