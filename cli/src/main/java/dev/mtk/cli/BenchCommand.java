@@ -18,8 +18,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Measure the kernels on this machine (GFLOPS).",
-    subcommands = {BenchCommand.GemmBench.class, BenchCommand.DotBench.class})
+    description = "Measure kernels and tokenizers on this machine.",
+    subcommands = {BenchCommand.GemmBench.class, BenchCommand.DotBench.class,
+        BenchCommand.TokenizerBench.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -168,6 +169,90 @@ final class BenchCommand implements Runnable {
         System.out.println(json("bench", "dot", "dim", dim, "threads", 1, "kernel", simd.name(),
             "gflops", gflops[0], "gflops_best", best[0],
             "dots_per_s", gflops[0] * 1e9 / (2.0 * dim), "scalar_gflops", gflops[1]));
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "tokenizer", mixinStandardHelpOptions = true,
+      description = "Encoding throughput on a JSON Lines or text file held in memory.")
+  static final class TokenizerBench implements Callable<Integer> {
+    @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    TokenizerCommand.Which which;
+
+    @Option(names = "--input", required = true, description = "docs.jsonl ({\"text\": …} lines) or a text file.")
+    java.nio.file.Path input;
+
+    @Option(names = "--threads", defaultValue = "1", description = "Threads (default ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--runs", defaultValue = "5", description = "Timed passes (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "Warm-up seconds (default ${DEFAULT-VALUE}).")
+    double warmup;
+
+    @Option(names = "--json", description = "Print one JSON object as the last line.")
+    boolean json;
+
+    static volatile long sink;
+
+    @Override
+    public Integer call() {
+      Inputs.mustExist(java.util.List.of(input));
+      if (threads < 1 || runs < 1) {
+        throw new IllegalArgumentException("--threads and --runs must be at least 1");
+      }
+      dev.mtk.tokenizers.text.Tokenizer t = which.load();
+      java.util.List<String> docs = new java.util.ArrayList<>();
+      long bytes = 0;
+      try (dev.mtk.tokenizers.text.TextSources.Reader r =
+          dev.mtk.tokenizers.text.TextSources.open(java.util.List.of(input))) {
+        while (r.hasNext()) {
+          String d = r.next();
+          docs.add(d);
+          bytes += d.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        }
+      }
+      long[] tokens = {0};
+      try (WorkerPool pool = new WorkerPool(threads)) {
+        Runnable pass = threads == 1
+            ? () -> {
+              long n = 0;
+              for (String d : docs) {
+                n += t.encodeOrdinary(d).length;
+              }
+              tokens[0] = n;
+            }
+            : () -> {
+              int[][] out = new int[docs.size()][];
+              int per = Math.max(1, docs.size() / (threads * 16));
+              int tasks = (docs.size() + per - 1) / per;
+              pool.forEach(tasks, k -> {
+                for (int i = k * per; i < Math.min(docs.size(), (k + 1) * per); i++) {
+                  out[i] = t.encodeOrdinary(docs.get(i));
+                }
+              });
+              long n = 0;
+              for (int[] a : out) {
+                n += a.length;
+              }
+              tokens[0] = n;
+            };
+        Timing timing = Timing.measure(warmup, runs, pass);
+        sink = tokens[0];
+        double mbs = bytes / timing.median() / 1e6, tps = tokens[0] / timing.median();
+        String name = which.encoding != null ? which.encoding : which.file.toString();
+        if (!json) {
+          System.out.printf(Locale.ROOT, "%-24s %8s %10s %12s %14s%n", "tokenizer", "threads", "MB/s",
+              "MB/s(best)", "tokens/s");
+          System.out.printf(Locale.ROOT, "%-24s %8d %10.1f %12.1f %14.0f%n", name, threads, mbs,
+              bytes / timing.best() / 1e6, tps);
+        } else {
+          System.out.println(json("bench", "tokenizer", "tokenizer", name, "threads", threads,
+              "mb_per_s", mbs, "mb_per_s_best", bytes / timing.best() / 1e6, "tokens_per_s", tps,
+              "bytes", bytes, "tokens", tokens[0], "docs", docs.size()));
+        }
       }
       return 0;
     }

@@ -19,7 +19,7 @@ import java.util.Arrays;
  */
 public final class BytePairModel {
 
-  static final int SHORT_PIECE = 128;
+  static final int SHORT_PIECE = 64;
 
   final TokenBytes vocab;
   final PairTable pairs;
@@ -27,6 +27,8 @@ public final class BytePairModel {
   final boolean wholeWordFirst;
   /** The merges in rank order as (left, right) id pairs, kept for saving; null for rank files. */
   final int[][] merges;
+  /** Rank and merged id of every pair of single bytes, dense: the first round of every piece. */
+  private final long[] bytePairs = new long[256 * 256];
   /** Special tokens: in the vocabulary for decoding, never produced by merging or lookup. */
   final java.util.BitSet specialIds;
 
@@ -42,6 +44,11 @@ public final class BytePairModel {
       one[0] = (byte) b;
       int id = vocab.find(one, 0, 1);
       byteIds[b] = id >= 0 && !specialIds.get(id) ? id : -1;
+    }
+    for (int a = 0; a < 256; a++) {
+      for (int b = 0; b < 256; b++) {
+        bytePairs[(a << 8) | b] = byteIds[a] < 0 || byteIds[b] < 0 ? -1L : pairs.find(byteIds[a], byteIds[b]);
+      }
     }
   }
 
@@ -121,11 +128,22 @@ public final class BytePairModel {
     return vocab.find(bytes, 0, bytes.length);
   }
 
-  /** Reusable working memory for one thread. */
+  /**
+   * Reusable working memory for one thread, with a small direct-mapped cache of pieces that went
+   * through the merge loop (words outside the vocabulary recur: names, inflections, CJK runs).
+   */
   static final class Scratch {
+    static final int CACHE_SLOTS = 4096;
+    static final int KEY_MAX = 48;
+    static final int IDS_MAX = 16;
+    BytePairModel cacheOwner;
+    final byte[] cacheKeys = new byte[CACHE_SLOTS * KEY_MAX];
+    final byte[] cacheKeyLen = new byte[CACHE_SLOTS];
+    final int[] cacheIds = new int[CACHE_SLOTS * IDS_MAX];
+    final byte[] cacheIdCount = new byte[CACHE_SLOTS];
     int[] ids = new int[SHORT_PIECE];
     int[] ranks = new int[SHORT_PIECE];
-    int[] slotOf = new int[SHORT_PIECE];
+    int[] mergedOf = new int[SHORT_PIECE];
     int[] next = new int[0];
     int[] prev = new int[0];
     long[] heap = new long[0];
@@ -156,11 +174,47 @@ public final class BytePairModel {
         return;
       }
     }
-    if (len <= SHORT_PIECE) {
-      encodeShort(buf, off, len, out, s);
-    } else {
-      encodeLong(buf, off, len, out, s);
+    if (len > Scratch.KEY_MAX) {
+      if (len <= SHORT_PIECE) {
+        encodeShort(buf, off, len, out, s);
+      } else {
+        encodeLong(buf, off, len, out, s);
+      }
+      return;
     }
+    if (s.cacheOwner != this) {
+      java.util.Arrays.fill(s.cacheKeyLen, (byte) 0);
+      s.cacheOwner = this;
+    }
+    int slot = cacheSlot(buf, off, len);
+    int keyAt = slot * Scratch.KEY_MAX;
+    if (s.cacheKeyLen[slot] == len
+        && java.util.Arrays.equals(s.cacheKeys, keyAt, keyAt + len, buf, off, off + len)) {
+      int idsAt = slot * Scratch.IDS_MAX;
+      for (int i = 0; i < s.cacheIdCount[slot]; i++) {
+        out.add(s.cacheIds[idsAt + i]);
+      }
+      return;
+    }
+    int first = out.size();
+    encodeShort(buf, off, len, out, s);
+    int count = out.size() - first;
+    if (count <= Scratch.IDS_MAX) {
+      System.arraycopy(buf, off, s.cacheKeys, keyAt, len);
+      s.cacheKeyLen[slot] = (byte) len;
+      s.cacheIdCount[slot] = (byte) count;
+      for (int i = 0; i < count; i++) {
+        s.cacheIds[slot * Scratch.IDS_MAX + i] = out.get(first + i);
+      }
+    }
+  }
+
+  private static int cacheSlot(byte[] b, int off, int len) {
+    int h = len * 0x9E3779B9;
+    for (int i = off; i < off + len; i++) {
+      h = (h ^ b[i]) * 0x01000193;
+    }
+    return (h ^ (h >>> 16)) & (Scratch.CACHE_SLOTS - 1);
   }
 
   private int byteId(byte b) {
@@ -173,13 +227,15 @@ public final class BytePairModel {
   }
 
   private void encodeShort(byte[] buf, int off, int len, IntList out, Scratch s) {
-    int[] ids = s.ids, ranks = s.ranks, slotOf = s.slotOf;
+    int[] ids = s.ids, ranks = s.ranks, mergedOf = s.mergedOf;
     int n = len;
     for (int i = 0; i < n; i++) {
       ids[i] = byteId(buf[off + i]);
     }
     for (int i = 0; i < n - 1; i++) {
-      rankPair(ids, ranks, slotOf, i);
+      long found = bytePairs[((buf[off + i] & 0xFF) << 8) | (buf[off + i + 1] & 0xFF)];
+      ranks[i] = PairTable.rankOf(found);
+      mergedOf[i] = PairTable.mergedOf(found);
     }
     while (n > 1) {
       int best = -1, bestRank = PairTable.NONE;
@@ -192,17 +248,17 @@ public final class BytePairModel {
       if (best < 0) {
         break;
       }
-      ids[best] = pairs.mergedAt(slotOf[best]);
+      ids[best] = mergedOf[best];
       int tail = n - best - 2;
       System.arraycopy(ids, best + 2, ids, best + 1, tail);
       System.arraycopy(ranks, best + 2, ranks, best + 1, Math.max(0, tail - 1));
-      System.arraycopy(slotOf, best + 2, slotOf, best + 1, Math.max(0, tail - 1));
+      System.arraycopy(mergedOf, best + 2, mergedOf, best + 1, Math.max(0, tail - 1));
       n--;
       if (best > 0) {
-        rankPair(ids, ranks, slotOf, best - 1);
+        rankPair(ids, ranks, mergedOf, best - 1);
       }
       if (best < n - 1) {
-        rankPair(ids, ranks, slotOf, best);
+        rankPair(ids, ranks, mergedOf, best);
       }
     }
     for (int i = 0; i < n; i++) {
@@ -210,10 +266,10 @@ public final class BytePairModel {
     }
   }
 
-  private void rankPair(int[] ids, int[] ranks, int[] slotOf, int i) {
-    int slot = pairs.find(ids[i], ids[i + 1]);
-    slotOf[i] = slot;
-    ranks[i] = slot < 0 ? PairTable.NONE : pairs.rankAt(slot);
+  private void rankPair(int[] ids, int[] ranks, int[] mergedOf, int i) {
+    long found = pairs.find(ids[i], ids[i + 1]);
+    ranks[i] = PairTable.rankOf(found);
+    mergedOf[i] = PairTable.mergedOf(found);
   }
 
   /**
@@ -232,7 +288,7 @@ public final class BytePairModel {
       prev[i] = i - 1;
     }
     for (int i = 0; i + 1 < len; i++) {
-      int r = pairs.rank(ids[i], ids[i + 1]);
+      int r = PairTable.rankOf(bytePairs[((buf[off + i] & 0xFF) << 8) | (buf[off + i + 1] & 0xFF)]);
       if (r != PairTable.NONE) {
         heapSize = push(heap, heapSize, r, i);
       }
@@ -245,11 +301,11 @@ public final class BytePairModel {
       if (ids[i] < 0 || j < 0) {
         continue;
       }
-      int slot = pairs.find(ids[i], ids[j]);
-      if (slot < 0 || pairs.rankAt(slot) != rank) {
+      long found = pairs.find(ids[i], ids[j]);
+      if (PairTable.rankOf(found) != rank) {
         continue;
       }
-      ids[i] = pairs.mergedAt(slot);
+      ids[i] = PairTable.mergedOf(found);
       ids[j] = -1;
       int k = next[j];
       next[i] = k;

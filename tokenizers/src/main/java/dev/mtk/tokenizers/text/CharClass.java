@@ -15,18 +15,20 @@ final class CharClass {
   static final byte NUMBER = 5; // Nd, Nl, No
   static final byte SPACE = 6; // Unicode White_Space
 
-  private static final byte[] ASCII = new byte[128];
+  // The whole BMP in 64 KB, built once (about a millisecond): most text never leaves it, and a
+  // table load is far cheaper than Character.getType on every code point.
+  private static final byte[] BMP = new byte[0x10000];
 
   static {
-    for (int c = 0; c < 128; c++) {
-      ASCII[c] = classifySlow(c);
+    for (int c = 0; c < BMP.length; c++) {
+      BMP[c] = classifySlow(c);
     }
   }
 
   private CharClass() {}
 
   static byte of(int cp) {
-    return cp < 128 ? ASCII[cp] : classifySlow(cp);
+    return cp < 0x10000 ? BMP[cp] : classifySlow(cp);
   }
 
   private static byte classifySlow(int cp) {

@@ -1,0 +1,41 @@
+package dev.mtk.cli;
+
+import dev.mtk.tokenizers.text.Encodings;
+import dev.mtk.tokenizers.text.HuggingFaceJson;
+import dev.mtk.tokenizers.text.Tokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Shared checks for command inputs, so every command fails the same clear way. */
+final class Inputs {
+
+  private Inputs() {}
+
+  static void mustExist(List<Path> files) {
+    for (Path p : files) {
+      if (!Files.isRegularFile(p)) {
+        throw new IllegalArgumentException(p + ": no such file");
+      }
+    }
+  }
+
+  /** The tokenizer named by --encoding or --tokenizer (exactly one of them). */
+  static Tokenizer tokenizer(String encoding, Path file) {
+    if ((encoding == null) == (file == null)) {
+      throw new IllegalArgumentException("give exactly one of --encoding (cl100k_base, o200k_base) "
+          + "or --tokenizer FILE");
+    }
+    if (encoding != null) {
+      return Encodings.get(encoding);
+    }
+    mustExist(List.of(file));
+    try {
+      return HuggingFaceJson.load(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(file + ": " + e.getMessage(), e);
+    }
+  }
+}
