@@ -36,7 +36,7 @@ final class CorpusCommand implements Runnable {
     public Integer call() throws Exception {
       List<WordNet.Synset> synsets = WordNet.load();
       boolean jsonl = dev.mtk.tokenizers.text.TextSources.isJsonLines(output);
-      ObjectMapper json = new ObjectMapper();
+      ObjectMapper json = Inputs.JSON;
       long[] bytes = {0};
       AtomicFile.write(output, out -> {
         for (WordNet.Synset s : synsets) {

@@ -12,6 +12,12 @@ import java.util.List;
 /** Shared checks for command inputs, so every command fails the same clear way. */
 final class Inputs {
 
+  /** JSON for output lines: UTF-8 as is, emoji included (not as \\uD83D\\uDC4D escapes). */
+  static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      com.fasterxml.jackson.databind.json.JsonMapper.builder()
+          .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
+          .build();
+
   private Inputs() {}
 
   static void mustExist(List<Path> files) {

@@ -244,7 +244,7 @@ final class TokenizerCommand implements Runnable {
     public Integer call() throws IOException {
       Inputs.mustExist(List.of(input));
       Tokenizer t = which.load();
-      ObjectMapper json = new ObjectMapper();
+      ObjectMapper json = Inputs.JSON;
       long[] lines = {0};
       try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
         AtomicFile.write(output, out -> {

@@ -93,6 +93,26 @@ class TokenizerPropertiesTest {
     assertEquals(s, rebuilt.toString());
   }
 
+  @Property(tries = 200)
+  void normalizedOffsetsStillPointIntoTheOriginal(@ForAll String raw) {
+    String s = withoutLoneSurrogates(raw).replace("<|", "<") + " Ｈｅｌｌｏ ﬁne e\u0301 Ⅻ";
+    Tokenizer plain = Encodings.cl100kBase();
+    for (Normalizer n : List.of(new Normalizer.Nfkc(), new Normalizer.Nfc(), new Normalizer.Lowercase())) {
+      Tokenizer t = new Tokenizer(n, plain.preTokenizer(), plain.model(), plain.specialTokens(), null);
+      assertArrayEquals(plain.encode(n.apply(s)), t.encode(s), "same ids as encoding the normalized text");
+      dev.mtk.tokenizers.text.Encoding e = t.encodeWithOffsets(s, Set.of());
+      int covered = 0;
+      for (int i = 0; i < e.size(); i++) {
+        assertTrue(e.start()[i] >= 0 && e.end()[i] <= s.length() && e.start()[i] <= e.end()[i]);
+        if (i > 0) {
+          assertTrue(e.start()[i] >= e.start()[i - 1] && e.end()[i] >= e.end()[i - 1], "monotone");
+        }
+        covered = Math.max(covered, e.end()[i]);
+      }
+      assertEquals(s.length(), covered);
+    }
+  }
+
   @Test
   void batchEqualsOneByOne() {
     List<String> texts = new ArrayList<>(TextSamples.randomList(3, 500, 30));
