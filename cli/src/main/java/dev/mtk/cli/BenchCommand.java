@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = "Measure kernels and tokenizers on this machine.",
     subcommands = {BenchCommand.GemmBench.class, BenchCommand.DotBench.class,
-        BenchCommand.TokenizerBench.class})
+        BenchCommand.TokenizerBench.class, BenchCommand.TrainBench.class,
+        BenchCommand.EmbedBench.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -252,6 +253,132 @@ final class BenchCommand implements Runnable {
           System.out.println(json("bench", "tokenizer", "tokenizer", name, "threads", threads,
               "mb_per_s", mbs, "mb_per_s_best", bytes / timing.best() / 1e6, "tokens_per_s", tps,
               "bytes", bytes, "tokens", tokens[0], "docs", docs.size()));
+        }
+      }
+      return 0;
+    }
+  }
+
+  /** Peak resident memory of this process (VmHWM), in MB; -1 where /proc is not there. */
+  static double peakRssMb() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux: no number rather than a wrong one
+    }
+    return -1;
+  }
+
+  static dev.mtk.models.encoder.EncoderConfig preset(String name) {
+    if (!name.equals("reference")) {
+      throw new IllegalArgumentException("unknown preset '" + name + "': use reference");
+    }
+    return dev.mtk.models.encoder.EncoderConfig.reference();
+  }
+
+  @Command(name = "train", mixinStandardHelpOptions = true,
+      description = "Training steps of a preset on random token ids (the reference step of "
+          + "docs/BENCHMARKS.md): tokens/s, ms/step, peak RSS.")
+  static final class TrainBench implements Callable<Integer> {
+    @Option(names = "--preset", defaultValue = "reference", description = "Model and step (default ${DEFAULT-VALUE}).")
+    String preset;
+
+    @Option(names = "--steps", defaultValue = "10", description = "Timed steps (default ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed steps first (default ${DEFAULT-VALUE}).")
+    int warmupSteps;
+
+    @Option(names = "--threads", description = "Threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--json", description = "Print one JSON object as the last line.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      var config = preset(preset);
+      int pairs = 32, seq = 64;
+      int t = TokenizerCommand.threads(threads);
+      var enc = dev.mtk.models.encoder.Encoder.init(config, 0);
+      try (WorkerPool pool = new WorkerPool(t)) {
+        var pass = enc.build(pool, 2 * pairs, seq, config.nesting(), 0.05f, false);
+        var opt = new dev.mtk.models.nn.AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, 0.01f);
+        SplittableRandom rnd = new SplittableRandom(0);
+        Runnable step = () -> {
+          for (int i = 0; i < pass.ids.length; i++) {
+            pass.ids[i] = rnd.nextInt(config.vocabSize());
+          }
+          pass.graph.forward();
+          enc.parameters().zeroGrad();
+          pass.graph.backward(pass.loss);
+          opt.step(pool, 1e-3f);
+        };
+        for (int i = 0; i < warmupSteps; i++) {
+          step.run();
+        }
+        long start = System.nanoTime();
+        for (int i = 0; i < steps; i++) {
+          step.run();
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        double tps = steps * 2.0 * pairs * seq / secs, ms = secs / steps * 1e3;
+        if (json) {
+          System.out.println(json("bench", "train", "preset", preset, "threads", t, "tokens_per_s", tps,
+              "ms_per_step", ms, "peak_rss_mb", peakRssMb(), "loss", (double) pass.loss.values()[0],
+              "params_m", enc.parameters().size() / 1e6));
+        } else {
+          System.out.printf(Locale.ROOT, "train %s, %d threads: %.0f tokens/s, %.0f ms/step, peak RSS %.0f MB, loss %.4f%n",
+              preset, t, tps, ms, peakRssMb(), pass.loss.values()[0]);
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "embed", mixinStandardHelpOptions = true,
+      description = "Inference of a preset: 256 sequences of 64 random tokens per pass, tokens/s.")
+  static final class EmbedBench implements Callable<Integer> {
+    @Option(names = "--preset", defaultValue = "reference", description = "Model (default ${DEFAULT-VALUE}).")
+    String preset;
+
+    @Option(names = "--runs", defaultValue = "5", description = "Timed passes (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "Warm-up seconds (default ${DEFAULT-VALUE}).")
+    double warmup;
+
+    @Option(names = "--threads", description = "Threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--json", description = "Print one JSON object as the last line.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      var config = preset(preset);
+      int batch = 256, seq = 64;
+      int t = TokenizerCommand.threads(threads);
+      var enc = dev.mtk.models.encoder.Encoder.init(config, 0);
+      try (WorkerPool pool = new WorkerPool(t)) {
+        var pass = enc.build(pool, batch, seq, null, 0f, false);
+        SplittableRandom rnd = new SplittableRandom(0);
+        for (int i = 0; i < pass.ids.length; i++) {
+          pass.ids[i] = rnd.nextInt(config.vocabSize());
+        }
+        Timing timing = Timing.measure(warmup, runs, pass.graph::forward);
+        double tps = batch * seq / timing.median();
+        if (json) {
+          System.out.println(json("bench", "embed", "preset", preset, "threads", t, "tokens_per_s", tps,
+              "tokens_per_s_best", batch * seq / timing.best(), "ms_per_batch", timing.median() * 1e3,
+              "peak_rss_mb", peakRssMb()));
+        } else {
+          System.out.printf(Locale.ROOT, "embed %s, %d threads: %.0f tokens/s (%.0f ms per 256×64 batch)%n",
+              preset, t, tps, timing.median() * 1e3);
         }
       }
       return 0;

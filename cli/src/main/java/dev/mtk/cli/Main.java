@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Matryoshka Toolkit: train, measure and search Matryoshka embeddings on a CPU.",
-    subcommands = {TokenizerCommand.class, CorpusCommand.class, BenchCommand.class,
+    subcommands = {TokenizerCommand.class, CorpusCommand.class, ModelCommand.class,
+        EmbedCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class},
     footer = {
         "",

@@ -255,7 +255,7 @@ final class PanamaKernels implements VectorKernels {
 
   @Override
   public void layerNormForward(float[] out, int outOff, float[] x, int xOff, float[] gamma,
-      float[] beta, int n, float eps, float[] mean, float[] rstd, int statIdx) {
+      int gOff, float[] beta, int bOff, int n, float eps, float[] mean, float[] rstd, int statIdx) {
     float mu = sum(x, xOff, n) / n;
     int i = 0;
     float v = 0f;
@@ -275,19 +275,20 @@ final class PanamaKernels implements VectorKernels {
     FloatVector vrs = FloatVector.broadcast(F, rs);
     for (i = 0; i < bound; i += L) {
       FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(vmu).mul(vrs);
-      xhat.fma(FloatVector.fromArray(F, gamma, i), FloatVector.fromArray(F, beta, i))
+      xhat.fma(FloatVector.fromArray(F, gamma, gOff + i), FloatVector.fromArray(F, beta, bOff + i))
           .intoArray(out, outOff + i);
     }
     for (; i < n; i++) {
-      out[outOff + i] = (x[xOff + i] - mu) * rs * gamma[i] + beta[i];
+      out[outOff + i] = (x[xOff + i] - mu) * rs * gamma[gOff + i] + beta[bOff + i];
     }
     mean[statIdx] = mu;
     rstd[statIdx] = rs;
   }
 
   @Override
-  public void layerNormBackward(float[] dx, int dxOff, float[] dgamma, float[] dbeta, float[] dout,
-      int doutOff, float[] x, int xOff, float[] gamma, int n, float mean, float rstd) {
+  public void layerNormBackward(float[] dx, int dxOff, float[] dgamma, int dgOff, float[] dbeta,
+      int dbOff, float[] dout, int doutOff, float[] x, int xOff, float[] gamma, int gOff, int n,
+      float mean, float rstd) {
     FloatVector vmu = FloatVector.broadcast(F, mean);
     FloatVector vrs = FloatVector.broadcast(F, rstd);
     FloatVector sg = FloatVector.zero(F), sgx = sg;
@@ -295,14 +296,14 @@ final class PanamaKernels implements VectorKernels {
     int i = 0;
     for (; i < bound; i += L) {
       FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(vmu).mul(vrs);
-      FloatVector g = FloatVector.fromArray(F, dout, doutOff + i).mul(FloatVector.fromArray(F, gamma, i));
+      FloatVector g = FloatVector.fromArray(F, dout, doutOff + i).mul(FloatVector.fromArray(F, gamma, gOff + i));
       sg = sg.add(g);
       sgx = g.fma(xhat, sgx);
     }
     float sumG = sumLanes(sg), sumGX = sumLanes(sgx);
     for (; i < n; i++) {
       float xhat = (x[xOff + i] - mean) * rstd;
-      float g = dout[doutOff + i] * gamma[i];
+      float g = dout[doutOff + i] * gamma[gOff + i];
       sumG += g;
       sumGX += g * xhat;
     }
@@ -311,18 +312,18 @@ final class PanamaKernels implements VectorKernels {
     for (i = 0; i < bound; i += L) {
       FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(vmu).mul(vrs);
       FloatVector d = FloatVector.fromArray(F, dout, doutOff + i);
-      FloatVector gm = FloatVector.fromArray(F, gamma, i);
-      FloatVector.fromArray(F, dbeta, i).add(d).intoArray(dbeta, i);
-      d.fma(xhat, FloatVector.fromArray(F, dgamma, i)).intoArray(dgamma, i);
+      FloatVector gm = FloatVector.fromArray(F, gamma, gOff + i);
+      FloatVector.fromArray(F, dbeta, dbOff + i).add(d).intoArray(dbeta, dbOff + i);
+      d.fma(xhat, FloatVector.fromArray(F, dgamma, dgOff + i)).intoArray(dgamma, dgOff + i);
       FloatVector inner = d.mul(gm).sub(vmg).sub(xhat.mul(vmgx));
       inner.fma(vrs, FloatVector.fromArray(F, dx, dxOff + i)).intoArray(dx, dxOff + i);
     }
     for (; i < n; i++) {
       float xhat = (x[xOff + i] - mean) * rstd;
       float d = dout[doutOff + i];
-      dbeta[i] += d;
-      dgamma[i] += d * xhat;
-      dx[dxOff + i] += rstd * (d * gamma[i] - meanG - xhat * meanGX);
+      dbeta[dbOff + i] += d;
+      dgamma[dgOff + i] += d * xhat;
+      dx[dxOff + i] += rstd * (d * gamma[gOff + i] - meanG - xhat * meanGX);
     }
   }
 

@@ -161,7 +161,7 @@ final class ScalarKernels implements VectorKernels {
 
   @Override
   public void layerNormForward(float[] out, int outOff, float[] x, int xOff, float[] gamma,
-      float[] beta, int n, float eps, float[] mean, float[] rstd, int statIdx) {
+      int gOff, float[] beta, int bOff, int n, float eps, float[] mean, float[] rstd, int statIdx) {
     float mu = sum(x, xOff, n) / n;
     float v = 0f;
     for (int i = 0; i < n; i++) {
@@ -170,20 +170,21 @@ final class ScalarKernels implements VectorKernels {
     }
     float rs = (float) (1.0 / Math.sqrt(v / n + eps));
     for (int i = 0; i < n; i++) {
-      out[outOff + i] = (x[xOff + i] - mu) * rs * gamma[i] + beta[i];
+      out[outOff + i] = (x[xOff + i] - mu) * rs * gamma[gOff + i] + beta[bOff + i];
     }
     mean[statIdx] = mu;
     rstd[statIdx] = rs;
   }
 
   @Override
-  public void layerNormBackward(float[] dx, int dxOff, float[] dgamma, float[] dbeta, float[] dout,
-      int doutOff, float[] x, int xOff, float[] gamma, int n, float mean, float rstd) {
+  public void layerNormBackward(float[] dx, int dxOff, float[] dgamma, int dgOff, float[] dbeta,
+      int dbOff, float[] dout, int doutOff, float[] x, int xOff, float[] gamma, int gOff, int n,
+      float mean, float rstd) {
     // dx = rstd · (g - mean(g) - x̂ · mean(g·x̂)) with g = dout·gamma: the two means first.
     float sumG = 0f, sumGX = 0f;
     for (int i = 0; i < n; i++) {
       float xhat = (x[xOff + i] - mean) * rstd;
-      float g = dout[doutOff + i] * gamma[i];
+      float g = dout[doutOff + i] * gamma[gOff + i];
       sumG += g;
       sumGX += g * xhat;
     }
@@ -191,9 +192,9 @@ final class ScalarKernels implements VectorKernels {
     for (int i = 0; i < n; i++) {
       float xhat = (x[xOff + i] - mean) * rstd;
       float d = dout[doutOff + i];
-      dbeta[i] += d;
-      dgamma[i] += d * xhat;
-      dx[dxOff + i] += rstd * (d * gamma[i] - meanG - xhat * meanGX);
+      dbeta[dbOff + i] += d;
+      dgamma[dgOff + i] += d * xhat;
+      dx[dxOff + i] += rstd * (d * gamma[gOff + i] - meanG - xhat * meanGX);
     }
   }
 

@@ -38,12 +38,13 @@ public interface VectorKernels {
    * One row: out = (x - mean) · rstd · gamma + beta, with rstd = 1 / sqrt(var + eps) and the
    * biased variance. Saves mean and rstd at {@code stats[statIdx]} for the backward pass.
    */
-  void layerNormForward(float[] out, int outOff, float[] x, int xOff, float[] gamma, float[] beta,
-      int n, float eps, float[] mean, float[] rstd, int statIdx);
+  void layerNormForward(float[] out, int outOff, float[] x, int xOff, float[] gamma, int gOff,
+      float[] beta, int bOff, int n, float eps, float[] mean, float[] rstd, int statIdx);
 
   /** One row: dx += ∂L/∂x, dgamma += dout·x̂, dbeta += dout, given the saved mean and rstd. */
-  void layerNormBackward(float[] dx, int dxOff, float[] dgamma, float[] dbeta, float[] dout,
-      int doutOff, float[] x, int xOff, float[] gamma, int n, float mean, float rstd);
+  void layerNormBackward(float[] dx, int dxOff, float[] dgamma, int dgOff, float[] dbeta,
+      int dbOff, float[] dout, int doutOff, float[] x, int xOff, float[] gamma, int gOff, int n,
+      float mean, float rstd);
 
   void geluForward(GeluForm form, float[] out, int outOff, float[] x, int xOff, int n);
 

@@ -78,7 +78,7 @@ public final class Vectors {
     sameLength("mean", mean.length, "rows", rows);
     sameLength("rstd", rstd.length, "rows", rows);
     for (int r = 0; r < rows; r++) {
-      K.layerNormForward(out, r * cols, x, r * cols, gamma, beta, cols, eps, mean, rstd, r);
+      K.layerNormForward(out, r * cols, x, r * cols, gamma, 0, beta, 0, cols, eps, mean, rstd, r);
     }
   }
 
@@ -94,8 +94,8 @@ public final class Vectors {
     sameLength("mean", mean.length, "rows", rows);
     sameLength("rstd", rstd.length, "rows", rows);
     for (int r = 0; r < rows; r++) {
-      K.layerNormBackward(dx, r * cols, dgamma, dbeta, dout, r * cols, x, r * cols, gamma, cols,
-          mean[r], rstd[r]);
+      K.layerNormBackward(dx, r * cols, dgamma, 0, dbeta, 0, dout, r * cols, x, r * cols, gamma, 0,
+          cols, mean[r], rstd[r]);
     }
   }
 

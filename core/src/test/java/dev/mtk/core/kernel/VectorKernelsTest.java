@@ -171,13 +171,13 @@ class VectorKernelsTest {
     float eps = 1e-5f;
     for (VectorKernels k : new VectorKernels[] {SIMD, SCALAR}) {
       float[] out = new float[n], mean = new float[1], rstd = new float[1];
-      k.layerNormForward(out, 0, x, 0, gamma, beta, n, eps, mean, rstd, 0);
+      k.layerNormForward(out, 0, x, 0, gamma, 0, beta, 0, n, eps, mean, rstd, 0);
       double[] ref = layerNorm(x, gamma, beta, eps);
       for (int i = 0; i < n; i++) {
         assertEquals(ref[i], out[i], 2e-5 * (Math.abs(gamma[i]) + 1), k.name() + " ln i=" + i);
       }
       float[] dx = new float[n], dgamma = new float[n], dbeta = new float[n];
-      k.layerNormBackward(dx, 0, dgamma, dbeta, dout, 0, x, 0, gamma, n, mean[0], rstd[0]);
+      k.layerNormBackward(dx, 0, dgamma, 0, dbeta, 0, dout, 0, x, 0, gamma, 0, n, mean[0], rstd[0]);
       // finite differences of L = Σ dout·out in double, one input at a time
       for (int i = 0; i < n; i += Math.max(1, n / 40)) {
         double h = 1e-3;

@@ -1,0 +1,83 @@
+package dev.mtk.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** mtk model init and mtk embed end to end, and the training/inference bench contracts. */
+class ModelCommandTest {
+
+  static float[] readNpy(Path f, int[] shapeOut) throws Exception {
+    byte[] b = Files.readAllBytes(f);
+    assertEquals((byte) 0x93, b[0]);
+    assertEquals("NUMPY", new String(b, 1, 5, StandardCharsets.US_ASCII));
+    int hl = (b[8] & 0xFF) | ((b[9] & 0xFF) << 8);
+    String header = new String(b, 10, hl, StandardCharsets.US_ASCII);
+    assertEquals(0, (10 + hl) % 64, "data aligned to 64 bytes");
+    assertTrue(header.contains("'descr': '<f4'") && header.contains("'fortran_order': False"), header);
+    String shape = header.substring(header.indexOf("(") + 1, header.indexOf(")"));
+    String[] parts = shape.split(",\\s*");
+    shapeOut[0] = Integer.parseInt(parts[0].trim());
+    shapeOut[1] = Integer.parseInt(parts[1].trim());
+    ByteBuffer buf = ByteBuffer.wrap(b, 10 + hl, b.length - 10 - hl).order(ByteOrder.LITTLE_ENDIAN);
+    float[] out = new float[buf.remaining() / 4];
+    buf.asFloatBuffer().get(out);
+    return out;
+  }
+
+  @Test
+  void initThenEmbedWritesNormalisedPrefixes(@TempDir Path dir) throws Exception {
+    Path cfg = TokenizerCommandTest.write(dir, "model.json",
+        "{\"vocab_size\": 300, \"d_model\": 32, \"heads\": 4, \"ffn\": 64, \"layers\": 2, "
+            + "\"max_seq_len\": 16, \"nesting\": [8, 16, 32]}");
+    Path corpus = TokenizerCommandTest.write(dir, "c.txt", "the cat sat on the mat\n".repeat(50));
+    Path tok = dir.resolve("tok.json");
+    assertEquals(0, MainTest.run("tokenizer", "train", "--input", corpus.toString(), "--vocab-size",
+        "280", "--output", tok.toString()).code());
+    Path model = dir.resolve("model");
+    MainTest.Result r = MainTest.run("model", "init", "--config", cfg.toString(), "--seed", "7",
+        "--tokenizer", tok.toString(), "--output", model.toString());
+    assertEquals(0, r.code(), r.err());
+    Path model2 = dir.resolve("model2");
+    MainTest.run("model", "init", "--config", cfg.toString(), "--seed", "7", "--output", model2.toString());
+    assertArrayEquals(Files.readAllBytes(model.resolve("model.safetensors")),
+        Files.readAllBytes(model2.resolve("model.safetensors")), "same seed, same bytes");
+
+    Path docs = TokenizerCommandTest.write(dir, "d.jsonl",
+        "{\"text\": \"the cat\"}\n{\"text\": \"sat on the mat, the cat sat on the mat again and again and again\"}\n{\"text\": \"\"}\n");
+    Path emb = dir.resolve("e.npy"), emb8 = dir.resolve("e8.npy");
+    r = MainTest.run("embed", "--model", model.toString(), "--input", docs.toString(), "--output",
+        emb.toString(), "--batch", "2");
+    assertEquals(0, r.code(), r.err());
+    r = MainTest.run("embed", "--model", model.toString(), "--input", docs.toString(), "--output",
+        emb8.toString(), "--dim", "8", "--layer", "1");
+    assertEquals(0, r.code(), r.err());
+    int[] shape = new int[2];
+    float[] full = readNpy(emb, shape);
+    assertEquals(3, shape[0]);
+    assertEquals(32, shape[1]);
+    double n0 = 0;
+    for (int i = 0; i < 32; i++) {
+      n0 += full[i] * full[i];
+    }
+    assertEquals(1.0, n0, 1e-5, "rows are unit vectors");
+    for (int i = 64; i < 96; i++) {
+      assertEquals(0f, full[i], "an empty text gives a zero row");
+    }
+    float[] small = readNpy(emb8, shape);
+    assertEquals(8, shape[1]);
+    assertEquals(24, small.length);
+    r = MainTest.run("embed", "--model", model.toString(), "--input", docs.toString(), "--output",
+        emb.toString(), "--dim", "33");
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("--dim"), r.err());
+  }
+}

@@ -1,0 +1,218 @@
+package dev.mtk.models.encoder;
+
+import dev.mtk.core.kernel.GeluForm;
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.nn.Add;
+import dev.mtk.models.nn.Arena;
+import dev.mtk.models.nn.Attention;
+import dev.mtk.models.nn.Embedding;
+import dev.mtk.models.nn.Gelu;
+import dev.mtk.models.nn.Graph;
+import dev.mtk.models.nn.LayerNorm;
+import dev.mtk.models.nn.Linear;
+import dev.mtk.models.nn.MatryoshkaInfoNce;
+import dev.mtk.models.nn.MeanPool;
+import dev.mtk.models.nn.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A pre-LN transformer encoder with Matryoshka output (docs/ARCHITECTURE.md has the equations):
+ * token + learned position embeddings; per layer x += Attn(LN1(x)), x += MLP(LN2(x)) with a GELU
+ * (erf) MLP; a final LN; mean pooling over non-padding tokens. The parameters live in one arena
+ * under the names that model.safetensors uses.
+ */
+public final class Encoder {
+
+  private final EncoderConfig config;
+  private final Arena params = new Arena("parameters");
+  private final Map<String, Tensor> byName = new LinkedHashMap<>();
+
+  private Encoder(EncoderConfig config) {
+    this.config = config;
+    int v = config.vocabSize(), d = config.dModel(), f = config.ffn();
+    param("embeddings.token.weight", v, d);
+    param("embeddings.position.weight", config.maxSeqLen(), d);
+    for (int l = 0; l < config.layers(); l++) {
+      String p = "layers." + l + ".";
+      param(p + "ln1.weight", d);
+      param(p + "ln1.bias", d);
+      param(p + "attn.qkv.weight", 3 * d, d);
+      param(p + "attn.qkv.bias", 3 * d);
+      param(p + "attn.out.weight", d, d);
+      param(p + "attn.out.bias", d);
+      param(p + "ln2.weight", d);
+      param(p + "ln2.bias", d);
+      param(p + "mlp.fc1.weight", f, d);
+      param(p + "mlp.fc1.bias", f);
+      param(p + "mlp.fc2.weight", d, f);
+      param(p + "mlp.fc2.bias", d);
+    }
+    param("final_ln.weight", d);
+    param("final_ln.bias", d);
+    params.freeze();
+  }
+
+  private void param(String name, int... shape) {
+    byName.put(name, params.alloc(name, shape));
+  }
+
+  /**
+   * A new encoder with seeded weights: every matrix and embedding N(0, 0.02²) (GPT-2's scheme),
+   * biases 0, layer-norm weights 1 and biases 0. Tensors are filled in declaration order from one
+   * SplittableRandom(seed), so the same seed gives bit-identical weights.
+   */
+  public static Encoder init(EncoderConfig config, long seed) {
+    Encoder e = new Encoder(config);
+    SplittableRandom rnd = new SplittableRandom(seed);
+    float[] data = e.params.data();
+    for (Tensor t : e.params.tensors()) {
+      String n = t.name();
+      boolean ln = n.contains("ln");
+      if (n.endsWith(".bias")) {
+        continue; // zeros
+      }
+      for (int i = 0; i < t.size(); i++) {
+        data[t.offset() + i] = ln ? 1f : (float) (0.02 * gaussian(rnd));
+      }
+    }
+    return e;
+  }
+
+  /** An encoder whose weights the caller fills (a checkpoint loader). */
+  public static Encoder empty(EncoderConfig config) {
+    return new Encoder(config);
+  }
+
+  /** A standard normal by Box–Muller, so the sequence is defined by SplittableRandom alone. */
+  static double gaussian(SplittableRandom rnd) {
+    double u1 = rnd.nextDouble(), u2 = rnd.nextDouble();
+    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
+  public EncoderConfig config() {
+    return config;
+  }
+
+  public Arena parameters() {
+    return params;
+  }
+
+  /** Parameters by name, in declaration (and file) order. */
+  public Map<String, Tensor> namedParameters() {
+    return java.util.Collections.unmodifiableMap(byName);
+  }
+
+  public Tensor parameter(String name) {
+    Tensor t = byName.get(name);
+    if (t == null) {
+      throw new IllegalArgumentException("no parameter named " + name);
+    }
+    return t;
+  }
+
+  /**
+   * The forward (and backward) graph of one batch shape. Fill {@link #ids} ([batch · seqLen],
+   * padding after each sequence's length) and {@link #lengths}, then run {@link #graph}.
+   */
+  public static final class Pass {
+    public final int batch, seqLen;
+    public final int[] ids;
+    public final int[] lengths;
+    public final Graph graph;
+    public final Arena activations;
+    /** [batch, d] pooled embeddings. */
+    public final Tensor pooled;
+    /** [1] the Matryoshka InfoNCE loss; null without a loss. */
+    public final Tensor loss;
+    /** [layers, batch, d] pooled embeddings after each layer (final LN applied); null if not asked. */
+    public final Tensor[] layerPooled;
+
+    Pass(int batch, int seqLen, int[] ids, int[] lengths, Graph graph, Arena activations,
+        Tensor pooled, Tensor loss, Tensor[] layerPooled) {
+      this.batch = batch;
+      this.seqLen = seqLen;
+      this.ids = ids;
+      this.lengths = lengths;
+      this.graph = graph;
+      this.activations = activations;
+      this.pooled = pooled;
+      this.loss = loss;
+      this.layerPooled = layerPooled;
+    }
+  }
+
+  /**
+   * Builds the graph for {@code batch} sequences of {@code seqLen} positions. With
+   * {@code lossDims} non-null, the batch is B anchors followed by their B positives and the graph
+   * ends in the Matryoshka InfoNCE loss over those prefix sizes at the given temperature. With
+   * {@code layerTaps}, it also pools after every layer (for 2D Matryoshka and early exit).
+   */
+  public Pass build(WorkerPool pool, int batch, int seqLen, int[] lossDims, float temperature,
+      boolean layerTaps) {
+    if (seqLen < 1 || seqLen > config.maxSeqLen()) {
+      throw new IllegalArgumentException("sequence length " + seqLen + " is outside 1.."
+          + config.maxSeqLen());
+    }
+    if (lossDims != null && batch % 2 != 0) {
+      throw new IllegalArgumentException("a contrastive batch holds anchors then positives: even size");
+    }
+    int d = config.dModel(), f = config.ffn(), h = config.heads(), n = batch * seqLen;
+    float eps = config.layerNormEps();
+    Arena a = new Arena("activations");
+    int[] ids = new int[n];
+    int[] lengths = new int[batch];
+    java.util.Arrays.fill(lengths, seqLen);
+    Graph g = new Graph(a);
+    Tensor x = a.alloc("embed", n, d);
+    g.add(new Embedding(ids, parameter("embeddings.token.weight"),
+        parameter("embeddings.position.weight"), x, seqLen));
+    Tensor[] taps = layerTaps ? new Tensor[config.layers()] : null;
+    for (int l = 0; l < config.layers(); l++) {
+      String p = "layers." + l + ".";
+      Tensor ln1 = a.alloc(p + "ln1", n, d);
+      g.add(new LayerNorm(pool, x, parameter(p + "ln1.weight"), parameter(p + "ln1.bias"), ln1, eps));
+      Tensor qkv = a.alloc(p + "qkv", n, 3 * d);
+      g.add(new Linear(pool, ln1, parameter(p + "attn.qkv.weight"), parameter(p + "attn.qkv.bias"), qkv));
+      Tensor probs = a.alloc(p + "probs", batch, h, seqLen, seqLen);
+      Tensor att = a.alloc(p + "att", n, d);
+      g.add(new Attention(pool, qkv, att, probs, lengths, h));
+      Tensor proj = a.alloc(p + "proj", n, d);
+      g.add(new Linear(pool, att, parameter(p + "attn.out.weight"), parameter(p + "attn.out.bias"), proj));
+      Tensor res1 = a.alloc(p + "res1", n, d);
+      g.add(new Add(x, proj, res1));
+      Tensor ln2 = a.alloc(p + "ln2", n, d);
+      g.add(new LayerNorm(pool, res1, parameter(p + "ln2.weight"), parameter(p + "ln2.bias"), ln2, eps));
+      Tensor fc1 = a.alloc(p + "fc1", n, f);
+      g.add(new Linear(pool, ln2, parameter(p + "mlp.fc1.weight"), parameter(p + "mlp.fc1.bias"), fc1));
+      Tensor act = a.alloc(p + "gelu", n, f);
+      g.add(new Gelu(pool, GeluForm.ERF, fc1, act));
+      Tensor fc2 = a.alloc(p + "fc2", n, d);
+      g.add(new Linear(pool, act, parameter(p + "mlp.fc2.weight"), parameter(p + "mlp.fc2.bias"), fc2));
+      Tensor res2 = a.alloc(p + "res2", n, d);
+      g.add(new Add(res1, fc2, res2));
+      x = res2;
+      if (taps != null && l < config.layers() - 1) {
+        Tensor tapLn = a.alloc(p + "tap_ln", n, d);
+        g.add(new LayerNorm(pool, x, parameter("final_ln.weight"), parameter("final_ln.bias"), tapLn, eps));
+        taps[l] = a.alloc(p + "tap_pooled", batch, d);
+        g.add(new MeanPool(tapLn, lengths, taps[l]));
+      }
+    }
+    Tensor fin = a.alloc("final_ln", n, d);
+    g.add(new LayerNorm(pool, x, parameter("final_ln.weight"), parameter("final_ln.bias"), fin, eps));
+    Tensor pooled = a.alloc("pooled", batch, d);
+    g.add(new MeanPool(fin, lengths, pooled));
+    if (taps != null) {
+      taps[config.layers() - 1] = pooled;
+    }
+    Tensor loss = null;
+    if (lossDims != null) {
+      loss = a.alloc("loss", 1);
+      g.add(new MatryoshkaInfoNce(pooled, lossDims, temperature, loss));
+    }
+    a.freeze();
+    return new Pass(batch, seqLen, ids, lengths, g, a, pooled, loss, taps);
+  }
+}

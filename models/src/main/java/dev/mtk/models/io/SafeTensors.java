@@ -1,0 +1,167 @@
+package dev.mtk.models.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mtk.core.io.AtomicFile;
+import dev.mtk.models.nn.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Hugging Face's safetensors format, float32 only: an 8-byte little-endian header length, a JSON
+ * header {name: {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__":
+ * {...}}, then the raw little-endian data. Writes are atomic; reads check the header's size
+ * before allocating anything, and every tensor's name, dtype, shape and offsets against what the
+ * model expects, naming the first problem.
+ */
+public final class SafeTensors {
+
+  /** Headers larger than this are refused: a real one for our models is a few kilobytes. */
+  public static final long MAX_HEADER = 16L << 20;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private SafeTensors() {}
+
+  /** Writes the tensors in the map's order, with string metadata. */
+  public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
+      throws IOException {
+    ObjectNode header = JSON.createObjectNode();
+    if (!metadata.isEmpty()) {
+      ObjectNode meta = header.putObject("__metadata__");
+      metadata.forEach(meta::put);
+    }
+    long offset = 0;
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      Tensor t = e.getValue();
+      ObjectNode h = header.putObject(e.getKey());
+      h.put("dtype", "F32");
+      var shape = h.putArray("shape");
+      for (int d : t.shape()) {
+        shape.add(d);
+      }
+      h.putArray("data_offsets").add(offset).add(offset + 4L * t.size());
+      offset += 4L * t.size();
+    }
+    byte[] json = JSON.writeValueAsBytes(header);
+    // pad the header with spaces to a multiple of 8 so the data is aligned, as the reference does
+    int padded = (json.length + 7) & ~7;
+    byte[] head = Arrays.copyOf(json, padded);
+    Arrays.fill(head, json.length, padded, (byte) ' ');
+    AtomicFile.write(file, out -> {
+      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+      out.write(len.array());
+      out.write(head);
+      ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+      for (Tensor t : tensors.values()) {
+        float[] d = t.data();
+        for (int i = 0; i < t.size(); i++) {
+          if (buf.remaining() < 4) {
+            out.write(buf.array(), 0, buf.position());
+            buf.clear();
+          }
+          buf.putFloat(d[t.offset() + i]);
+        }
+      }
+      out.write(buf.array(), 0, buf.position());
+    });
+  }
+
+  /** Reads the file into the given tensors, which must match it name for name. Returns metadata. */
+  public static Map<String, String> read(Path file, Map<String, Tensor> expected) throws IOException {
+    String name = file.toString();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      if (size < 8) {
+        throw new CheckpointException(name, "is " + size + " bytes, too short for a safetensors header");
+      }
+      ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, lenBuf, 0);
+      long headerLen = lenBuf.flip().getLong();
+      if (headerLen <= 0 || headerLen > MAX_HEADER || headerLen > size - 8) {
+        throw new CheckpointException(name, "header length " + headerLen + " is impossible (file "
+            + size + " bytes, limit " + MAX_HEADER + ")");
+      }
+      ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
+      readFully(ch, hb, 8);
+      JsonNode header;
+      try {
+        header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        throw new CheckpointException(name, "header is not valid JSON: " + e.getMessage());
+      }
+      if (header == null || !header.isObject()) {
+        throw new CheckpointException(name, "header is not a JSON object");
+      }
+      long dataStart = 8 + headerLen, dataLen = size - dataStart;
+      Map<String, String> metadata = new LinkedHashMap<>();
+      JsonNode meta = header.get("__metadata__");
+      if (meta != null && meta.isObject()) {
+        meta.fields().forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
+      }
+      Iterator<String> names = header.fieldNames();
+      while (names.hasNext()) {
+        String n = names.next();
+        if (!n.equals("__metadata__") && !expected.containsKey(n)) {
+          throw new CheckpointException(name, "unexpected tensor '" + n + "' (not part of this model)");
+        }
+      }
+      for (Map.Entry<String, Tensor> e : expected.entrySet()) {
+        JsonNode h = header.get(e.getKey());
+        Tensor t = e.getValue();
+        if (h == null) {
+          throw new CheckpointException(name, "tensor '" + e.getKey() + "' is missing");
+        }
+        String dtype = h.path("dtype").asText();
+        if (!dtype.equals("F32")) {
+          throw new CheckpointException(name, "tensor '" + e.getKey() + "' has dtype " + dtype + "; only F32 is supported");
+        }
+        int[] shape = new int[h.path("shape").size()];
+        for (int i = 0; i < shape.length; i++) {
+          shape[i] = h.path("shape").get(i).asInt(-1);
+        }
+        if (!Arrays.equals(shape, t.shape())) {
+          throw new CheckpointException(name, "tensor '" + e.getKey() + "' has shape "
+              + Arrays.toString(shape) + ", the model expects " + Arrays.toString(t.shape()));
+        }
+        JsonNode off = h.path("data_offsets");
+        long begin = off.path(0).asLong(-1), end = off.path(1).asLong(-1);
+        if (off.size() != 2 || begin < 0 || end - begin != 4L * t.size() || end > dataLen) {
+          throw new CheckpointException(name, "tensor '" + e.getKey() + "' has data_offsets " + off
+              + ", which do not hold " + t.size() + " floats inside the " + dataLen + " data bytes");
+        }
+        ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, data, dataStart + begin);
+        data.flip().asFloatBuffer().get(t.data(), t.offset(), t.size());
+      }
+      return metadata;
+    }
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, pos);
+      if (n < 0) {
+        throw new IOException("unexpected end of file");
+      }
+      pos += n;
+    }
+  }
+
+  /** A checkpoint file that cannot be loaded: says which file and what is wrong. */
+  public static final class CheckpointException extends IllegalArgumentException {
+    public CheckpointException(String file, String problem) {
+      super(file + ": " + problem);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package dev.mtk.models.nn;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * All tensors of one kind (parameters, or one batch shape's activations) in two arrays, values
+ * and gradients, laid out once as llm.c does: slots are declared, then {@link #freeze} allocates,
+ * and every training step reuses the same memory, so the hot path allocates nothing.
+ */
+public final class Arena {
+
+  private final String name;
+  private final List<Tensor> tensors = new ArrayList<>();
+  private int size;
+  private float[] data;
+  private float[] grad;
+
+  public Arena(String name) {
+    this.name = name;
+  }
+
+  /** Declares a slot; only before {@link #freeze}. Slots start on 16-float boundaries. */
+  public Tensor alloc(String tensorName, int... shape) {
+    if (data != null) {
+      throw new IllegalStateException("arena " + name + " is frozen; declare " + tensorName + " before");
+    }
+    Tensor t = new Tensor(this, tensorName, shape, size);
+    long end = (long) size + t.size();
+    end = (end + 15) & ~15L;
+    if (end > Integer.MAX_VALUE - 16) {
+      throw new IllegalStateException("arena " + name + " would exceed 2^31 floats");
+    }
+    size = (int) end;
+    tensors.add(t);
+    return t;
+  }
+
+  /** Allocates the value and gradient arrays (zeroed). */
+  public Arena freeze() {
+    if (data == null) {
+      data = new float[size];
+      grad = new float[size];
+    }
+    return this;
+  }
+
+  public float[] data() {
+    return data;
+  }
+
+  public float[] grad() {
+    return grad;
+  }
+
+  public int size() {
+    return size;
+  }
+
+  public List<Tensor> tensors() {
+    return Collections.unmodifiableList(tensors);
+  }
+
+  public void zeroGrad() {
+    java.util.Arrays.fill(grad, 0f);
+  }
+}

@@ -1,0 +1,70 @@
+package dev.mtk.models.nn;
+
+import dev.mtk.core.kernel.Gemm;
+import dev.mtk.core.parallel.WorkerPool;
+
+/**
+ * out = in · Wᵀ + b, with W stored [out, in] as PyTorch's nn.Linear. Forward and the two weight
+ * gradients are GEMMs on the core kernel (dIn += dOut · W, dW += dOutᵀ · in); the bias gradient
+ * is a column sum in fixed row chunks.
+ */
+public final class Linear implements Op {
+
+  private final WorkerPool pool;
+  private final Tensor in, weight, bias, out; // [N, din], [dout, din], [dout] or null, [N, dout]
+  private final int rows, dIn, dOut;
+  private final float[] partial; // [chunks, dout]
+
+  public Linear(WorkerPool pool, Tensor in, Tensor weight, Tensor bias, Tensor out) {
+    this.pool = pool;
+    this.in = in;
+    this.weight = weight;
+    this.bias = bias;
+    this.out = out;
+    this.dOut = weight.dim(0);
+    this.dIn = weight.dim(1);
+    this.rows = in.size() / dIn;
+    if (in.size() != rows * dIn || out.size() != rows * dOut) {
+      throw new IllegalArgumentException("Linear " + weight + ": input " + in + " and output "
+          + out + " do not fit");
+    }
+    this.partial = bias == null ? null : new float[RowChunks.count(rows) * dOut];
+  }
+
+  @Override
+  public void forward() {
+    float[] o = out.data();
+    if (bias != null) {
+      float[] b = bias.data();
+      for (int r = 0; r < rows; r++) {
+        System.arraycopy(b, bias.offset(), o, out.offset() + r * dOut, dOut);
+      }
+    }
+    Gemm.sgemm(pool, false, true, rows, dOut, dIn, 1f, in.data(), in.offset(), dIn, weight.data(),
+        weight.offset(), dIn, bias == null ? 0f : 1f, o, out.offset(), dOut);
+  }
+
+  @Override
+  public void backward() {
+    float[] g = out.grad();
+    // dIn += dOut · W   [N, dout] · [dout, din]
+    Gemm.sgemm(pool, false, false, rows, dIn, dOut, 1f, g, out.offset(), dOut, weight.data(),
+        weight.offset(), dIn, 1f, in.grad(), in.offset(), dIn);
+    // dW += dOutᵀ · in   [dout, N] · [N, din]
+    Gemm.sgemm(pool, true, false, dOut, dIn, rows, 1f, g, out.offset(), dOut, in.data(),
+        in.offset(), dIn, 1f, weight.grad(), weight.offset(), dIn);
+    if (bias != null) {
+      java.util.Arrays.fill(partial, 0f);
+      RowChunks.run(pool, rows, (c, from, to) -> {
+        int p = c * dOut;
+        for (int r = from; r < to; r++) {
+          int src = out.offset() + r * dOut;
+          for (int j = 0; j < dOut; j++) {
+            partial[p + j] += g[src + j];
+          }
+        }
+      });
+      RowChunks.reduce(partial, RowChunks.count(rows), dOut, bias.grad(), bias.offset());
+    }
+  }
+}

@@ -1,0 +1,145 @@
+package dev.mtk.models.encoder;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.nn.DoubleOps;
+import dev.mtk.models.nn.Tensor;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole encoder and its Matryoshka loss: our float forward and backward against the same
+ * network composed from {@link DoubleOps} in double precision, gradient by central differences,
+ * for sampled coordinates of every parameter tensor; with padding in the batch.
+ */
+class EncoderGradientTest {
+
+  static final EncoderConfig TINY = new EncoderConfig(37, 16, 2, 24, 2, 8, 1e-5f, new int[] {4, 8, 16});
+
+  static double referenceLoss(EncoderConfig c, Map<String, double[]> p, int[] ids, int[] lengths,
+      int batch, int seq, int[] dims, double tau) {
+    int d = c.dModel(), f = c.ffn(), n = batch * seq;
+    double[] x = DoubleOps.embedding(ids, p.get("embeddings.token.weight"),
+        p.get("embeddings.position.weight"), seq, d);
+    for (int l = 0; l < c.layers(); l++) {
+      String q = "layers." + l + ".";
+      double[] h = DoubleOps.layerNorm(x, p.get(q + "ln1.weight"), p.get(q + "ln1.bias"), n, d, c.layerNormEps());
+      double[] qkv = DoubleOps.linear(h, p.get(q + "attn.qkv.weight"), p.get(q + "attn.qkv.bias"), n, d, 3 * d);
+      double[] att = DoubleOps.attention(qkv, lengths, batch, seq, d, c.heads());
+      x = DoubleOps.add(x, DoubleOps.linear(att, p.get(q + "attn.out.weight"), p.get(q + "attn.out.bias"), n, d, d));
+      double[] h2 = DoubleOps.layerNorm(x, p.get(q + "ln2.weight"), p.get(q + "ln2.bias"), n, d, c.layerNormEps());
+      double[] g = DoubleOps.gelu(DoubleOps.linear(h2, p.get(q + "mlp.fc1.weight"), p.get(q + "mlp.fc1.bias"), n, d, f), false);
+      x = DoubleOps.add(x, DoubleOps.linear(g, p.get(q + "mlp.fc2.weight"), p.get(q + "mlp.fc2.bias"), n, f, d));
+    }
+    double[] fin = DoubleOps.layerNorm(x, p.get("final_ln.weight"), p.get("final_ln.bias"), n, d, c.layerNormEps());
+    double[] pooled = DoubleOps.meanPool(fin, lengths, batch, seq, d);
+    return DoubleOps.matryoshkaInfoNce(pooled, batch / 2, d, dims, tau);
+  }
+
+  @Test
+  void lossAndEveryParameterGradientMatchDoublePrecision() {
+    SplittableRandom rnd = new SplittableRandom(5);
+    Encoder enc = Encoder.init(TINY, 9);
+    // larger weights than the init's 0.02, so that every path carries a visible gradient
+    float[] w = enc.parameters().data();
+    for (int i = 0; i < w.length; i++) {
+      w[i] += (float) ((rnd.nextDouble() * 2 - 1) * 0.3);
+    }
+    int batch = 6, seq = 7;
+    int[] dims = {4, 8, 16};
+    float tau = 0.5f;
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Encoder.Pass pass = enc.build(pool, batch, seq, dims, tau, false);
+      for (int i = 0; i < pass.ids.length; i++) {
+        pass.ids[i] = rnd.nextInt(TINY.vocabSize());
+      }
+      int[] lengths = {7, 5, 3, 7, 6, 1};
+      System.arraycopy(lengths, 0, pass.lengths, 0, batch);
+      pass.graph.forward();
+      enc.parameters().zeroGrad();
+      pass.graph.backward(pass.loss);
+      Map<String, double[]> p = new java.util.LinkedHashMap<>();
+      enc.namedParameters().forEach((k, t) -> p.put(k, DoubleOps.toDouble(t.data(), t.offset(), t.size())));
+      double ref = referenceLoss(TINY, p, pass.ids, lengths, batch, seq, dims, tau);
+      assertEquals(ref, pass.loss.values()[0], 1e-4 * Math.abs(ref), "loss");
+      double maxDiff = 0;
+      for (Map.Entry<String, Tensor> e : enc.namedParameters().entrySet()) {
+        Tensor t = e.getValue();
+        double[] x = p.get(e.getKey());
+        float[] g = t.gradient();
+        double gscale = 1e-6;
+        for (float v : g) {
+          gscale = Math.max(gscale, Math.abs(v));
+        }
+        for (int s = 0; s < 6; s++) {
+          int c = rnd.nextInt(t.size());
+          double keep = x[c], h = 1e-5;
+          x[c] = keep + h;
+          double up = referenceLoss(TINY, p, pass.ids, lengths, batch, seq, dims, tau);
+          x[c] = keep - h;
+          double down = referenceLoss(TINY, p, pass.ids, lengths, batch, seq, dims, tau);
+          x[c] = keep;
+          double fd = (up - down) / (2 * h);
+          maxDiff = Math.max(maxDiff, Math.abs(fd - g[c]));
+          assertEquals(fd, g[c], 3e-3 * gscale + 3e-3 * Math.abs(fd), e.getKey() + "[" + c + "]");
+        }
+      }
+      System.out.println("encoder gradient check: max |fd - ours| = " + maxDiff);
+    }
+  }
+
+  @Test
+  void sameSeedSameWeightsAndThreadCountDoesNotChangeAStep() {
+    assertArrayEquals(Encoder.init(TINY, 3).parameters().data(), Encoder.init(TINY, 3).parameters().data());
+    float[] one = null;
+    for (int threads : new int[] {1, 2, 3}) {
+      Encoder enc = Encoder.init(TINY, 3);
+      try (WorkerPool pool = new WorkerPool(threads)) {
+        Encoder.Pass pass = enc.build(pool, 4, 8, new int[] {4, 16}, 0.05f, false);
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int i = 0; i < pass.ids.length; i++) {
+          pass.ids[i] = rnd.nextInt(TINY.vocabSize());
+        }
+        dev.mtk.models.nn.AdamW opt = new dev.mtk.models.nn.AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, 0.01f);
+        for (int step = 0; step < 3; step++) {
+          pass.graph.forward();
+          enc.parameters().zeroGrad();
+          pass.graph.backward(pass.loss);
+          opt.step(pool, 1e-3f);
+        }
+        float[] w = enc.parameters().data().clone();
+        if (one == null) {
+          one = w;
+        } else {
+          assertArrayEquals(one, w, threads + " threads");
+        }
+      }
+    }
+  }
+
+  @Test
+  void paddingDoesNotChangeAnEmbedding() {
+    Encoder enc = Encoder.init(TINY, 4);
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Encoder.Pass alone = enc.build(pool, 1, 5, null, 0f, false);
+      Encoder.Pass padded = enc.build(pool, 3, 8, null, 0f, false);
+      int[] seq = {3, 14, 15, 9, 2};
+      System.arraycopy(seq, 0, alone.ids, 0, 5);
+      alone.graph.forward();
+      SplittableRandom rnd = new SplittableRandom(2);
+      for (int i = 0; i < padded.ids.length; i++) {
+        padded.ids[i] = rnd.nextInt(TINY.vocabSize());
+      }
+      System.arraycopy(seq, 0, padded.ids, 8, 5); // sequence 1, then 3 padding ids
+      padded.lengths[1] = 5;
+      padded.graph.forward();
+      float[] a = alone.pooled.values(), b = padded.pooled.values();
+      for (int i = 0; i < 16; i++) {
+        assertEquals(a[i], b[16 + i], 1e-6f, "dim " + i);
+      }
+    }
+  }
+}

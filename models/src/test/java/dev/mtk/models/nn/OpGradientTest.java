@@ -1,0 +1,190 @@
+package dev.mtk.models.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.mtk.core.kernel.GeluForm;
+import dev.mtk.core.parallel.WorkerPool;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+/**
+ * Each op's forward against its double-precision twin in {@link DoubleOps}, and its hand-written
+ * backward against central finite differences of that twin (in double), on random shapes. The
+ * scalar checked is L = Σ r·out for a random r, so every output element's gradient matters.
+ */
+class OpGradientTest {
+
+  static final WorkerPool POOL = new WorkerPool(2);
+
+  /** Runs forward, compares, seeds out.grad = r, runs backward, checks sampled coordinates. */
+  static void check(SplittableRandom rnd, Op op, List<Tensor> inputs, Tensor out,
+      Function<double[][], double[]> reference, String what) {
+    double[][] x = new double[inputs.size()][];
+    for (int k = 0; k < inputs.size(); k++) {
+      Tensor t = inputs.get(k);
+      x[k] = DoubleOps.toDouble(t.data(), t.offset(), t.size());
+    }
+    op.forward();
+    double[] ref = reference.apply(x);
+    float[] got = out.values();
+    double scale = 1e-9;
+    for (double v : ref) {
+      scale = Math.max(scale, Math.abs(v));
+    }
+    for (int i = 0; i < ref.length; i++) {
+      // 1e-6 absolute: GELU's erf is an approximation good to 1.5e-7 (docs/KERNELS.md)
+      assertEquals(ref[i], got[i], 2e-5 * scale + 1e-5 * Math.abs(ref[i]) + 1e-6, what + " forward at " + i);
+    }
+    double[] r = new double[out.size()];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = rnd.nextDouble() * 2 - 1;
+      out.grad()[out.offset() + i] = (float) r[i];
+    }
+    for (Tensor t : inputs) {
+      java.util.Arrays.fill(t.grad(), t.offset(), t.offset() + t.size(), 0f);
+    }
+    op.backward();
+    for (int k = 0; k < inputs.size(); k++) {
+      Tensor t = inputs.get(k);
+      float[] g = t.gradient();
+      double gscale = 1e-6;
+      for (float v : g) {
+        gscale = Math.max(gscale, Math.abs(v));
+      }
+      for (int s = 0; s < Math.min(12, t.size()); s++) {
+        int c = rnd.nextInt(t.size());
+        double h = 1e-5 * Math.max(1, Math.abs(x[k][c]));
+        double keep = x[k][c];
+        x[k][c] = keep + h;
+        double up = dot(r, reference.apply(x));
+        x[k][c] = keep - h;
+        double down = dot(r, reference.apply(x));
+        x[k][c] = keep;
+        double fd = (up - down) / (2 * h);
+        // float rounding leaves ~1e-6 of noise even where the true gradient vanishes (layer norm
+        // of two elements is scale-free): an absolute floor of 1e-5 covers it
+        assertEquals(fd, g[c], 2e-3 * gscale + 2e-3 * Math.abs(fd) + 1e-5,
+            what + ": d/d" + t.name() + "[" + c + "]");
+      }
+    }
+  }
+
+  static double dot(double[] a, double[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += a[i] * b[i];
+    }
+    return s;
+  }
+
+  static void fill(SplittableRandom rnd, Tensor t, double scale) {
+    for (int i = 0; i < t.size(); i++) {
+      t.data()[t.offset() + i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
+    }
+  }
+
+  @Property(tries = 25)
+  void linear(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 37) int dIn,
+      @ForAll @IntRange(min = 1, max = 45) int dOut, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Arena a = new Arena("t");
+    Tensor in = a.alloc("in", rows, dIn), w = a.alloc("w", dOut, dIn), b = a.alloc("b", dOut),
+        out = a.alloc("out", rows, dOut);
+    a.freeze();
+    fill(rnd, in, 1);
+    fill(rnd, w, 0.5);
+    fill(rnd, b, 0.5);
+    check(rnd, new Linear(POOL, in, w, b, out), List.of(in, w, b), out,
+        x -> DoubleOps.linear(x[0], x[1], x[2], rows, dIn, dOut), "linear");
+  }
+
+  @Property(tries = 25)
+  void layerNorm(@ForAll @IntRange(min = 1, max = 150) int rows, @ForAll @IntRange(min = 2, max = 70) int d,
+      @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Arena a = new Arena("t");
+    Tensor in = a.alloc("in", rows, d), g = a.alloc("g", d), b = a.alloc("b", d), out = a.alloc("out", rows, d);
+    a.freeze();
+    fill(rnd, in, 2);
+    fill(rnd, g, 1.5);
+    fill(rnd, b, 1);
+    check(rnd, new LayerNorm(POOL, in, g, b, out, 1e-5f), List.of(in, g, b), out,
+        x -> DoubleOps.layerNorm(x[0], x[1], x[2], rows, d, 1e-5), "layer norm");
+  }
+
+  @Property(tries = 20)
+  void attentionWithPadding(@ForAll @IntRange(min = 1, max = 4) int batch,
+      @ForAll @IntRange(min = 1, max = 9) int seq, @ForAll @IntRange(min = 1, max = 3) int heads,
+      @ForAll @IntRange(min = 1, max = 8) int hd, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int d = heads * hd;
+    Arena a = new Arena("t");
+    Tensor qkv = a.alloc("qkv", batch * seq, 3 * d), out = a.alloc("out", batch * seq, d),
+        probs = a.alloc("probs", batch, heads, seq, seq);
+    a.freeze();
+    fill(rnd, qkv, 1.5);
+    int[] lengths = new int[batch];
+    for (int b = 0; b < batch; b++) {
+      lengths[b] = 1 + rnd.nextInt(seq);
+    }
+    check(rnd, new Attention(POOL, qkv, out, probs, lengths, heads), List.of(qkv), out,
+        x -> DoubleOps.attention(x[0], lengths, batch, seq, d, heads), "attention");
+  }
+
+  @Property(tries = 20)
+  void gelu(@ForAll @IntRange(min = 1, max = 300) int n, @ForAll boolean tanh, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Arena a = new Arena("t");
+    Tensor in = a.alloc("in", n), out = a.alloc("out", n);
+    a.freeze();
+    fill(rnd, in, 4);
+    check(rnd, new Gelu(POOL, tanh ? GeluForm.TANH : GeluForm.ERF, in, out), List.of(in), out,
+        x -> DoubleOps.gelu(x[0], tanh), "gelu");
+  }
+
+  @Property(tries = 20)
+  void meanPoolAddAndEmbedding(@ForAll @IntRange(min = 1, max = 5) int batch,
+      @ForAll @IntRange(min = 1, max = 7) int seq, @ForAll @IntRange(min = 1, max = 20) int d,
+      @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int vocab = 11;
+    Arena a = new Arena("t");
+    Tensor in = a.alloc("in", batch, seq, d), pooled = a.alloc("pooled", batch, d);
+    Tensor p = a.alloc("p", batch * seq, d), q = a.alloc("q", batch * seq, d), sum = a.alloc("sum", batch * seq, d);
+    Tensor tok = a.alloc("tok", vocab, d), pos = a.alloc("pos", seq + 2, d), emb = a.alloc("emb", batch * seq, d);
+    a.freeze();
+    for (Tensor t : List.of(in, p, q, tok, pos)) {
+      fill(rnd, t, 1);
+    }
+    int[] lengths = new int[batch];
+    for (int b = 0; b < batch; b++) {
+      lengths[b] = 1 + rnd.nextInt(seq);
+    }
+    check(rnd, new MeanPool(in, lengths, pooled), List.of(in), pooled,
+        x -> DoubleOps.meanPool(x[0], lengths, batch, seq, d), "mean pool");
+    check(rnd, new Add(p, q, sum), List.of(p, q), sum, x -> DoubleOps.add(x[0], x[1]), "add");
+    int[] ids = new int[batch * seq];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = rnd.nextInt(vocab);
+    }
+    check(rnd, new Embedding(ids, tok, pos, emb, seq), List.of(tok, pos), emb,
+        x -> DoubleOps.embedding(ids, x[0], x[1], seq, d), "embedding");
+  }
+
+  @Property(tries = 20)
+  void matryoshkaInfoNce(@ForAll @IntRange(min = 1, max = 6) int batch, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int d = 16;
+    int[] dims = {4, 8, 16};
+    Arena a = new Arena("t");
+    Tensor emb = a.alloc("emb", 2 * batch, d), loss = a.alloc("loss", 1);
+    a.freeze();
+    fill(rnd, emb, 1);
+    check(rnd, new MatryoshkaInfoNce(emb, dims, 0.3f, loss), List.of(emb), loss,
+        x -> new double[] {DoubleOps.matryoshkaInfoNce(x[0], batch, d, dims, 0.3)}, "infonce");
+  }
+}
