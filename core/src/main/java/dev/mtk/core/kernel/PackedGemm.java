@@ -141,6 +141,20 @@ final class PackedGemm {
   private static void packA(boolean ta, float alpha, float[] a, int aOff, int lda, int pc, int kc,
       int i, int h, float[] pa, int base) {
     if (!ta) {
+      if (h == MR) {
+        // six row streams read in step, the sliver written front to back
+        int s0 = aOff + i * lda + pc, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda,
+            s5 = s4 + lda;
+        for (int p = 0, dst = base; p < kc; p++, dst += MR) {
+          pa[dst] = alpha * a[s0 + p];
+          pa[dst + 1] = alpha * a[s1 + p];
+          pa[dst + 2] = alpha * a[s2 + p];
+          pa[dst + 3] = alpha * a[s3 + p];
+          pa[dst + 4] = alpha * a[s4 + p];
+          pa[dst + 5] = alpha * a[s5 + p];
+        }
+        return;
+      }
       for (int ii = 0; ii < MR; ii++) {
         if (ii < h) {
           int src = aOff + (i + ii) * lda + pc;

@@ -36,8 +36,9 @@ final class ScalarKernels implements VectorKernels {
   static final float EXP_P3 = 4.1665795894e-2f;
   static final float EXP_P4 = 1.6666665459e-1f;
   static final float EXP_P5 = 5.0000001201e-1f;
-  // Beyond these exp overflows to +Inf or underflows (results below 2^-126 flush to 0).
-  // (88.37 keeps n ≤ 127; between it and 88.72 the result is +Inf rather than a float near MAX.)
+  // exp's input is clamped to [EXP_LO, EXP_HI]: n stays within the normal exponents (88.37 keeps
+  // n ≤ 127), so the result saturates near 2.4e38 above and near 1.2e-38 below instead of
+  // reaching +Inf or 0. Softmax, GELU and tanh never need more.
   static final float EXP_HI = 88.37f;
   static final float EXP_LO = -87.3365478515625f;
 
@@ -45,18 +46,12 @@ final class ScalarKernels implements VectorKernels {
 
   /**
    * exp in float with the same operations as the vector kernels, and so the same bits on every
-   * JIT tier and thread count; within 2 ulp of Math.exp over the normal range.
+   * JIT tier and thread count; within 3 ulp of Math.exp for results between 1.2e-38 and 2.4e38.
    */
   static float exp(float x) {
-    if (Float.isNaN(x)) {
-      return x;
-    }
-    if (x > EXP_HI) {
-      return Float.POSITIVE_INFINITY;
-    }
-    if (x < EXP_LO) {
-      return 0f;
-    }
+    // clamped, not branched, exactly as the vector twin (which has no cheap masks): saturates at
+    // e^88.37 above and about 1e-38 below; NaN stays NaN
+    x = Math.max(Math.min(x, EXP_HI), EXP_LO);
     float t = Math.fma(x, LOG2E, ROUND_MAGIC);
     float n = t - ROUND_MAGIC;
     float r = Math.fma(n, -LN2_HI, x);
@@ -204,7 +199,8 @@ final class ScalarKernels implements VectorKernels {
     float t = 1f / (1f + ERF_P * ax);
     float poly = t * (ERF_A1 + t * (ERF_A2 + t * (ERF_A3 + t * (ERF_A4 + t * ERF_A5))));
     float y = 1f - poly * exp(-ax * ax);
-    return Math.copySign(y, x);
+    // the sign bit of x onto y, as the vector twin does (copySign would treat NaN differently)
+    return Float.intBitsToFloat(Float.floatToRawIntBits(y) | (Float.floatToRawIntBits(x) & 0x80000000));
   }
 
   static float gelu(GeluForm form, float x) {
@@ -217,9 +213,18 @@ final class ScalarKernels implements VectorKernels {
 
   static float geluGrad(GeluForm form, float x) {
     if (form == GeluForm.ERF) {
-      float cdf = 0.5f * (1f + erf(x * INV_SQRT2));
-      float pdf = INV_SQRT_2PI * exp(-0.5f * x * x);
-      return cdf + x * pdf;
+      // Φ(x) and φ(x) share exp(-x²/2), computed once (as the vector twin does)
+      float e = exp(x * x * -0.5f);
+      float z = Math.abs(x) * INV_SQRT2;
+      float t = 1f / Math.fma(z, ERF_P, 1f);
+      float poly = Math.fma(t, ERF_A5, ERF_A4);
+      poly = Math.fma(poly, t, ERF_A3);
+      poly = Math.fma(poly, t, ERF_A2);
+      poly = Math.fma(poly, t, ERF_A1);
+      float y = 1f - poly * t * e;
+      float erf = Float.intBitsToFloat(Float.floatToRawIntBits(y) | (Float.floatToRawIntBits(x) & 0x80000000));
+      float cdf = (erf + 1f) * 0.5f;
+      return Math.fma(x, e * INV_SQRT_2PI, cdf);
     }
     float u = SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x);
     float th = tanh(u);

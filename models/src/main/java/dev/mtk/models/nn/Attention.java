@@ -1,5 +1,6 @@
 package dev.mtk.models.nn;
 
+import dev.mtk.core.kernel.Gemm;
 import dev.mtk.core.kernel.KernelProvider;
 import dev.mtk.core.kernel.VectorKernels;
 import dev.mtk.core.parallel.WorkerPool;
@@ -9,18 +10,23 @@ import dev.mtk.core.parallel.WorkerPool;
  * head h, S = Q·Kᵀ / sqrt(hd) with keys at or beyond lengths[b] masked to -∞, P = softmax(S) by
  * row (saved), out = P·V. Q, K and V come packed in one [N, 3d] tensor (the output of the QKV
  * projection: q | k | v, head h at columns h·hd of each), out is [N, d] with heads side by side.
- * Each (b, h) is one task writing only its own slices, so results do not depend on threads.
+ *
+ * <p>Each (b, h) is one task; its five small products run as single-threaded GEMMs straight on the
+ * strided slices (leading dimension 3d), and it writes only its own slices, so results do not
+ * depend on the number of threads.
  */
 public final class Attention implements Op {
 
   private static final VectorKernels K = KernelProvider.kernels();
+  /** The per-head products run inside a task: one thread each, no nested parallelism. */
+  private static final WorkerPool INLINE = new WorkerPool(1);
+  private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
   private final WorkerPool pool;
   private final Tensor qkv, out, probs; // [N, 3d], [N, d], [B, H, T, T]
   private final int[] lengths; // [B]
   private final int batch, heads, seq, d, hd;
   private final float scale;
-  private final float[] dp; // [B, H, T] backward scratch
 
   public Attention(WorkerPool pool, Tensor qkv, Tensor out, Tensor probs, int[] lengths, int heads) {
     this.pool = pool;
@@ -37,59 +43,80 @@ public final class Attention implements Op {
       throw new IllegalArgumentException("d_model " + d + " is not divisible by " + heads + " heads");
     }
     this.scale = (float) (1.0 / Math.sqrt(hd));
-    this.dp = new float[batch * heads * seq];
   }
 
+  /** Offset of q (then k at +d, v at +2d) of row i of sequence b, head h. */
   private int q(int b, int i, int h) {
     return qkv.offset() + (b * seq + i) * 3 * d + h * hd;
+  }
+
+  private int p(int b, int h) {
+    return probs.offset() + (b * heads + h) * seq * seq;
+  }
+
+  private int o(int b, int h) {
+    return out.offset() + b * seq * d + h * hd;
   }
 
   @Override
   public void forward() {
     float[] x = qkv.data(), o = out.data(), p = probs.data();
+    int ld = 3 * d;
     pool.forEach(batch * heads, task -> {
-      int b = task / heads, h = task % heads, len = lengths[b];
+      int b = task / heads, h = task % heads, len = lengths[b], pb = p(b, h);
+      // S = scale · Q Kᵀ over the real keys [T, len]; masked columns set below
+      Gemm.sgemm(INLINE, false, true, seq, len, hd, scale, x, q(b, 0, h), ld, x, q(b, 0, h) + d, ld,
+          0f, p, pb, seq);
       for (int i = 0; i < seq; i++) {
-        int row = probs.offset() + ((b * heads + h) * seq + i) * seq;
-        int qi = q(b, i, h);
-        for (int j = 0; j < seq; j++) {
-          p[row + j] = j < len ? K.dot(x, qi, x, q(b, j, h) + d, hd) * scale : Float.NEGATIVE_INFINITY;
-        }
-        K.softmax(p, row, seq);
-        int oi = out.offset() + (b * seq + i) * d + h * hd;
-        java.util.Arrays.fill(o, oi, oi + hd, 0f);
-        for (int j = 0; j < len; j++) {
-          K.axpy(p[row + j], x, q(b, j, h) + 2 * d, o, oi, hd);
-        }
+        int row = pb + i * seq;
+        java.util.Arrays.fill(p, row + len, row + seq, Float.NEGATIVE_INFINITY);
+        K.softmax(p, row, len);
+        java.util.Arrays.fill(p, row + len, row + seq, 0f);
       }
+      // out = P V
+      Gemm.sgemm(INLINE, false, false, seq, hd, len, 1f, p, pb, seq, x, q(b, 0, h) + 2 * d, ld,
+          0f, o, o(b, h), d);
     });
   }
 
   @Override
   public void backward() {
     float[] x = qkv.data(), gx = qkv.grad(), go = out.grad(), p = probs.data();
+    int ld = 3 * d;
     pool.forEach(batch * heads, task -> {
-      int b = task / heads, h = task % heads, len = lengths[b];
-      int dpOff = task * seq;
+      int b = task / heads, h = task % heads, len = lengths[b], pb = p(b, h);
+      float[] ds = scratch(seq * seq);
+      // dP = dOut Vᵀ  [T, len]
+      Gemm.sgemm(INLINE, false, true, seq, len, hd, 1f, go, o(b, h), d, x, q(b, 0, h) + 2 * d, ld,
+          0f, ds, 0, seq);
+      // dV += Pᵀ dOut  [len, hd]
+      Gemm.sgemm(INLINE, true, false, len, hd, seq, 1f, p, pb, seq, go, o(b, h), d, 1f, gx,
+          q(b, 0, h) + 2 * d, ld);
+      // dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale
       for (int i = 0; i < seq; i++) {
-        int row = probs.offset() + ((b * heads + h) * seq + i) * seq;
-        int oi = out.offset() + (b * seq + i) * d + h * hd;
+        int row = pb + i * seq, drow = i * seq;
         float sum = 0f;
         for (int j = 0; j < len; j++) {
-          int vj = q(b, j, h) + 2 * d;
-          float g = K.dot(go, oi, x, vj, hd);
-          dp[dpOff + j] = g;
-          sum += p[row + j] * g;
-          K.axpy(p[row + j], go, oi, gx, vj, hd); // dV_j += p_ij dOut_i
+          sum += p[row + j] * ds[drow + j];
         }
-        int qi = q(b, i, h);
         for (int j = 0; j < len; j++) {
-          float ds = p[row + j] * (dp[dpOff + j] - sum) * scale;
-          int kj = q(b, j, h) + d;
-          K.axpy(ds, x, kj, gx, qi, hd); // dQ_i += dS_ij K_j
-          K.axpy(ds, x, qi, gx, kj, hd); // dK_j += dS_ij Q_i
+          ds[drow + j] = p[row + j] * (ds[drow + j] - sum) * scale;
         }
       }
+      // dQ += dS K,  dK += dSᵀ Q
+      Gemm.sgemm(INLINE, false, false, seq, hd, len, 1f, ds, 0, seq, x, q(b, 0, h) + d, ld, 1f, gx,
+          q(b, 0, h), ld);
+      Gemm.sgemm(INLINE, true, false, len, hd, seq, 1f, ds, 0, seq, x, q(b, 0, h), ld, 1f, gx,
+          q(b, 0, h) + d, ld);
     });
+  }
+
+  private static float[] scratch(int n) {
+    float[] s = SCRATCH.get();
+    if (s.length < n) {
+      s = new float[n];
+      SCRATCH.set(s);
+    }
+    return s;
   }
 }
