@@ -164,7 +164,7 @@ public final class Encoder {
     int[] ids = new int[n];
     int[] lengths = new int[batch];
     java.util.Arrays.fill(lengths, seqLen);
-    Graph g = new Graph(a);
+    Graph g = new Graph(a, pool);
     Tensor x = a.alloc("embed", n, d);
     g.add(new Embedding(ids, parameter("embeddings.token.weight"),
         parameter("embeddings.position.weight"), x, seqLen));
@@ -181,7 +181,7 @@ public final class Encoder {
       Tensor proj = a.alloc(p + "proj", n, d);
       g.add(new Linear(pool, att, parameter(p + "attn.out.weight"), parameter(p + "attn.out.bias"), proj));
       Tensor res1 = a.alloc(p + "res1", n, d);
-      g.add(new Add(x, proj, res1));
+      g.add(new Add(pool, x, proj, res1));
       Tensor ln2 = a.alloc(p + "ln2", n, d);
       g.add(new LayerNorm(pool, res1, parameter(p + "ln2.weight"), parameter(p + "ln2.bias"), ln2, eps));
       Tensor fc1 = a.alloc(p + "fc1", n, f);
@@ -191,7 +191,7 @@ public final class Encoder {
       Tensor fc2 = a.alloc(p + "fc2", n, d);
       g.add(new Linear(pool, act, parameter(p + "mlp.fc2.weight"), parameter(p + "mlp.fc2.bias"), fc2));
       Tensor res2 = a.alloc(p + "res2", n, d);
-      g.add(new Add(res1, fc2, res2));
+      g.add(new Add(pool, res1, fc2, res2));
       x = res2;
       if (taps != null && l < config.layers() - 1) {
         Tensor tapLn = a.alloc(p + "tap_ln", n, d);

@@ -65,4 +65,13 @@ public final class Arena {
   public void zeroGrad() {
     java.util.Arrays.fill(grad, 0f);
   }
+
+  /** Zeroes the gradients on a pool (the activation arena of a step is hundreds of megabytes). */
+  public void zeroGrad(dev.mtk.core.parallel.WorkerPool pool) {
+    int chunk = 1 << 18;
+    pool.forEach((size + chunk - 1) / chunk, c -> {
+      int from = c * chunk;
+      java.util.Arrays.fill(grad, from, Math.min(size, from + chunk), 0f);
+    });
+  }
 }

@@ -14,9 +14,15 @@ public final class Graph {
 
   private final List<Op> ops = new ArrayList<>();
   private final Arena activations;
+  private final dev.mtk.core.parallel.WorkerPool pool;
 
   public Graph(Arena activations) {
+    this(activations, null);
+  }
+
+  public Graph(Arena activations, dev.mtk.core.parallel.WorkerPool pool) {
     this.activations = activations;
+    this.pool = pool;
   }
 
   public <T extends Op> T add(T op) {
@@ -36,7 +42,11 @@ public final class Graph {
 
   /** Backpropagates from a scalar loss tensor (its gradient is set to 1). */
   public void backward(Tensor loss) {
-    activations.zeroGrad();
+    if (pool != null) {
+      activations.zeroGrad(pool);
+    } else {
+      activations.zeroGrad();
+    }
     loss.grad()[loss.offset()] = 1f;
     for (int i = ops.size() - 1; i >= 0; i--) {
       ops.get(i).backward();

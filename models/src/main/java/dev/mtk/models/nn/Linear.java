@@ -36,9 +36,11 @@ public final class Linear implements Op {
     float[] o = out.data();
     if (bias != null) {
       float[] b = bias.data();
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(b, bias.offset(), o, out.offset() + r * dOut, dOut);
-      }
+      RowChunks.run(pool, rows, (c, from, to) -> {
+        for (int r = from; r < to; r++) {
+          System.arraycopy(b, bias.offset(), o, out.offset() + r * dOut, dOut);
+        }
+      });
     }
     Gemm.sgemm(pool, false, true, rows, dOut, dIn, 1f, in.data(), in.offset(), dIn, weight.data(),
         weight.offset(), dIn, bias == null ? 0f : 1f, o, out.offset(), dOut);

@@ -166,7 +166,7 @@ class OpGradientTest {
     }
     check(rnd, new MeanPool(in, lengths, pooled), List.of(in), pooled,
         x -> DoubleOps.meanPool(x[0], lengths, batch, seq, d), "mean pool");
-    check(rnd, new Add(p, q, sum), List.of(p, q), sum, x -> DoubleOps.add(x[0], x[1]), "add");
+    check(rnd, new Add(POOL, p, q, sum), List.of(p, q), sum, x -> DoubleOps.add(x[0], x[1]), "add");
     int[] ids = new int[batch * seq];
     for (int i = 0; i < ids.length; i++) {
       ids[i] = rnd.nextInt(vocab);
