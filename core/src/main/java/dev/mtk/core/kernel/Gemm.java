@@ -43,10 +43,40 @@ public final class Gemm {
     }
     if (KernelProvider.vectorized()) {
       PackedGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
-          cOff, ldc);
+          cOff, ldc, null, 0);
     } else {
       ScalarGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
-          cOff, ldc);
+          cOff, ldc, null, 0);
+    }
+  }
+
+  /**
+   * C = alpha·op(A)·op(B) + bias, the bias (n values) added to every row: a linear layer in one
+   * pass, C written once and never read.
+   */
+  public static void sgemmBias(WorkerPool pool, boolean transA, boolean transB, int m, int n,
+      int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] bias,
+      int biasOff, float[] c, int cOff, int ldc) {
+    check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    Vectors.range("bias", bias.length, biasOff, n);
+    if (c == bias && cOff < biasOff + n && biasOff < cOff + (long) (m - 1) * ldc + n && m > 0) {
+      throw new IllegalArgumentException("C overlaps the bias in the same array");
+    }
+    if (m == 0 || n == 0) {
+      return;
+    }
+    if (k == 0 || alpha == 0f) {
+      for (int i = 0; i < m; i++) {
+        System.arraycopy(bias, biasOff, c, cOff + i * ldc, n);
+      }
+      return;
+    }
+    if (KernelProvider.vectorized()) {
+      PackedGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, c,
+          cOff, ldc, bias, biasOff);
+    } else {
+      ScalarGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, c,
+          cOff, ldc, bias, biasOff);
     }
   }
 
@@ -63,7 +93,7 @@ public final class Gemm {
       return;
     }
     ScalarGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
-        cOff, ldc);
+        cOff, ldc, null, 0);
   }
 
   private static void scaleC(int m, int n, float beta, float[] c, int cOff, int ldc) {

@@ -42,7 +42,7 @@ final class PackedGemm {
 
   static void gemm(WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff,
-      int ldc) {
+      int ldc, float[] bias, int biasOff) {
     int mSlivers = (m + MR - 1) / MR;
     int threads = pool.threads();
     // Row blocks small enough for a few tasks per thread (load balance), large enough to amortise
@@ -69,7 +69,10 @@ final class PackedGemm {
           int rows = Math.min(mc, m - i0);
           int s0 = (t % nParts) * slPerSplit;
           int s1 = Math.min(nSlivers, s0 + slPerSplit);
-          if (first && beta != 1f) {
+          // The first slice of k stores (C = acc, or acc + bias) when beta is 0: C is then written
+          // once and never read. Otherwise C is scaled by beta first and every slice adds.
+          boolean store = first && (beta == 0f || bias != null);
+          if (first && !store && beta != 1f) {
             int j0 = jcF + s0 * NR, j1 = Math.min(n, jcF + s1 * NR);
             scaleBlock(beta, c, cOff + i0 * ldc + j0, ldc, rows, j1 - j0);
           }
@@ -88,11 +91,22 @@ final class PackedGemm {
               int i = i0 + r * MR;
               int mr = Math.min(MR, m - i);
               if (mr == MR && nr == NR) {
-                microKernel(pa, r * kc * MR, pb, s * kc * NR, kc, c, cOff + i * ldc + j, ldc);
+                if (!store) {
+                  microKernel(pa, r * kc * MR, pb, s * kc * NR, kc, c, cOff + i * ldc + j, ldc);
+                } else if (bias == null) {
+                  microKernelStore(pa, r * kc * MR, pb, s * kc * NR, kc, c, cOff + i * ldc + j, ldc);
+                } else {
+                  microKernelBias(pa, r * kc * MR, pb, s * kc * NR, kc, c, cOff + i * ldc + j, ldc,
+                      bias, biasOff + j);
+                }
               } else {
                 java.util.Arrays.fill(tile, 0f);
                 microKernel(pa, r * kc * MR, pb, s * kc * NR, kc, tile, 0, NR);
-                addTile(tile, mr, nr, c, cOff + i * ldc + j, ldc);
+                if (store) {
+                  storeTile(tile, mr, nr, c, cOff + i * ldc + j, ldc, bias, biasOff + j);
+                } else {
+                  addTile(tile, mr, nr, c, cOff + i * ldc + j, ldc);
+                }
               }
             }
           }
@@ -229,6 +243,99 @@ final class PackedGemm {
     c51.add(FloatVector.fromArray(F, c, ci + L)).intoArray(c, ci + L);
   }
 
+  /** C[0..6)[0..NR) = acc: the first slice of k when beta is 0 (C is not read). */
+  private static void microKernelStore(float[] pa, int ai, float[] pb, int bi, int kc, float[] c,
+      int ci, int ldc) {
+    FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+      FloatVector b0 = FloatVector.fromArray(F, pb, bi);
+      FloatVector b1 = FloatVector.fromArray(F, pb, bi + L);
+      FloatVector a0 = FloatVector.broadcast(F, pa[ai]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(F, pa[ai + 1]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(F, pa[ai + 2]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(F, pa[ai + 3]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(F, pa[ai + 4]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(F, pa[ai + 5]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+    }
+    c00.intoArray(c, ci);
+    c01.intoArray(c, ci + L);
+    ci += ldc;
+    c10.intoArray(c, ci);
+    c11.intoArray(c, ci + L);
+    ci += ldc;
+    c20.intoArray(c, ci);
+    c21.intoArray(c, ci + L);
+    ci += ldc;
+    c30.intoArray(c, ci);
+    c31.intoArray(c, ci + L);
+    ci += ldc;
+    c40.intoArray(c, ci);
+    c41.intoArray(c, ci + L);
+    ci += ldc;
+    c50.intoArray(c, ci);
+    c51.intoArray(c, ci + L);
+  }
+
+  /** C[0..6)[0..NR) = acc + bias[0..NR): the first slice of k of a linear layer. */
+  private static void microKernelBias(float[] pa, int ai, float[] pb, int bi, int kc, float[] c,
+      int ci, int ldc, float[] bias, int biasAt) {
+    FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
+      FloatVector b0 = FloatVector.fromArray(F, pb, bi);
+      FloatVector b1 = FloatVector.fromArray(F, pb, bi + L);
+      FloatVector a0 = FloatVector.broadcast(F, pa[ai]);
+      c00 = a0.fma(b0, c00);
+      c01 = a0.fma(b1, c01);
+      FloatVector a1 = FloatVector.broadcast(F, pa[ai + 1]);
+      c10 = a1.fma(b0, c10);
+      c11 = a1.fma(b1, c11);
+      FloatVector a2 = FloatVector.broadcast(F, pa[ai + 2]);
+      c20 = a2.fma(b0, c20);
+      c21 = a2.fma(b1, c21);
+      FloatVector a3 = FloatVector.broadcast(F, pa[ai + 3]);
+      c30 = a3.fma(b0, c30);
+      c31 = a3.fma(b1, c31);
+      FloatVector a4 = FloatVector.broadcast(F, pa[ai + 4]);
+      c40 = a4.fma(b0, c40);
+      c41 = a4.fma(b1, c41);
+      FloatVector a5 = FloatVector.broadcast(F, pa[ai + 5]);
+      c50 = a5.fma(b0, c50);
+      c51 = a5.fma(b1, c51);
+    }
+    FloatVector bias0 = FloatVector.fromArray(F, bias, biasAt), bias1 = FloatVector.fromArray(F, bias, biasAt + L);
+    c00.add(bias0).intoArray(c, ci);
+    c01.add(bias1).intoArray(c, ci + L);
+    ci += ldc;
+    c10.add(bias0).intoArray(c, ci);
+    c11.add(bias1).intoArray(c, ci + L);
+    ci += ldc;
+    c20.add(bias0).intoArray(c, ci);
+    c21.add(bias1).intoArray(c, ci + L);
+    ci += ldc;
+    c30.add(bias0).intoArray(c, ci);
+    c31.add(bias1).intoArray(c, ci + L);
+    ci += ldc;
+    c40.add(bias0).intoArray(c, ci);
+    c41.add(bias1).intoArray(c, ci + L);
+    ci += ldc;
+    c50.add(bias0).intoArray(c, ci);
+    c51.add(bias1).intoArray(c, ci + L);
+  }
+
   /** C = beta·C over a block before the first slice of k; beta = 0 writes zeros without reading. */
   private static void scaleBlock(float beta, float[] c, int ci, int ldc, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
@@ -239,6 +346,16 @@ final class PackedGemm {
         for (int j = 0; j < cols; j++) {
           c[row + j] *= beta;
         }
+      }
+    }
+  }
+
+  /** The valid mr×nr corner of a scratch tile stored into C, plus the bias when there is one. */
+  private static void storeTile(float[] tile, int mr, int nr, float[] c, int ci, int ldc,
+      float[] bias, int bi) {
+    for (int r = 0; r < mr; r++) {
+      for (int j = 0; j < nr; j++) {
+        c[ci + r * ldc + j] = bias == null ? tile[r * NR + j] : tile[r * NR + j] + bias[bi + j];
       }
     }
   }

@@ -15,7 +15,7 @@ final class ScalarGemm {
 
   static void gemm(WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff,
-      int ldc) {
+      int ldc, float[] bias, int biasOff) {
     int tasks = (m + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     pool.forEach(tasks, t -> {
       float[] row = new float[n];
@@ -37,7 +37,9 @@ final class ScalarGemm {
         }
         int cRow = cOff + i * ldc;
         for (int j = 0; j < n; j++) {
-          c[cRow + j] = beta == 0f ? alpha * row[j] : alpha * row[j] + beta * c[cRow + j];
+          float v = alpha * row[j];
+          c[cRow + j] = bias != null ? v + bias[biasOff + j]
+              : beta == 0f ? v : v + beta * c[cRow + j];
         }
       }
     });

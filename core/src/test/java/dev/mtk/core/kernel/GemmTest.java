@@ -142,6 +142,27 @@ class GemmTest {
   }
 
   @Test
+  void biasVariantAddsTheBiasToEveryRow() {
+    SplittableRandom rnd = new SplittableRandom(3);
+    int[][] shapes = {{37, 70, 300}, {6, 32, 5}, {1, 1, 1}, {100, 33, 513}};
+    for (int[] sh : shapes) {
+      int m = sh[0], n = sh[1], k = sh[2];
+      float[] a = Reference.randomFloats(rnd, m * k, 1), b = Reference.randomFloats(rnd, n * k, 1);
+      float[] bias = Reference.randomFloats(rnd, n + 3, 1);
+      float[] c = Reference.randomFloats(rnd, m * n, 1), expected = new float[m * n], twin = c.clone();
+      for (int i = 0; i < m; i++) {
+        System.arraycopy(bias, 3, expected, i * n, n);
+      }
+      // the reference: bias copied into C, then C += A·Bᵀ
+      Gemm.sgemm(POOL, false, true, m, n, k, 1f, a, 0, k, b, 0, k, 1f, expected, 0, n);
+      Gemm.sgemmBias(POOL, false, true, m, n, k, 1f, a, 0, k, b, 0, k, bias, 3, c, 0, n);
+      assertArrayEquals(expected, c, "the same bits as bias-then-accumulate, " + m + "×" + n + "×" + k);
+      Gemm.sgemmBias(new WorkerPool(1), false, true, m, n, k, 1f, a, 0, k, b, 0, k, bias, 3, twin, 0, n);
+      assertArrayEquals(c, twin, "any pool");
+    }
+  }
+
+  @Test
   void bitIdenticalForAnyThreadCount() {
     int[][] shapes = {{517, 389, 300}, {1024, 1024, 260}, {3, 2000, 700}, {300, 5, 1100}};
     for (int[] s : shapes) {

@@ -35,15 +35,12 @@ public final class Linear implements Op {
   public void forward() {
     float[] o = out.data();
     if (bias != null) {
-      float[] b = bias.data();
-      RowChunks.run(pool, rows, (c, from, to) -> {
-        for (int r = from; r < to; r++) {
-          System.arraycopy(b, bias.offset(), o, out.offset() + r * dOut, dOut);
-        }
-      });
+      Gemm.sgemmBias(pool, false, true, rows, dOut, dIn, 1f, in.data(), in.offset(), dIn,
+          weight.data(), weight.offset(), dIn, bias.data(), bias.offset(), o, out.offset(), dOut);
+    } else {
+      Gemm.sgemm(pool, false, true, rows, dOut, dIn, 1f, in.data(), in.offset(), dIn,
+          weight.data(), weight.offset(), dIn, 0f, o, out.offset(), dOut);
     }
-    Gemm.sgemm(pool, false, true, rows, dOut, dIn, 1f, in.data(), in.offset(), dIn, weight.data(),
-        weight.offset(), dIn, bias == null ? 0f : 1f, o, out.offset(), dOut);
   }
 
   @Override
