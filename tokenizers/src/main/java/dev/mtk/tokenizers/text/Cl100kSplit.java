@@ -1,7 +1,7 @@
 package dev.mtk.tokenizers.text;
 
 /** The cl100k_base split ({@link PreTokenizer#CL100K_PATTERN}) without a regex engine. */
-public final class Cl100kSplit implements PreTokenizer {
+public final class Cl100kSplit extends GptSplit {
 
   static final Cl100kSplit INSTANCE = new Cl100kSplit();
 
@@ -13,16 +13,7 @@ public final class Cl100kSplit implements PreTokenizer {
   }
 
   @Override
-  public void split(CharSequence s, int from, int to, PieceSink sink) {
-    int i = from;
-    while (i < to) {
-      int end = match(s, i, to);
-      sink.piece(i, end);
-      i = end;
-    }
-  }
-
-  static int match(CharSequence s, int i, int to) {
+  int match(CharSequence s, int i, int to) {
     int cp = SplitRules.cp(s, i, to);
     byte c = CharClass.of(cp);
     if (cp == '\'') {

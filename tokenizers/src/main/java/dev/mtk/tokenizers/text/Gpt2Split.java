@@ -1,7 +1,7 @@
 package dev.mtk.tokenizers.text;
 
 /** The GPT-2 split ({@link PreTokenizer#GPT2_PATTERN}) without a regex engine. */
-public final class Gpt2Split implements PreTokenizer {
+public final class Gpt2Split extends GptSplit {
 
   static final Gpt2Split INSTANCE = new Gpt2Split();
 
@@ -13,16 +13,7 @@ public final class Gpt2Split implements PreTokenizer {
   }
 
   @Override
-  public void split(CharSequence s, int from, int to, PieceSink sink) {
-    int i = from;
-    while (i < to) {
-      int end = match(s, i, to);
-      sink.piece(i, end);
-      i = end;
-    }
-  }
-
-  static int match(CharSequence s, int i, int to) {
+  int match(CharSequence s, int i, int to) {
     int cp = SplitRules.cp(s, i, to);
     if (cp == '\'') {
       int end = SplitRules.contraction(s, i, to, false);

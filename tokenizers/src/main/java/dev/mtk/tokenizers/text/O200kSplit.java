@@ -7,7 +7,7 @@ package dev.mtk.tokenizers.text;
  * regex engine tries them, backtracking included: first alternative with then without the
  * prefix, then the second alternative likewise.
  */
-public final class O200kSplit implements PreTokenizer {
+public final class O200kSplit extends GptSplit {
 
   static final O200kSplit INSTANCE = new O200kSplit();
 
@@ -19,16 +19,7 @@ public final class O200kSplit implements PreTokenizer {
   }
 
   @Override
-  public void split(CharSequence s, int from, int to, PieceSink sink) {
-    int i = from;
-    while (i < to) {
-      int end = match(s, i, to);
-      sink.piece(i, end);
-      i = end;
-    }
-  }
-
-  static int match(CharSequence s, int i, int to) {
+  int match(CharSequence s, int i, int to) {
     int cp = SplitRules.cp(s, i, to);
     byte c = CharClass.of(cp);
     boolean prefix = CharClass.isWordPrefix(cp, c);

@@ -9,7 +9,7 @@ package dev.mtk.tokenizers.text;
  * regular expression (java.util.regex with UNICODE_CHARACTER_CLASS); any other pattern runs
  * through {@link RegexSplit}.
  */
-public sealed interface PreTokenizer permits Cl100kSplit, O200kSplit, Gpt2Split, RegexSplit {
+public sealed interface PreTokenizer permits GptSplit, RegexSplit {
 
   /** Receives one piece: text[start, end). */
   @FunctionalInterface

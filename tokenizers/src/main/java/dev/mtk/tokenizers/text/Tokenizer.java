@@ -2,7 +2,6 @@ package dev.mtk.tokenizers.text;
 
 import dev.mtk.core.parallel.WorkerPool;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -278,12 +277,4 @@ public final class Tokenizer {
     final BytePairModel.Scratch bpe = new BytePairModel.Scratch();
   }
 
-  /** Texts in, id arrays out, for callers that hold a list. */
-  public List<int[]> encodeAll(List<String> texts) {
-    List<int[]> r = new ArrayList<>(texts.size());
-    for (String t : texts) {
-      r.add(encode(t));
-    }
-    return r;
-  }
 }
