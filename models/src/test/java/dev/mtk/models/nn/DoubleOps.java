@@ -171,6 +171,102 @@ public final class DoubleOps {
     return total;
   }
 
+  public static double[] softmax(double[] x, int n) {
+    double[] y = new double[x.length];
+    for (int r = 0; r < x.length / n; r++) {
+      double max = Double.NEGATIVE_INFINITY, z = 0;
+      for (int j = 0; j < n; j++) {
+        max = Math.max(max, x[r * n + j]);
+      }
+      for (int j = 0; j < n; j++) {
+        z += Math.exp(x[r * n + j] - max);
+      }
+      for (int j = 0; j < n; j++) {
+        y[r * n + j] = Math.exp(x[r * n + j] - max) / z;
+      }
+    }
+    return y;
+  }
+
+  public static double[] l2Normalize(double[] x, int n) {
+    double[] y = new double[x.length];
+    for (int r = 0; r < x.length / n; r++) {
+      double ss = 0;
+      for (int j = 0; j < n; j++) {
+        ss += x[r * n + j] * x[r * n + j];
+      }
+      double norm = Math.max(Math.sqrt(ss), 1e-12);
+      for (int j = 0; j < n; j++) {
+        y[r * n + j] = x[r * n + j] / norm;
+      }
+    }
+    return y;
+  }
+
+  public static double[] prefix(double[] x, int d, int m) {
+    double[] y = new double[x.length / d * m];
+    for (int r = 0; r < x.length / d; r++) {
+      System.arraycopy(x, r * d, y, r * m, m);
+    }
+    return y;
+  }
+
+  public static double[] clsPool(double[] x, int batch, int seq, int d) {
+    double[] y = new double[batch * d];
+    for (int b = 0; b < batch; b++) {
+      System.arraycopy(x, b * seq * d, y, b * d, d);
+    }
+    return y;
+  }
+
+  public static double crossEntropy(double[] logits, int[] targets, int classes) {
+    double total = 0;
+    for (int r = 0; r < targets.length; r++) {
+      double[] p = softmax(java.util.Arrays.copyOfRange(logits, r * classes, (r + 1) * classes), classes);
+      total -= Math.log(p[targets[r]]);
+    }
+    return total / targets.length;
+  }
+
+  public static double mse(double[] a, double[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return s / a.length;
+  }
+
+  public static double kl(double[] student, double[] teacher, int classes, double tau) {
+    double total = 0;
+    int rows = student.length / classes;
+    for (int r = 0; r < rows; r++) {
+      double[] s = new double[classes], t = new double[classes];
+      for (int c = 0; c < classes; c++) {
+        s[c] = student[r * classes + c] / tau;
+        t[c] = teacher[r * classes + c] / tau;
+      }
+      double[] ps = softmax(s, classes), pt = softmax(t, classes);
+      for (int c = 0; c < classes; c++) {
+        total += pt[c] * (Math.log(pt[c]) - Math.log(ps[c]));
+      }
+    }
+    return total / rows;
+  }
+
+  public static double[] matmul(double[] a, double[] b, int m, int k, int n) {
+    double[] c = new double[m * n];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        double s = 0;
+        for (int p = 0; p < k; p++) {
+          s += a[i * k + p] * b[p * n + j];
+        }
+        c[i * n + j] = s;
+      }
+    }
+    return c;
+  }
+
   public static double[] toDouble(float[] a, int off, int n) {
     double[] r = new double[n];
     for (int i = 0; i < n; i++) {

@@ -187,4 +187,90 @@ class OpGradientTest {
     check(rnd, new MatryoshkaInfoNce(emb, dims, 0.3f, loss), List.of(emb), loss,
         x -> new double[] {DoubleOps.matryoshkaInfoNce(x[0], batch, d, dims, 0.3)}, "infonce");
   }
+
+  @Property(tries = 20)
+  void softmaxL2PrefixAndCls(@ForAll @IntRange(min = 1, max = 6) int rows,
+      @ForAll @IntRange(min = 2, max = 40) int n, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int m = 1 + rnd.nextInt(n);
+    Arena a = new Arena("t");
+    Tensor x = a.alloc("x", rows, n), sm = a.alloc("sm", rows, n), nx = a.alloc("nx", rows, n),
+        px = a.alloc("px", rows, m);
+    Tensor seqIn = a.alloc("seq", rows, 3, n), clsOut = a.alloc("clsOut", rows, n);
+    a.freeze();
+    fill(rnd, x, 3);
+    fill(rnd, seqIn, 1);
+    check(rnd, new Softmax(x, sm), List.of(x), sm, v -> DoubleOps.softmax(v[0], n), "softmax");
+    check(rnd, new L2Normalize(x, nx), List.of(x), nx, v -> DoubleOps.l2Normalize(v[0], n), "l2");
+    check(rnd, new PrefixSlice(x, px), List.of(x), px, v -> DoubleOps.prefix(v[0], n, m), "prefix");
+    check(rnd, new ClsPool(seqIn, clsOut), List.of(seqIn), clsOut,
+        v -> DoubleOps.clsPool(v[0], rows, 3, n), "cls");
+  }
+
+  @Property(tries = 20)
+  void lossesCrossEntropyMseKl(@ForAll @IntRange(min = 1, max = 7) int rows,
+      @ForAll @IntRange(min = 2, max = 12) int classes, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Arena a = new Arena("t");
+    Tensor z = a.alloc("z", rows, classes), t = a.alloc("t", rows, classes), l1 = a.alloc("l1", 1),
+        l2 = a.alloc("l2", 1), l3 = a.alloc("l3", 1);
+    a.freeze();
+    fill(rnd, z, 3);
+    fill(rnd, t, 3);
+    int[] targets = new int[rows];
+    for (int r = 0; r < rows; r++) {
+      targets[r] = rnd.nextInt(classes);
+    }
+    double[] teacher = DoubleOps.toDouble(t.data(), t.offset(), t.size());
+    check(rnd, new CrossEntropy(z, targets, l1), List.of(z), l1,
+        v -> new double[] {DoubleOps.crossEntropy(v[0], targets, classes)}, "cross-entropy");
+    check(rnd, new Mse(z, t, l2), List.of(z), l2,
+        v -> new double[] {DoubleOps.mse(v[0], teacher)}, "mse");
+    check(rnd, new KlDivergence(z, t, 2f, l3), List.of(z), l3,
+        v -> new double[] {DoubleOps.kl(v[0], teacher, classes, 2.0)}, "kl");
+  }
+
+  @Property(tries = 15)
+  void matmul(@ForAll @IntRange(min = 1, max = 20) int m, @ForAll @IntRange(min = 1, max = 20) int k,
+      @ForAll @IntRange(min = 1, max = 40) int n, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Arena ar = new Arena("t");
+    Tensor a = ar.alloc("a", m, k), b = ar.alloc("b", k, n), c = ar.alloc("c", m, n);
+    ar.freeze();
+    fill(rnd, a, 1);
+    fill(rnd, b, 1);
+    check(rnd, new MatMul(POOL, a, b, c), List.of(a, b), c, v -> DoubleOps.matmul(v[0], v[1], m, k, n), "matmul");
+  }
+
+  @Property(tries = 10)
+  void dropoutIsSeededAndScaled(@ForAll @IntRange(min = 1, max = 2000) int n, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Arena a = new Arena("t");
+    Tensor x = a.alloc("x", n), y = a.alloc("y", n), y2 = a.alloc("y2", n);
+    a.freeze();
+    fill(rnd, x, 1);
+    Dropout drop = new Dropout(x, y, 0.25f, seed);
+    Dropout again = new Dropout(x, y2, 0.25f, seed);
+    again.forward();
+    // gradient through a fixed mask: d/dx of Σ r · (x ⊙ mask)
+    check(rnd, drop, List.of(x), y, v -> {
+      double[] out = new double[n];
+      for (int i = 0; i < n; i++) {
+        out[i] = v[0][i] * drop.mask()[i];
+      }
+      return out;
+    }, "dropout");
+    org.junit.jupiter.api.Assertions.assertArrayEquals(y.values(), y2.values(), "same seed, same mask");
+    int zeros = 0;
+    for (float mv : drop.mask()) {
+      zeros += mv == 0f ? 1 : 0;
+      org.junit.jupiter.api.Assertions.assertTrue(mv == 0f || mv == 1f / 0.75f);
+    }
+    if (n >= 1000) {
+      assertEquals(0.25, zeros / (double) n, 0.06, "dropped fraction");
+    }
+    drop.setTraining(false);
+    drop.forward();
+    org.junit.jupiter.api.Assertions.assertArrayEquals(x.values(), y.values(), "identity when not training");
+  }
 }
