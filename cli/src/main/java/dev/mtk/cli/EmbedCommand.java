@@ -54,9 +54,14 @@ final class EmbedCommand implements Callable<Integer> {
     }
     Tokenizer tok = HuggingFaceJson.load(tokFile);
     var c = enc.config();
-    int m = dim == null ? c.dModel() : dim;
-    if (m < 1 || m > c.dModel()) {
-      throw new IllegalArgumentException("--dim must be in 1.." + c.dModel());
+    if (c.patchDim() > 0) {
+      throw new IllegalArgumentException(model + " takes continuous tokens (patch_dim "
+          + c.patchDim() + "), not text");
+    }
+    int width = c.embeddingSize();
+    int m = dim == null ? width : dim;
+    if (m < 1 || m > width) {
+      throw new IllegalArgumentException("--dim must be in 1.." + width);
     }
     int at = layer == null ? c.layers() : layer;
     if (at < 1 || at > c.layers()) {
@@ -102,7 +107,7 @@ final class EmbedCommand implements Callable<Integer> {
           if (docs.get(start + b).length == 0) {
             continue; // an empty text has no tokens: its row stays zero
           }
-          int src = pooled.offset() + b * c.dModel();
+          int src = pooled.offset() + b * width;
           double ss = 0;
           for (int i = 0; i < m; i++) {
             ss += (double) p[src + i] * p[src + i];

@@ -32,7 +32,12 @@ public final class Encoder {
   private Encoder(EncoderConfig config) {
     this.config = config;
     int v = config.vocabSize(), d = config.dModel(), f = config.ffn();
-    param("embeddings.token.weight", v, d);
+    if (config.patchDim() > 0) {
+      param("embeddings.patch.weight", d, config.patchDim());
+      param("embeddings.patch.bias", d);
+    } else {
+      param("embeddings.token.weight", v, d);
+    }
     param("embeddings.position.weight", config.maxSeqLen(), d);
     for (int l = 0; l < config.layers(); l++) {
       String p = "layers." + l + ".";
@@ -51,6 +56,10 @@ public final class Encoder {
     }
     param("final_ln.weight", d);
     param("final_ln.bias", d);
+    if (config.projection() > 0) {
+      param("projection.weight", config.projection(), d);
+      param("projection.bias", config.projection());
+    }
     params.freeze();
   }
 
@@ -118,7 +127,12 @@ public final class Encoder {
    */
   public static final class Pass {
     public final int batch, seqLen;
+    /** [batch · seqLen] token ids (token input). */
     public final int[] ids;
+    /** [batch · seqLen, patch_dim] continuous tokens (patch input); null for token input. */
+    public final Tensor patches;
+    /** The dropout ops, to switch off for evaluation and to save their position for resuming. */
+    public final java.util.List<dev.mtk.models.nn.Dropout> dropouts;
     public final int[] lengths;
     public final Graph graph;
     public final Arena activations;
@@ -129,11 +143,13 @@ public final class Encoder {
     /** [layers, batch, d] pooled embeddings after each layer (final LN applied); null if not asked. */
     public final Tensor[] layerPooled;
 
-    Pass(int batch, int seqLen, int[] ids, int[] lengths, Graph graph, Arena activations,
-        Tensor pooled, Tensor loss, Tensor[] layerPooled) {
+    Pass(int batch, int seqLen, int[] ids, Tensor patches, java.util.List<dev.mtk.models.nn.Dropout> dropouts,
+        int[] lengths, Graph graph, Arena activations, Tensor pooled, Tensor loss, Tensor[] layerPooled) {
       this.batch = batch;
       this.seqLen = seqLen;
       this.ids = ids;
+      this.patches = patches;
+      this.dropouts = dropouts;
       this.lengths = lengths;
       this.graph = graph;
       this.activations = activations;
@@ -146,11 +162,18 @@ public final class Encoder {
   /**
    * Builds the graph for {@code batch} sequences of {@code seqLen} positions. With
    * {@code lossDims} non-null, the batch is B anchors followed by their B positives and the graph
-   * ends in the Matryoshka InfoNCE loss over those prefix sizes at the given temperature. With
+   * ends in the Matryoshka InfoNCE loss over those prefix sizes at the given temperature, and
+   * holds gradients; without, it is an inference graph with no gradient memory. With
    * {@code layerTaps}, it also pools after every layer (for 2D Matryoshka and early exit).
    */
   public Pass build(WorkerPool pool, int batch, int seqLen, int[] lossDims, float temperature,
       boolean layerTaps) {
+    return build(pool, batch, seqLen, lossDims, temperature, layerTaps, 0L);
+  }
+
+  /** As above; {@code dropoutSeed} seeds the dropout masks when the config has dropout. */
+  public Pass build(WorkerPool pool, int batch, int seqLen, int[] lossDims, float temperature,
+      boolean layerTaps, long dropoutSeed) {
     if (seqLen < 1 || seqLen > config.maxSeqLen()) {
       throw new IllegalArgumentException("sequence length " + seqLen + " is outside 1.."
           + config.maxSeqLen());
@@ -160,14 +183,23 @@ public final class Encoder {
     }
     int d = config.dModel(), f = config.ffn(), h = config.heads(), n = batch * seqLen;
     float eps = config.layerNormEps();
-    Arena a = new Arena("activations");
+    Arena a = new Arena("activations", lossDims != null);
     int[] ids = new int[n];
+    java.util.List<dev.mtk.models.nn.Dropout> drops = new java.util.ArrayList<>();
+    float rate = lossDims != null ? config.dropout() : 0f;
     int[] lengths = new int[batch];
     java.util.Arrays.fill(lengths, seqLen);
     Graph g = new Graph(a, pool);
     Tensor x = a.alloc("embed", n, d);
-    g.add(new Embedding(ids, parameter("embeddings.token.weight"),
-        parameter("embeddings.position.weight"), x, seqLen));
+    Tensor patches = null;
+    if (config.patchDim() > 0) {
+      patches = a.alloc("patches", n, config.patchDim());
+      g.add(new dev.mtk.models.nn.PatchEmbedding(pool, patches, parameter("embeddings.patch.weight"),
+          parameter("embeddings.patch.bias"), parameter("embeddings.position.weight"), x, seqLen));
+    } else {
+      g.add(new Embedding(ids, parameter("embeddings.token.weight"),
+          parameter("embeddings.position.weight"), x, seqLen));
+    }
     Tensor[] taps = layerTaps ? new Tensor[config.layers()] : null;
     for (int l = 0; l < config.layers(); l++) {
       String p = "layers." + l + ".";
@@ -180,6 +212,7 @@ public final class Encoder {
       g.add(new Attention(pool, qkv, att, probs, lengths, h));
       Tensor proj = a.alloc(p + "proj", n, d);
       g.add(new Linear(pool, att, parameter(p + "attn.out.weight"), parameter(p + "attn.out.bias"), proj));
+      proj = dropout(g, a, drops, proj, rate, dropoutSeed, p + "drop1");
       Tensor res1 = a.alloc(p + "res1", n, d);
       g.add(new Add(pool, x, proj, res1));
       Tensor ln2 = a.alloc(p + "ln2", n, d);
@@ -188,22 +221,22 @@ public final class Encoder {
       g.add(new Linear(pool, ln2, parameter(p + "mlp.fc1.weight"), parameter(p + "mlp.fc1.bias"), fc1));
       Tensor act = a.alloc(p + "gelu", n, f);
       g.add(new Gelu(pool, GeluForm.ERF, fc1, act));
+      act = dropout(g, a, drops, act, rate, dropoutSeed, p + "drop_mlp");
       Tensor fc2 = a.alloc(p + "fc2", n, d);
       g.add(new Linear(pool, act, parameter(p + "mlp.fc2.weight"), parameter(p + "mlp.fc2.bias"), fc2));
+      fc2 = dropout(g, a, drops, fc2, rate, dropoutSeed, p + "drop2");
       Tensor res2 = a.alloc(p + "res2", n, d);
       g.add(new Add(pool, res1, fc2, res2));
       x = res2;
       if (taps != null && l < config.layers() - 1) {
         Tensor tapLn = a.alloc(p + "tap_ln", n, d);
         g.add(new LayerNorm(pool, x, parameter("final_ln.weight"), parameter("final_ln.bias"), tapLn, eps));
-        taps[l] = a.alloc(p + "tap_pooled", batch, d);
-        g.add(new MeanPool(tapLn, lengths, taps[l]));
+        taps[l] = head(g, a, pool, tapLn, lengths, batch, p + "tap_");
       }
     }
     Tensor fin = a.alloc("final_ln", n, d);
     g.add(new LayerNorm(pool, x, parameter("final_ln.weight"), parameter("final_ln.bias"), fin, eps));
-    Tensor pooled = a.alloc("pooled", batch, d);
-    g.add(new MeanPool(fin, lengths, pooled));
+    Tensor pooled = head(g, a, pool, fin, lengths, batch, "");
     if (taps != null) {
       taps[config.layers() - 1] = pooled;
     }
@@ -213,6 +246,37 @@ public final class Encoder {
       g.add(new MatryoshkaInfoNce(pooled, lossDims, temperature, loss));
     }
     a.freeze();
-    return new Pass(batch, seqLen, ids, lengths, g, a, pooled, loss, taps);
+    return new Pass(batch, seqLen, ids, patches, java.util.List.copyOf(drops), lengths, g, a,
+        pooled, loss, taps);
+  }
+
+  /** Pooling (mean or CLS), then the optional projection: the embedding of one layer's output. */
+  private Tensor head(Graph g, Arena a, WorkerPool pool, Tensor normed, int[] lengths, int batch,
+      String prefix) {
+    int d = config.dModel();
+    Tensor pooled = a.alloc(prefix + "pooled", batch, d);
+    if (config.pooling() == EncoderConfig.Pooling.CLS) {
+      g.add(new dev.mtk.models.nn.ClsPool(normed, pooled));
+    } else {
+      g.add(new MeanPool(normed, lengths, pooled));
+    }
+    if (config.projection() == 0) {
+      return pooled;
+    }
+    Tensor projected = a.alloc(prefix + "projected", batch, config.projection());
+    g.add(new Linear(pool, pooled, parameter("projection.weight"), parameter("projection.bias"), projected));
+    return projected;
+  }
+
+  private static Tensor dropout(Graph g, Arena a, java.util.List<dev.mtk.models.nn.Dropout> drops,
+      Tensor in, float rate, long seed, String name) {
+    if (rate == 0f) {
+      return in;
+    }
+    Tensor out = a.alloc(name, in.shape());
+    dev.mtk.models.nn.Dropout op = new dev.mtk.models.nn.Dropout(in, out, rate, seed + 7919L * (drops.size() + 1));
+    drops.add(op);
+    g.add(op);
+    return out;
   }
 }

@@ -3,11 +3,31 @@ package dev.mtk.models.encoder;
 import java.util.Arrays;
 
 /**
- * The shape of an encoder. {@code nesting} is the Matryoshka ladder (prefix sizes, ascending, the
- * last equal to dModel).
+ * The shape of an encoder. {@code nesting} is the Matryoshka ladder (prefix sizes, ascending,
+ * within the embedding size). {@code pooling} is MEAN (over non-padding tokens) or CLS (the first
+ * token); {@code dropout} the rate of the residual and MLP dropouts while training (0: none);
+ * {@code projection} the size of an optional linear projection after pooling (0: none, the
+ * embedding is d_model wide); {@code patchDim} the width of continuous input tokens (image
+ * patches, audio frames) projected linearly to d_model instead of a token embedding (0: token
+ * ids).
  */
 public record EncoderConfig(int vocabSize, int dModel, int heads, int ffn, int layers,
-    int maxSeqLen, float layerNormEps, int[] nesting) {
+    int maxSeqLen, float layerNormEps, int[] nesting, Pooling pooling, float dropout,
+    int projection, int patchDim) {
+
+  public enum Pooling { MEAN, CLS }
+
+  /** Token ids in, mean pooling, no dropout, no projection. */
+  public EncoderConfig(int vocabSize, int dModel, int heads, int ffn, int layers, int maxSeqLen,
+      float layerNormEps, int[] nesting) {
+    this(vocabSize, dModel, heads, ffn, layers, maxSeqLen, layerNormEps, nesting, Pooling.MEAN, 0f,
+        0, 0);
+  }
+
+  /** The width of the output embedding: the projection's size, or d_model. */
+  public int embeddingSize() {
+    return projection > 0 ? projection : dModel;
+  }
 
   public EncoderConfig {
     positive("vocab_size", vocabSize);
@@ -22,11 +42,21 @@ public record EncoderConfig(int vocabSize, int dModel, int heads, int ffn, int l
     if (!(layerNormEps > 0)) {
       throw new IllegalArgumentException("layer_norm_eps must be > 0");
     }
+    if (pooling == null) {
+      throw new IllegalArgumentException("pooling must be mean or cls");
+    }
+    if (!(dropout >= 0f && dropout < 1f)) {
+      throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+    }
+    if (projection < 0 || patchDim < 0) {
+      throw new IllegalArgumentException("projection and patch_dim must be >= 0 (0: none)");
+    }
+    int width = projection > 0 ? projection : dModel;
     nesting = nesting.clone();
     for (int i = 0; i < nesting.length; i++) {
-      if (nesting[i] < 1 || nesting[i] > dModel || (i > 0 && nesting[i] <= nesting[i - 1])) {
+      if (nesting[i] < 1 || nesting[i] > width || (i > 0 && nesting[i] <= nesting[i - 1])) {
         throw new IllegalArgumentException("nesting " + Arrays.toString(nesting)
-            + " must rise strictly within 1.." + dModel);
+            + " must rise strictly within 1.." + width);
       }
     }
   }
@@ -55,7 +85,9 @@ public record EncoderConfig(int vocabSize, int dModel, int heads, int ffn, int l
   public boolean equals(Object o) {
     return o instanceof EncoderConfig c && c.vocabSize == vocabSize && c.dModel == dModel
         && c.heads == heads && c.ffn == ffn && c.layers == layers && c.maxSeqLen == maxSeqLen
-        && c.layerNormEps == layerNormEps && Arrays.equals(c.nesting, nesting);
+        && c.layerNormEps == layerNormEps && Arrays.equals(c.nesting, nesting)
+        && c.pooling == pooling && c.dropout == dropout && c.projection == projection
+        && c.patchDim == patchDim;
   }
 
   @Override

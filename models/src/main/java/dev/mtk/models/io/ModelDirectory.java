@@ -63,7 +63,10 @@ public final class ModelDirectory {
     o.put("norm", "pre");
     o.put("activation", "gelu_erf");
     o.put("positions", "learned");
-    o.put("pooling", "mean");
+    o.put("pooling", c.pooling().name().toLowerCase(java.util.Locale.ROOT));
+    o.put("dropout", c.dropout());
+    o.put("projection", c.projection());
+    o.put("patch_dim", c.patchDim());
     return o;
   }
 
@@ -79,7 +82,7 @@ public final class ModelDirectory {
       throw new IllegalArgumentException(file + ": expected a JSON object");
     }
     for (String[] fixed : new String[][] {{"norm", "pre"}, {"activation", "gelu_erf"},
-        {"positions", "learned"}, {"pooling", "mean"}, {"architecture", "mtk-encoder"}}) {
+        {"positions", "learned"}, {"architecture", "mtk-encoder"}}) {
       if (o.has(fixed[0]) && !o.get(fixed[0]).asText().equals(fixed[1])) {
         throw new IllegalArgumentException(file + ": " + fixed[0] + " '" + o.get(fixed[0]).asText()
             + "' is not supported (only " + fixed[1] + ")");
@@ -93,12 +96,19 @@ public final class ModelDirectory {
         nesting[i] = o.get("nesting").get(i).asInt();
       }
     } else {
-      nesting = new int[] {d};
+      nesting = new int[] {o.path("projection").asInt(0) > 0 ? o.path("projection").asInt() : d};
     }
+    String pooling = o.path("pooling").asText("mean");
+    if (!pooling.equals("mean") && !pooling.equals("cls")) {
+      throw new IllegalArgumentException(file + ": pooling '" + pooling + "' is not supported (mean, cls)");
+    }
+    int patchDim = o.path("patch_dim").asInt(0);
     try {
-      return new EncoderConfig(need(o, "vocab_size", file), d, need(o, "heads", file),
-          need(o, "ffn", file), need(o, "layers", file), need(o, "max_seq_len", file),
-          (float) o.path("layer_norm_eps").asDouble(1e-5), nesting);
+      return new EncoderConfig(patchDim > 0 ? o.path("vocab_size").asInt(1) : need(o, "vocab_size", file),
+          d, need(o, "heads", file), need(o, "ffn", file), need(o, "layers", file),
+          need(o, "max_seq_len", file), (float) o.path("layer_norm_eps").asDouble(1e-5), nesting,
+          pooling.equals("cls") ? EncoderConfig.Pooling.CLS : EncoderConfig.Pooling.MEAN,
+          (float) o.path("dropout").asDouble(0), o.path("projection").asInt(0), patchDim);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage());
     }

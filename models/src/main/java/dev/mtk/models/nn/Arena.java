@@ -12,13 +12,20 @@ import java.util.List;
 public final class Arena {
 
   private final String name;
+  private final boolean withGradients;
   private final List<Tensor> tensors = new ArrayList<>();
   private int size;
   private float[] data;
   private float[] grad;
 
   public Arena(String name) {
+    this(name, true);
+  }
+
+  /** An arena without gradient memory (inference), when {@code withGradients} is false. */
+  public Arena(String name, boolean withGradients) {
     this.name = name;
+    this.withGradients = withGradients;
   }
 
   /** Declares a slot; only before {@link #freeze}. Slots start on 16-float boundaries. */
@@ -41,7 +48,7 @@ public final class Arena {
   public Arena freeze() {
     if (data == null) {
       data = new float[size];
-      grad = new float[size];
+      grad = withGradients ? new float[size] : null;
     }
     return this;
   }
@@ -51,7 +58,14 @@ public final class Arena {
   }
 
   public float[] grad() {
+    if (grad == null) {
+      throw new IllegalStateException("arena " + name + " was built for inference: no gradients");
+    }
     return grad;
+  }
+
+  public boolean hasGradients() {
+    return grad != null;
   }
 
   public int size() {

@@ -21,9 +21,27 @@ class EncoderGradientTest {
 
   static double referenceLoss(EncoderConfig c, Map<String, double[]> p, int[] ids, int[] lengths,
       int batch, int seq, int[] dims, double tau) {
+    return referenceLoss(c, p, ids, null, lengths, batch, seq, dims, tau);
+  }
+
+  static double referenceLoss(EncoderConfig c, Map<String, double[]> p, int[] ids, double[] patches,
+      int[] lengths, int batch, int seq, int[] dims, double tau) {
     int d = c.dModel(), f = c.ffn(), n = batch * seq;
-    double[] x = DoubleOps.embedding(ids, p.get("embeddings.token.weight"),
-        p.get("embeddings.position.weight"), seq, d);
+    double[] x;
+    if (patches != null) {
+      double[] proj = DoubleOps.linear(patches, p.get("embeddings.patch.weight"),
+          p.get("embeddings.patch.bias"), n, c.patchDim(), d);
+      double[] pos = p.get("embeddings.position.weight");
+      x = new double[n * d];
+      for (int r = 0; r < n; r++) {
+        for (int i = 0; i < d; i++) {
+          x[r * d + i] = proj[r * d + i] + pos[(r % seq) * d + i];
+        }
+      }
+    } else {
+      x = DoubleOps.embedding(ids, p.get("embeddings.token.weight"),
+          p.get("embeddings.position.weight"), seq, d);
+    }
     for (int l = 0; l < c.layers(); l++) {
       String q = "layers." + l + ".";
       double[] h = DoubleOps.layerNorm(x, p.get(q + "ln1.weight"), p.get(q + "ln1.bias"), n, d, c.layerNormEps());
@@ -35,8 +53,13 @@ class EncoderGradientTest {
       x = DoubleOps.add(x, DoubleOps.linear(g, p.get(q + "mlp.fc2.weight"), p.get(q + "mlp.fc2.bias"), n, f, d));
     }
     double[] fin = DoubleOps.layerNorm(x, p.get("final_ln.weight"), p.get("final_ln.bias"), n, d, c.layerNormEps());
-    double[] pooled = DoubleOps.meanPool(fin, lengths, batch, seq, d);
-    return DoubleOps.matryoshkaInfoNce(pooled, batch / 2, d, dims, tau);
+    double[] pooled = c.pooling() == EncoderConfig.Pooling.CLS
+        ? DoubleOps.clsPool(fin, batch, seq, d) : DoubleOps.meanPool(fin, lengths, batch, seq, d);
+    if (c.projection() > 0) {
+      pooled = DoubleOps.linear(pooled, p.get("projection.weight"), p.get("projection.bias"), batch, d,
+          c.projection());
+    }
+    return DoubleOps.matryoshkaInfoNce(pooled, batch / 2, c.embeddingSize(), dims, tau);
   }
 
   @Test
@@ -88,6 +111,103 @@ class EncoderGradientTest {
         }
       }
       System.out.println("encoder gradient check: max |fd - ours| = " + maxDiff);
+    }
+  }
+
+  @Test
+  void clsPoolingProjectionAndPatchInputAlsoMatchDoublePrecision() {
+    EncoderConfig cls = new EncoderConfig(37, 16, 2, 24, 2, 8, 1e-5f, new int[] {4, 12},
+        EncoderConfig.Pooling.CLS, 0f, 12, 0);
+    EncoderConfig patches = new EncoderConfig(1, 16, 4, 20, 1, 8, 1e-5f, new int[] {8, 16},
+        EncoderConfig.Pooling.MEAN, 0f, 0, 10);
+    for (EncoderConfig c : new EncoderConfig[] {cls, patches}) {
+      SplittableRandom rnd = new SplittableRandom(11);
+      Encoder enc = Encoder.init(c, 2);
+      float[] w = enc.parameters().data();
+      for (int i = 0; i < w.length; i++) {
+        w[i] += (float) ((rnd.nextDouble() * 2 - 1) * 0.3);
+      }
+      int batch = 4, seq = 6;
+      int[] dims = c.nesting();
+      try (WorkerPool pool = new WorkerPool(2)) {
+        Encoder.Pass pass = enc.build(pool, batch, seq, dims, 0.5f, false);
+        double[] in = null;
+        if (c.patchDim() > 0) {
+          for (int i = 0; i < pass.patches.size(); i++) {
+            pass.patches.data()[pass.patches.offset() + i] = (float) (rnd.nextDouble() * 2 - 1);
+          }
+          in = DoubleOps.toDouble(pass.patches.data(), pass.patches.offset(), pass.patches.size());
+        } else {
+          for (int i = 0; i < pass.ids.length; i++) {
+            pass.ids[i] = rnd.nextInt(c.vocabSize());
+          }
+        }
+        int[] lengths = {6, 4, 5, 2};
+        System.arraycopy(lengths, 0, pass.lengths, 0, batch);
+        pass.graph.forward();
+        enc.parameters().zeroGrad();
+        pass.graph.backward(pass.loss);
+        Map<String, double[]> p = new java.util.LinkedHashMap<>();
+        enc.namedParameters().forEach((k, t) -> p.put(k, DoubleOps.toDouble(t.data(), t.offset(), t.size())));
+        double ref = referenceLoss(c, p, pass.ids, in, lengths, batch, seq, dims, 0.5);
+        assertEquals(ref, pass.loss.values()[0], 1e-4 * Math.abs(ref), "loss");
+        for (Map.Entry<String, Tensor> e : enc.namedParameters().entrySet()) {
+          if (e.getKey().equals("embeddings.token.weight")) {
+            continue; // the patch model's unused one-row table
+          }
+          Tensor t = e.getValue();
+          double[] x = p.get(e.getKey());
+          float[] g = t.gradient();
+          double gscale = 1e-6;
+          for (float v : g) {
+            gscale = Math.max(gscale, Math.abs(v));
+          }
+          for (int s2 = 0; s2 < 4; s2++) {
+            int k = rnd.nextInt(t.size());
+            double keep = x[k], h = 1e-5;
+            x[k] = keep + h;
+            double up = referenceLoss(c, p, pass.ids, in, lengths, batch, seq, dims, 0.5);
+            x[k] = keep - h;
+            double down = referenceLoss(c, p, pass.ids, in, lengths, batch, seq, dims, 0.5);
+            x[k] = keep;
+            double fd = (up - down) / (2 * h);
+            assertEquals(fd, g[k], 3e-3 * gscale + 3e-3 * Math.abs(fd) + 1e-6, c.pooling() + " " + e.getKey() + "[" + k + "]");
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void dropoutIsSeededAndOnlyWhileTraining() {
+    EncoderConfig withDropout = new EncoderConfig(37, 16, 2, 24, 2, 8, 1e-5f, new int[] {8, 16},
+        EncoderConfig.Pooling.MEAN, 0.2f, 0, 0);
+    float[] first = null;
+    for (int threads : new int[] {1, 2}) {
+      Encoder enc = Encoder.init(withDropout, 5);
+      try (WorkerPool pool = new WorkerPool(threads)) {
+        Encoder.Pass pass = enc.build(pool, 4, 8, new int[] {8, 16}, 0.1f, false, 99L);
+        assertEquals(6, pass.dropouts.size());
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (int i = 0; i < pass.ids.length; i++) {
+          pass.ids[i] = rnd.nextInt(37);
+        }
+        dev.mtk.models.nn.AdamW opt = new dev.mtk.models.nn.AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, 0f);
+        for (int step = 0; step < 2; step++) {
+          pass.graph.forward();
+          enc.parameters().zeroGrad();
+          pass.graph.backward(pass.loss);
+          opt.step(pool, 1e-3f);
+        }
+        if (first == null) {
+          first = enc.parameters().data().clone();
+        } else {
+          assertArrayEquals(first, enc.parameters().data(), "dropout masks do not depend on threads");
+        }
+        Encoder.Pass inference = enc.build(pool, 4, 8, null, 0f, false);
+        assertEquals(0, inference.dropouts.size());
+        org.junit.jupiter.api.Assertions.assertFalse(inference.activations.hasGradients());
+      }
     }
   }
 

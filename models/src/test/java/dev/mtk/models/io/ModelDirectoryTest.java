@@ -29,6 +29,19 @@ class ModelDirectoryTest {
   }
 
   @Test
+  void everyOptionSurvivesTheRoundTrip(@TempDir Path dir) throws Exception {
+    EncoderConfig c = new EncoderConfig(1, 16, 2, 32, 1, 8, 1e-6f, new int[] {4, 8},
+        EncoderConfig.Pooling.CLS, 0.1f, 8, 12);
+    Encoder e = Encoder.init(c, 3);
+    ModelDirectory.save(e, dir);
+    Encoder back = ModelDirectory.load(dir);
+    assertEquals(c, back.config());
+    assertArrayEquals(e.parameters().data(), back.parameters().data());
+    assertTrue(back.namedParameters().containsKey("embeddings.patch.weight"));
+    assertTrue(back.namedParameters().containsKey("projection.weight"));
+  }
+
+  @Test
   void fileFollowsTheSafetensorsLayout(@TempDir Path dir) throws Exception {
     Encoder e = Encoder.init(SMALL, 1);
     ModelDirectory.save(e, dir);
