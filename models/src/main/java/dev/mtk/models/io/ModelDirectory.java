@@ -46,7 +46,7 @@ public final class ModelDirectory {
     return e;
   }
 
-  static ObjectNode configJson(EncoderConfig c) {
+  public static ObjectNode configJson(EncoderConfig c) {
     ObjectNode o = JSON.createObjectNode();
     o.put("architecture", "mtk-encoder");
     o.put("vocab_size", c.vocabSize());
@@ -78,8 +78,13 @@ public final class ModelDirectory {
     } catch (IOException e) {
       throw new IllegalArgumentException(file + ": not valid JSON: " + e.getMessage().split("\n")[0]);
     }
+    return configFrom(o, file);
+  }
+
+  /** An encoder config from a JSON (or YAML) mapping; errors name the file and the field. */
+  public static EncoderConfig configFrom(JsonNode o, Path file) {
     if (o == null || !o.isObject()) {
-      throw new IllegalArgumentException(file + ": expected a JSON object");
+      throw new IllegalArgumentException(file + ": expected a mapping of model settings");
     }
     for (String[] fixed : new String[][] {{"norm", "pre"}, {"activation", "gelu_erf"},
         {"positions", "learned"}, {"architecture", "mtk-encoder"}}) {

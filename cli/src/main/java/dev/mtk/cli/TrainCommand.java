@@ -1,0 +1,51 @@
+package dev.mtk.cli;
+
+import dev.mtk.core.console.ProgressBar;
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.training.train.TrainConfig;
+import dev.mtk.training.train.Trainer;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Train a Matryoshka encoder from a YAML config into a run directory, then evaluate it. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = "Train a Matryoshka encoder from a YAML config (see experiments/tiny.yaml) into "
+        + "a run directory: config.json, run.json, metrics.jsonl, model/, results.json.")
+final class TrainCommand implements Callable<Integer> {
+
+  @Option(names = "--config", required = true, description = "The run's YAML config.")
+  Path config;
+
+  @Option(names = "--output", required = true, description = "Run directory to write.")
+  Path output;
+
+  @Option(names = "--threads", description = "Threads (default: all cores); results do not depend on it.")
+  Integer threads;
+
+  @Option(names = "--seed", description = "Overrides the config's seed.")
+  Long seed;
+
+  @Override
+  public Integer call() throws Exception {
+    Inputs.mustExist(java.util.List.of(config));
+    TrainConfig cfg = TrainConfig.read(config);
+    if (seed != null) {
+      cfg = cfg.withSeed(seed);
+    }
+    ProgressBar bar = new ProgressBar("steps");
+    long start = System.nanoTime();
+    Map<String, Map<String, Double>> results;
+    try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
+      results = Trainer.run(cfg, output, pool, (step, steps, loss, tps) ->
+          bar.update(String.format(Locale.ROOT, "training (loss %.3f, %.0f tokens/s)", loss, tps), step, steps));
+    }
+    bar.finish(String.format(Locale.ROOT, "trained %d steps in %.1f s; wrote %s", cfg.steps(),
+        (System.nanoTime() - start) / 1e9, output));
+    System.out.println(EvalCommand.table("mrl", results));
+    return 0;
+  }
+}

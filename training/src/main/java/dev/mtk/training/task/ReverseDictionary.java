@@ -1,0 +1,69 @@
+package dev.mtk.training.task;
+
+import dev.mtk.training.data.WordNet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The reverse-dictionary task on WordNet: the query is a synset's definition, the answer its
+ * lemmas ("a large natural stream of water" → "river"). Documents are the distinct lemma strings
+ * (synsets with the same lemmas share one document), so a query is answered when that string is
+ * retrieved. Split by synset, deterministically: a synset's id hashes to train (90%), dev (5%) or
+ * test (5%), the same on every machine and run.
+ */
+public final class ReverseDictionary {
+
+  public enum Split { TRAIN, DEV, TEST }
+
+  /** One query with the index of its answer in {@link #documents}. */
+  public record Example(String synset, String query, int document) {}
+
+  private final List<String> documents;
+  private final Map<Split, List<Example>> examples;
+
+  private ReverseDictionary(List<String> documents, Map<Split, List<Example>> examples) {
+    this.documents = documents;
+    this.examples = examples;
+  }
+
+  public static ReverseDictionary load() {
+    return from(WordNet.load());
+  }
+
+  public static ReverseDictionary from(List<WordNet.Synset> synsets) {
+    Map<String, Integer> docIndex = new LinkedHashMap<>();
+    Map<Split, List<Example>> ex = new LinkedHashMap<>();
+    for (Split s : Split.values()) {
+      ex.put(s, new ArrayList<>());
+    }
+    for (WordNet.Synset s : synsets) {
+      if (s.definition().isBlank() || s.lemmas().isEmpty()) {
+        continue;
+      }
+      String doc = String.join(", ", s.lemmas());
+      int d = docIndex.computeIfAbsent(doc, k -> docIndex.size());
+      ex.get(split(s.id())).add(new Example(s.id(), s.definition(), d));
+    }
+    return new ReverseDictionary(List.copyOf(docIndex.keySet()), ex);
+  }
+
+  /** The split of a synset id: a fixed hash (FNV-1a), not String.hashCode. */
+  public static Split split(String synsetId) {
+    int h = 0x811C9DC5;
+    for (int i = 0; i < synsetId.length(); i++) {
+      h = (h ^ synsetId.charAt(i)) * 0x01000193;
+    }
+    int bucket = Math.floorMod(h, 100);
+    return bucket < 90 ? Split.TRAIN : bucket < 95 ? Split.DEV : Split.TEST;
+  }
+
+  public List<String> documents() {
+    return documents;
+  }
+
+  public List<Example> examples(Split split) {
+    return examples.get(split);
+  }
+}

@@ -1,0 +1,150 @@
+package dev.mtk.training.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.mtk.models.encoder.EncoderConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Set;
+
+/**
+ * A training run, read from YAML. Every field has a default except the model; unknown fields are
+ * refused by name, so a typo does not silently fall back to a default.
+ *
+ * <pre>
+ * task: reverse-dictionary
+ * seed: 1
+ * model: {vocab_size: 4096, d_model: 128, heads: 4, ffn: 512, layers: 2, max_seq_len: 32,
+ *         nesting: [8, 16, 32, 64, 128]}
+ * steps: 300
+ * batch_pairs: 64
+ * lr: 0.001
+ * weight_decay: 0.01
+ * warmup_steps: 30
+ * schedule: cosine            # cosine, linear or constant after warm-up
+ * temperature: 0.05
+ * dims: [8, 16, 32, 64, 128]  # the Matryoshka loss's prefix sizes; [128] trains a standard model
+ * tokenizer: null             # a tokenizer.json, or null to train BPE on WordNet's glosses
+ * log_every: 10
+ * </pre>
+ */
+public record TrainConfig(String task, long seed, EncoderConfig model, int steps, int batchPairs,
+    float lr, float weightDecay, int warmupSteps, String schedule, float temperature, int[] dims,
+    String tokenizer, int logEvery) {
+
+  private static final Set<String> FIELDS = Set.of("task", "seed", "model", "steps", "batch_pairs",
+      "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "tokenizer",
+      "log_every");
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  public TrainConfig {
+    if (!task.equals("reverse-dictionary")) {
+      throw new IllegalArgumentException("task '" + task + "' is not known (reverse-dictionary is)");
+    }
+    if (steps < 1 || batchPairs < 2 || logEvery < 1 || warmupSteps < 0) {
+      throw new IllegalArgumentException("steps ≥ 1, batch_pairs ≥ 2, log_every ≥ 1, warmup_steps ≥ 0");
+    }
+    if (!(lr > 0) || !(temperature > 0) || weightDecay < 0) {
+      throw new IllegalArgumentException("lr and temperature must be > 0, weight_decay ≥ 0");
+    }
+    if (!Set.of("cosine", "linear", "constant").contains(schedule)) {
+      throw new IllegalArgumentException("schedule must be cosine, linear or constant");
+    }
+    for (int m : dims) {
+      if (m < 1 || m > model.embeddingSize()) {
+        throw new IllegalArgumentException("dims " + java.util.Arrays.toString(dims)
+            + " must lie within 1.." + model.embeddingSize());
+      }
+    }
+  }
+
+  /** The learning rate at a step (0-based): linear warm-up, then the schedule down to 0. */
+  public float learningRate(int step) {
+    if (step < warmupSteps) {
+      return lr * (step + 1) / warmupSteps;
+    }
+    double t = (double) (step - warmupSteps) / Math.max(1, steps - warmupSteps);
+    return switch (schedule) {
+      case "cosine" -> (float) (lr * 0.5 * (1 + Math.cos(Math.PI * t)));
+      case "linear" -> (float) (lr * (1 - t));
+      default -> lr;
+    };
+  }
+
+  public static TrainConfig read(Path file) throws IOException {
+    JsonNode root;
+    try {
+      root = YAML.readTree(file.toFile());
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": not valid YAML: " + e.getMessage().split("\n")[0]);
+    }
+    if (root == null || !root.isObject()) {
+      throw new IllegalArgumentException(file + ": expected a mapping of settings");
+    }
+    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!FIELDS.contains(f)) {
+        throw new IllegalArgumentException(file + ": unknown setting '" + f + "' (known: "
+            + new java.util.TreeSet<>(FIELDS) + ")");
+      }
+    }
+    if (!root.has("model")) {
+      throw new IllegalArgumentException(file + ": the 'model' section is required");
+    }
+    EncoderConfig model = dev.mtk.models.io.ModelDirectory.configFrom(root.get("model"), file);
+    int[] dims;
+    if (root.has("dims")) {
+      dims = new int[root.get("dims").size()];
+      for (int i = 0; i < dims.length; i++) {
+        dims[i] = root.get("dims").get(i).asInt();
+      }
+    } else {
+      dims = model.nesting();
+    }
+    try {
+      return new TrainConfig(root.path("task").asText("reverse-dictionary"),
+          root.path("seed").asLong(0), model, root.path("steps").asInt(300),
+          root.path("batch_pairs").asInt(64), (float) root.path("lr").asDouble(1e-3),
+          (float) root.path("weight_decay").asDouble(0.01), root.path("warmup_steps").asInt(30),
+          root.path("schedule").asText("cosine"), (float) root.path("temperature").asDouble(0.05),
+          dims, root.hasNonNull("tokenizer") ? root.get("tokenizer").asText() : null,
+          root.path("log_every").asInt(10));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage());
+    }
+  }
+
+  /** The resolved configuration, every default filled in, as written to the run directory. */
+  public ObjectNode toJson() {
+    ObjectNode o = YAML.createObjectNode();
+    o.put("task", task);
+    o.put("seed", seed);
+    o.set("model", dev.mtk.models.io.ModelDirectory.configJson(model));
+    o.put("steps", steps);
+    o.put("batch_pairs", batchPairs);
+    o.put("lr", lr);
+    o.put("weight_decay", weightDecay);
+    o.put("warmup_steps", warmupSteps);
+    o.put("schedule", schedule);
+    o.put("temperature", temperature);
+    var d = o.putArray("dims");
+    for (int m : dims) {
+      d.add(m);
+    }
+    if (tokenizer == null) {
+      o.putNull("tokenizer");
+    } else {
+      o.put("tokenizer", tokenizer);
+    }
+    o.put("log_every", logEvery);
+    return o;
+  }
+
+  public TrainConfig withSeed(long newSeed) {
+    return new TrainConfig(task, newSeed, model, steps, batchPairs, lr, weightDecay, warmupSteps,
+        schedule, temperature, dims, tokenizer, logEvery);
+  }
+}
