@@ -29,6 +29,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Overrides the config's seed.")
   Long seed;
 
+  @Option(names = "--resume", description = "Continue from the run directory's latest checkpoint "
+      + "(checkpoint_every in the config); the result is bit-identical to an uninterrupted run.")
+  boolean resume;
+
   @Override
   public Integer call() throws Exception {
     Inputs.mustExist(java.util.List.of(config));
@@ -41,7 +45,7 @@ final class TrainCommand implements Callable<Integer> {
     Map<String, Map<String, Double>> results;
     try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
       results = Trainer.run(cfg, output, pool, (step, steps, loss, tps) ->
-          bar.update(String.format(Locale.ROOT, "training (loss %.3f, %.0f tokens/s)", loss, tps), step, steps));
+          bar.update(String.format(Locale.ROOT, "training (loss %.3f, %.0f tokens/s)", loss, tps), step, steps), resume);
     }
     bar.finish(String.format(Locale.ROOT, "trained %d steps in %.1f s; wrote %s", cfg.steps(),
         (System.nanoTime() - start) / 1e9, output));

@@ -29,23 +29,24 @@ import java.util.Set;
  * dims: [8, 16, 32, 64, 128]  # the Matryoshka loss's prefix sizes; [128] trains a standard model
  * tokenizer: null             # a tokenizer.json, or null to train BPE on WordNet's glosses
  * log_every: 10
+ * checkpoint_every: 100       # 0: none; a checkpoint holds everything --resume needs
  * </pre>
  */
 public record TrainConfig(String task, long seed, EncoderConfig model, int steps, int batchPairs,
     float lr, float weightDecay, int warmupSteps, String schedule, float temperature, int[] dims,
-    String tokenizer, int logEvery) {
+    String tokenizer, int logEvery, int checkpointEvery) {
 
   private static final Set<String> FIELDS = Set.of("task", "seed", "model", "steps", "batch_pairs",
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "tokenizer",
-      "log_every");
+      "log_every", "checkpoint_every");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   public TrainConfig {
     if (!task.equals("reverse-dictionary")) {
       throw new IllegalArgumentException("task '" + task + "' is not known (reverse-dictionary is)");
     }
-    if (steps < 1 || batchPairs < 2 || logEvery < 1 || warmupSteps < 0) {
-      throw new IllegalArgumentException("steps ≥ 1, batch_pairs ≥ 2, log_every ≥ 1, warmup_steps ≥ 0");
+    if (steps < 1 || batchPairs < 2 || logEvery < 1 || warmupSteps < 0 || checkpointEvery < 0) {
+      throw new IllegalArgumentException("steps ≥ 1, batch_pairs ≥ 2, log_every ≥ 1, warmup_steps ≥ 0, checkpoint_every ≥ 0");
     }
     if (!(lr > 0) || !(temperature > 0) || weightDecay < 0) {
       throw new IllegalArgumentException("lr and temperature must be > 0, weight_decay ≥ 0");
@@ -111,7 +112,7 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
           (float) root.path("weight_decay").asDouble(0.01), root.path("warmup_steps").asInt(30),
           root.path("schedule").asText("cosine"), (float) root.path("temperature").asDouble(0.05),
           dims, root.hasNonNull("tokenizer") ? root.get("tokenizer").asText() : null,
-          root.path("log_every").asInt(10));
+          root.path("log_every").asInt(10), root.path("checkpoint_every").asInt(0));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage());
     }
@@ -140,11 +141,12 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
       o.put("tokenizer", tokenizer);
     }
     o.put("log_every", logEvery);
+    o.put("checkpoint_every", checkpointEvery);
     return o;
   }
 
   public TrainConfig withSeed(long newSeed) {
     return new TrainConfig(task, newSeed, model, steps, batchPairs, lr, weightDecay, warmupSteps,
-        schedule, temperature, dims, tokenizer, logEvery);
+        schedule, temperature, dims, tokenizer, logEvery, checkpointEvery);
   }
 }

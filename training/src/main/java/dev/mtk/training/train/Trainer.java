@@ -58,6 +58,15 @@ public final class Trainer {
 
   public static Map<String, Map<String, Double>> run(TrainConfig cfg, Path out, WorkerPool pool,
       Listener listener) throws IOException {
+    return run(cfg, out, pool, listener, false);
+  }
+
+  /**
+   * With {@code resume}, continues from the run directory's latest checkpoint (or starts fresh
+   * when there is none); the final weights are then bit-identical to an uninterrupted run.
+   */
+  public static Map<String, Map<String, Double>> run(TrainConfig cfg, Path out, WorkerPool pool,
+      Listener listener, boolean resume) throws IOException {
     Files.createDirectories(out);
     AtomicFile.write(out.resolve("config.json"), JSON.writeValueAsBytes(cfg.toJson()));
     ObjectNode run = JSON.createObjectNode();
@@ -84,9 +93,19 @@ public final class Trainer {
     Encoder.Pass pass = enc.build(pool, 2 * b, seq, cfg.dims(), cfg.temperature(), false, cfg.seed());
     AdamW opt = new AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, cfg.weightDecay());
     Batches batches = new Batches(train, cfg.seed());
-    try (OutputStream metrics = Files.newOutputStream(out.resolve("metrics.jsonl"))) {
+    int first = 0;
+    java.util.Optional<Path> checkpoint = resume ? Checkpoint.latest(out) : java.util.Optional.empty();
+    if (checkpoint.isPresent()) {
+      Checkpoint.State st = Checkpoint.load(checkpoint.get(), enc, opt);
+      batches.restore(st.epoch(), st.position());
+      first = st.step();
+      keepMetricsUpTo(out.resolve("metrics.jsonl"), first);
+    }
+    try (OutputStream metrics = Files.newOutputStream(out.resolve("metrics.jsonl"),
+        java.nio.file.StandardOpenOption.CREATE, first > 0 ? java.nio.file.StandardOpenOption.APPEND
+            : java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
       long start = System.nanoTime(), tokens = 0;
-      for (int step = 0; step < cfg.steps(); step++) {
+      for (int step = first; step < cfg.steps(); step++) {
         int[] batch = batches.next(b);
         java.util.Arrays.fill(pass.ids, 0);
         for (int i = 0; i < b; i++) {
@@ -107,6 +126,10 @@ public final class Trainer {
           metrics.flush();
           listener.step(step + 1, cfg.steps(), loss, tokens / secs);
         }
+        if (cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0) {
+          Checkpoint.save(out, enc, opt, new Checkpoint.State(step + 1, batches.epoch, batches.pos,
+              opt.stepCount()));
+        }
       }
     }
     Path modelDir = out.resolve("model");
@@ -117,6 +140,20 @@ public final class Trainer {
         ladder(model.embeddingSize()), pool);
     AtomicFile.write(out.resolve("results.json"), JSON.writeValueAsBytes(resultsJson(results)));
     return results;
+  }
+
+  private static void keepMetricsUpTo(Path metrics, int step) throws IOException {
+    if (!Files.exists(metrics)) {
+      return;
+    }
+    List<String> kept = new ArrayList<>();
+    for (String line : Files.readAllLines(metrics)) {
+      var m = java.util.regex.Pattern.compile("\"step\": (\\d+)").matcher(line);
+      if (m.find() && Integer.parseInt(m.group(1)) <= step) {
+        kept.add(line);
+      }
+    }
+    AtomicFile.write(metrics, (String.join("\n", kept) + (kept.isEmpty() ? "" : "\n")).getBytes(StandardCharsets.UTF_8));
   }
 
   /** 8, 16, 32 … up to the embedding size, which is always included. */
@@ -193,7 +230,8 @@ public final class Trainer {
     private final List<ReverseDictionary.Example> examples;
     private final long seed;
     private int[] order;
-    private int pos, epoch;
+    /** Shuffles done (the current order is shuffle number epoch − 1), and the next position. */
+    int pos, epoch;
 
     Batches(List<ReverseDictionary.Example> examples, long seed) {
       this.examples = examples;
@@ -215,6 +253,12 @@ public final class Trainer {
       }
       pos = 0;
       epoch++;
+    }
+
+    void restore(int savedEpoch, int savedPos) {
+      epoch = savedEpoch - 1;
+      shuffle();
+      pos = savedPos;
     }
 
     int[] next(int b) {

@@ -1,0 +1,107 @@
+package dev.mtk.training.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mtk.models.encoder.Encoder;
+import dev.mtk.models.io.SafeTensors;
+import dev.mtk.models.nn.AdamW;
+import dev.mtk.models.nn.Arena;
+import dev.mtk.models.nn.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Everything a run needs to continue as if never stopped: the weights, AdamW's moments and step
+ * count, and the data order's position (epoch and offset; the order itself follows from the seed).
+ * Written as checkpoints/step-N/ — model.safetensors, optimizer.safetensors, state.json — into a
+ * temporary directory that is renamed into place only when complete, so a crash (even kill -9)
+ * leaves either the whole checkpoint or none.
+ */
+final class Checkpoint {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  record State(int step, int epoch, int position, int adamSteps) {}
+
+  private Checkpoint() {}
+
+  static void save(Path runDir, Encoder enc, AdamW opt, State state) throws IOException {
+    Path dir = runDir.resolve("checkpoints");
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempDirectory(dir, ".step-" + state.step() + "-");
+    try {
+      SafeTensors.write(tmp.resolve("model.safetensors"), enc.namedParameters(), Map.of());
+      SafeTensors.write(tmp.resolve("optimizer.safetensors"), moments(opt, true), Map.of());
+      Map<String, Object> s = new LinkedHashMap<>();
+      s.put("step", state.step());
+      s.put("epoch", state.epoch());
+      s.put("position", state.position());
+      s.put("adam_steps", state.adamSteps());
+      Files.write(tmp.resolve("state.json"), JSON.writeValueAsBytes(s));
+      Path target = dir.resolve("step-" + state.step());
+      if (Files.exists(target)) {
+        deleteTree(target);
+      }
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      if (Files.exists(tmp)) {
+        deleteTree(tmp);
+      }
+    }
+  }
+
+  /** The latest complete checkpoint of a run, if any. */
+  static Optional<Path> latest(Path runDir) throws IOException {
+    Path dir = runDir.resolve("checkpoints");
+    if (!Files.isDirectory(dir)) {
+      return Optional.empty();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
+          .filter(p -> Files.isRegularFile(p.resolve("state.json")))
+          .max(java.util.Comparator.comparingInt(p -> Integer.parseInt(p.getFileName().toString().substring(5))));
+    }
+  }
+
+  /** Loads weights and optimizer into the given objects and returns the position to continue from. */
+  static State load(Path checkpoint, Encoder enc, AdamW opt) throws IOException {
+    JsonNode s = JSON.readTree(checkpoint.resolve("state.json").toFile());
+    SafeTensors.read(checkpoint.resolve("model.safetensors"), enc.namedParameters());
+    Map<String, Tensor> m = moments(opt, false);
+    SafeTensors.read(checkpoint.resolve("optimizer.safetensors"), m);
+    State state = new State(s.get("step").asInt(), s.get("epoch").asInt(), s.get("position").asInt(),
+        s.get("adam_steps").asInt());
+    opt.restore(state.adamSteps(), m.get("adam.m").values(), m.get("adam.v").values());
+    return state;
+  }
+
+  /** AdamW's moments as two tensors (copies in, for writing; empty, for reading). */
+  private static Map<String, Tensor> moments(AdamW opt, boolean fill) {
+    int n = opt.firstMoment().length;
+    Arena a = new Arena("optimizer", false);
+    Tensor m = a.alloc("adam.m", n), v = a.alloc("adam.v", n);
+    a.freeze();
+    if (fill) {
+      m.set(opt.firstMoment());
+      v.set(opt.secondMoment());
+    }
+    Map<String, Tensor> map = new LinkedHashMap<>();
+    map.put("adam.m", m);
+    map.put("adam.v", v);
+    return map;
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
+    }
+  }
+}
