@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Matryoshka Toolkit: train, measure and search Matryoshka embeddings on a CPU.",
     subcommands = {TokenizerCommand.class, CorpusCommand.class, ModelCommand.class,
-        EmbedCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class,
+        EmbedCommand.class, TrainCommand.class, EvalCommand.class, QueryCommand.class,
+        BenchCommand.class,
         CommandLine.HelpCommand.class},
     footer = {
         "",

@@ -79,5 +79,10 @@ class ModelCommandTest {
         emb.toString(), "--dim", "33");
     assertEquals(1, r.code());
     assertTrue(r.err().contains("--dim"), r.err());
+
+    r = MainTest.run("query", "--model", model.toString(), "--top", "3", "--dim", "8", "a", "small", "cat");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("top 3 at 8 dimensions"), r.out());
+    assertEquals(4, r.out().strip().split("\\R").length, r.out());
   }
 }

@@ -1,0 +1,110 @@
+package dev.mtk.cli;
+
+import dev.mtk.core.kernel.TopK;
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.encoder.Encoder;
+import dev.mtk.models.io.ModelDirectory;
+import dev.mtk.tokenizers.text.HuggingFaceJson;
+import dev.mtk.training.data.WordNet;
+import dev.mtk.training.eval.Embedder;
+import dev.mtk.training.task.ReverseDictionary;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** One reverse-dictionary query against every WordNet answer, at any prefix size. */
+@Command(name = "query", mixinStandardHelpOptions = true,
+    description = "Find the WordNet words for a description with a trained model: embeds the "
+        + "query and all distinct lemma sets, prints the best matches with their scores.")
+final class QueryCommand implements Callable<Integer> {
+
+  @Option(names = "--model", required = true, description = "Model directory (e.g. RUN/model).")
+  Path model;
+
+  @Option(names = "--dim", description = "Matryoshka prefix size (default: the full embedding).")
+  Integer dim;
+
+  @Option(names = "--top", defaultValue = "10", description = "How many answers (default ${DEFAULT-VALUE}).")
+  int top;
+
+  @Option(names = "--threads", description = "Threads (default: all cores).")
+  Integer threads;
+
+  @Parameters(arity = "1..*", description = "The description, e.g. \"a large natural stream of water\".")
+  List<String> words;
+
+  @Override
+  public Integer call() throws Exception {
+    Encoder enc = ModelDirectory.load(model);
+    var tok = HuggingFaceJson.load(model.resolve(ModelDirectory.TOKENIZER));
+    int width = enc.config().embeddingSize(), seq = enc.config().maxSeqLen();
+    int m = dim == null ? width : dim;
+    if (m < 1 || m > width) {
+      throw new IllegalArgumentException("--dim must be in 1.." + width);
+    }
+    if (top < 1) {
+      throw new IllegalArgumentException("--top must be at least 1");
+    }
+    List<WordNet.Synset> synsets = WordNet.load();
+    ReverseDictionary data = ReverseDictionary.from(synsets);
+    List<String> docs = data.documents();
+    // a definition for each answer, to show what it means
+    String[] meaning = new String[docs.size()];
+    for (var s : ReverseDictionary.Split.values()) {
+      for (var e : data.examples(s)) {
+        if (meaning[e.document()] == null) {
+          meaning[e.document()] = e.query();
+        }
+      }
+    }
+    System.err.printf("embedding %d WordNet answers…%n", docs.size());
+    try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
+      List<int[]> docIds = new ArrayList<>(docs.size());
+      for (String d : docs) {
+        int[] ids = tok.encodeOrdinary(d);
+        docIds.add(ids.length > seq ? java.util.Arrays.copyOf(ids, seq) : ids);
+      }
+      float[] d = Embedder.embed(enc, pool, docIds, 256);
+      int[] q = tok.encodeOrdinary(String.join(" ", words));
+      float[] qe = Embedder.embed(enc, pool, List.of(q.length > seq ? java.util.Arrays.copyOf(q, seq) : q), 1);
+      float[] qn = unit(qe, 0, m);
+      TopK best = new TopK(top);
+      for (int j = 0; j < docs.size(); j++) {
+        float[] dn = unit(d, j * width, m);
+        float s = 0f;
+        for (int i = 0; i < m; i++) {
+          s += qn[i] * dn[i];
+        }
+        best.offer(j, s);
+      }
+      int[] ids = new int[top];
+      float[] scores = new float[top];
+      int n = best.drainSorted(ids, scores);
+      System.out.printf(Locale.ROOT, "top %d at %d dimensions for \"%s\":%n", n, m, String.join(" ", words));
+      for (int r = 0; r < n; r++) {
+        String def = meaning[ids[r]] == null ? "" : meaning[ids[r]];
+        System.out.printf(Locale.ROOT, "%2d. %.4f  %s — %s%n", r + 1, scores[r], docs.get(ids[r]),
+            def.length() > 80 ? def.substring(0, 80) + "…" : def);
+      }
+    }
+    return 0;
+  }
+
+  private static float[] unit(float[] x, int off, int m) {
+    double ss = 0;
+    for (int i = 0; i < m; i++) {
+      ss += (double) x[off + i] * x[off + i];
+    }
+    float inv = (float) (1 / Math.max(Math.sqrt(ss), 1e-12));
+    float[] out = new float[m];
+    for (int i = 0; i < m; i++) {
+      out[i] = x[off + i] * inv;
+    }
+    return out;
+  }
+}
