@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Matryoshka Toolkit: train, measure and search Matryoshka embeddings on a CPU.",
-    subcommands = {TokenizerCommand.class, CorpusCommand.class, ModelCommand.class,
+    subcommands = {QuickstartCommand.class, TokenizerCommand.class, CorpusCommand.class, ModelCommand.class,
         EmbedCommand.class, TrainCommand.class, EvalCommand.class, QueryCommand.class,
         BenchCommand.class,
         CommandLine.HelpCommand.class},

@@ -63,6 +63,17 @@ public final class RetrievalMetrics {
     return out;
   }
 
+  /** metric → (dim → value) over several prefix sizes. */
+  public static Map<String, Map<String, Double>> byDim(WorkerPool pool, float[] queries, int q,
+      float[] docs, int n, int width, int[] dims, int[] relevant) {
+    Map<String, Map<String, Double>> out = new LinkedHashMap<>();
+    for (int m : dims) {
+      evaluate(pool, queries, q, docs, n, width, m, relevant)
+          .forEach((metric, v) -> out.computeIfAbsent(metric, k -> new LinkedHashMap<>()).put(String.valueOf(m), v));
+    }
+    return out;
+  }
+
   /** The first m of width dimensions of each row, L2-normalised. */
   static float[] prefix(float[] x, int rows, int width, int m) {
     float[] out = new float[rows * m];

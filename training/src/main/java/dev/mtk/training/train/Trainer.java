@@ -169,17 +169,30 @@ public final class Trainer {
   /** metric → (dim → value) on a split, for one model. */
   public static Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok,
       ReverseDictionary data, ReverseDictionary.Split split, int[] dims, WorkerPool pool) {
+    Embedded e = embedSplit(enc, tok, data, split, pool);
+    return RetrievalMetrics.byDim(pool, e.queries, e.relevant.length, e.docs, e.docCount, e.width, dims, e.relevant);
+  }
+
+  /**
+   * A split's queries and its candidate answers, embedded at full width. The candidates are the
+   * distinct answers of the split's own examples (a few thousand for dev or test): the task is to
+   * pick the right word among the held-out words, not among all of WordNet's.
+   */
+  public record Embedded(float[] queries, float[] docs, int docCount, int width, int[] relevant) {}
+
+  public static Embedded embedSplit(Encoder enc, Tokenizer tok, ReverseDictionary data,
+      ReverseDictionary.Split split, WorkerPool pool) {
     int seq = enc.config().maxSeqLen(), width = enc.config().embeddingSize();
     List<ReverseDictionary.Example> ex = data.examples(split);
-    float[] q = Embedder.embed(enc, pool, tokenize(tok, ex.stream().map(ReverseDictionary.Example::query).toList(), seq, pool), 256);
-    float[] d = Embedder.embed(enc, pool, tokenize(tok, data.documents(), seq, pool), 256);
-    int[] relevant = ex.stream().mapToInt(ReverseDictionary.Example::document).toArray();
-    Map<String, Map<String, Double>> byMetric = new LinkedHashMap<>();
-    for (int m : dims) {
-      Map<String, Double> r = RetrievalMetrics.evaluate(pool, q, ex.size(), d, data.documents().size(), width, m, relevant);
-      r.forEach((metric, v) -> byMetric.computeIfAbsent(metric, k -> new LinkedHashMap<>()).put(String.valueOf(m), v));
+    Map<Integer, Integer> local = new LinkedHashMap<>();
+    int[] relevant = new int[ex.size()];
+    for (int i = 0; i < ex.size(); i++) {
+      relevant[i] = local.computeIfAbsent(ex.get(i).document(), k -> local.size());
     }
-    return byMetric;
+    List<String> candidates = local.keySet().stream().map(data.documents()::get).toList();
+    float[] q = Embedder.embed(enc, pool, tokenize(tok, ex.stream().map(ReverseDictionary.Example::query).toList(), seq, pool), 256);
+    float[] d = Embedder.embed(enc, pool, tokenize(tok, candidates, seq, pool), 256);
+    return new Embedded(q, d, candidates.size(), width, relevant);
   }
 
   static ObjectNode resultsJson(Map<String, Map<String, Double>> mrl) {

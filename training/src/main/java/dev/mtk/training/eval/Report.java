@@ -1,0 +1,123 @@
+package dev.mtk.training.eval;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Results as a person reads them: Markdown tables (one per metric, methods by dimension) and an
+ * HTML report with the same tables and a line chart per metric — quality against dimensions, the
+ * dimensions on a log scale (also bytes per float32 vector: 4 × dim). The SVG is drawn here, a few
+ * lines of geometry, rather than with a plotting library.
+ */
+public final class Report {
+
+  static final List<String> METRICS = List.of("recall@1", "recall@10", "mrr@10", "ndcg@10");
+  private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
+
+  private Report() {}
+
+  /** method → metric → dim → value */
+  public static String markdown(Map<String, Map<String, Map<String, Double>>> methods, int[] dims) {
+    StringBuilder sb = new StringBuilder();
+    for (String metric : METRICS) {
+      sb.append("\n**").append(metric).append("**\n\n| method |");
+      for (int m : dims) {
+        sb.append(' ').append(m).append(" |");
+      }
+      sb.append("\n|---|");
+      for (int m : dims) {
+        sb.append("---|");
+      }
+      for (var e : methods.entrySet()) {
+        sb.append("\n| ").append(e.getKey()).append(" |");
+        Map<String, Double> byDim = e.getValue().get(metric);
+        for (int m : dims) {
+          Double v = byDim == null ? null : byDim.get(String.valueOf(m));
+          sb.append(v == null ? " — |" : String.format(Locale.ROOT, " %.4f |", v));
+        }
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+
+  public static String html(Map<String, Map<String, Map<String, Double>>> methods, int[] dims,
+      int queries, int candidates, int steps) {
+    StringBuilder sb = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\">"
+        + "<title>mtk quickstart: Matryoshka embeddings on the WordNet reverse dictionary</title>"
+        + "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:"
+        + "collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head><body>");
+    sb.append("<h1>Matryoshka embeddings: quality against size</h1>");
+    sb.append(String.format(Locale.ROOT, "<p>WordNet reverse dictionary, test split: %d definitions, "
+        + "each to be matched to its word among %d held-out answers, by exact cosine search. Every "
+        + "model trained %d steps of 64 pairs with the same settings and seed. <b>mrl</b>: one "
+        + "Matryoshka model, its first m dimensions; <b>ff</b>: a model trained for m dimensions "
+        + "alone; <b>standard_truncated</b>: the first m dimensions of a model trained at 128; "
+        + "<b>pca</b> and <b>random_projection</b>: that standard model's embeddings reduced to m.</p>",
+        queries, candidates, steps));
+    for (String metric : METRICS) {
+      sb.append("<h2>").append(metric).append("</h2>").append(chart(methods, dims, metric));
+    }
+    sb.append("<h2>Tables</h2><pre>").append(markdown(methods, dims)).append("</pre></body></html>");
+    return sb.toString();
+  }
+
+  static String chart(Map<String, Map<String, Map<String, Double>>> methods, int[] dims, String metric) {
+    int w = 640, h = 360, left = 60, right = 170, top = 20, bottom = 50;
+    double max = 1e-9;
+    for (var e : methods.values()) {
+      for (double v : e.getOrDefault(metric, Map.of()).values()) {
+        max = Math.max(max, v);
+      }
+    }
+    max = niceCeil(max);
+    double lo = Math.log(dims[0]), hi = Math.log(dims[dims.length - 1]);
+    StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-size=\"12\">", w, h));
+    int pw = w - left - right, ph = h - top - bottom;
+    s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>", left, top, pw, ph));
+    for (int i = 0; i <= 4; i++) {
+      double v = max * i / 4, y = top + ph - ph * v / max;
+      s.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+          + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3f</text>", left, left + pw, y, y, left - 5, y + 4, v));
+    }
+    for (int m : dims) {
+      double x = left + pw * (Math.log(m) - lo) / (hi - lo);
+      s.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>", x, top + ph + 16, m));
+    }
+    s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">dimensions (log scale; bytes per vector = 4 × dim)</text>", left + pw / 2, h - 8));
+    int k = 0;
+    for (var e : methods.entrySet()) {
+      Map<String, Double> byDim = e.getValue().get(metric);
+      if (byDim == null) {
+        continue;
+      }
+      String color = COLORS[k % COLORS.length];
+      StringBuilder pts = new StringBuilder();
+      for (int m : dims) {
+        Double v = byDim.get(String.valueOf(m));
+        if (v == null) {
+          continue;
+        }
+        double x = left + pw * (Math.log(m) - lo) / (hi - lo), y = top + ph - ph * v / max;
+        pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
+        s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", x, y, color));
+      }
+      s.append(String.format(Locale.ROOT, "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>", pts.toString().trim(), color));
+      s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>", left + pw + 10, top + 14 + 16 * k, color, e.getKey()));
+      k++;
+    }
+    return s.append("</svg>").toString();
+  }
+
+  private static double niceCeil(double v) {
+    double p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (double f : new double[] {1, 2, 2.5, 5, 10}) {
+      if (f * p >= v) {
+        return f * p;
+      }
+    }
+    return 10 * p;
+  }
+}

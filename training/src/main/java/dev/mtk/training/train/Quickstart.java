@@ -1,0 +1,146 @@
+package dev.mtk.training.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mtk.core.io.AtomicFile;
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.encoder.Encoder;
+import dev.mtk.models.encoder.EncoderConfig;
+import dev.mtk.models.io.ModelDirectory;
+import dev.mtk.tokenizers.text.BpeTrainer;
+import dev.mtk.tokenizers.text.HuggingFaceJson;
+import dev.mtk.tokenizers.text.PreTokenizer;
+import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.training.eval.Baselines;
+import dev.mtk.training.eval.Embedder;
+import dev.mtk.training.eval.Report;
+import dev.mtk.training.eval.RetrievalMetrics;
+import dev.mtk.training.task.ReverseDictionary;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The quickstart experiment: the trade-off mtk exists for, on a CPU in minutes. On the WordNet
+ * reverse dictionary it trains one BPE tokenizer, then with the same budget: a Matryoshka model
+ * (loss over 8 … 128 dimensions), a standard model (loss at 128 only), and a fixed-feature model
+ * for each smaller size (a 128-wide backbone with a projection to m, trained at m). It evaluates
+ * every method at every size on the test split: MRL's prefixes, the standard model truncated, PCA
+ * and a random projection of the standard model's embeddings, and each FF model at its own size.
+ * Writes DIR/results.json, DIR/results.md, DIR/report.html and the Matryoshka model in DIR/model.
+ */
+public final class Quickstart {
+
+  public static final int[] DIMS = {8, 16, 32, 64, 128};
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Told what runs now: a phase, and the step within it. */
+  @FunctionalInterface
+  public interface Listener {
+    void update(String phase, int step, int steps, double loss);
+  }
+
+  private Quickstart() {}
+
+  static EncoderConfig model(int projection, int[] nesting) {
+    return new EncoderConfig(4096, 128, 4, 512, 2, 24, 1e-5f, nesting, EncoderConfig.Pooling.MEAN,
+        0f, projection, 0);
+  }
+
+  static TrainConfig config(EncoderConfig model, int[] dims, String tokenizer, int steps, long seed) {
+    return new TrainConfig("reverse-dictionary", seed, model, steps, 64, 3e-3f, 0.01f, steps / 10,
+        "cosine", 0.1f, dims, tokenizer, 20, 0);
+  }
+
+  /** method → metric → dim → value. */
+  public static Map<String, Map<String, Map<String, Double>>> run(Path out, WorkerPool pool,
+      int steps, long seed, Listener listener) throws IOException {
+    Files.createDirectories(out);
+    ReverseDictionary data = ReverseDictionary.load();
+    listener.update("tokenizer", 0, 1, 0);
+    List<String> corpus = new ArrayList<>();
+    for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
+      data.examples(s).forEach(e -> corpus.add(e.query()));
+    }
+    corpus.addAll(data.documents());
+    Tokenizer tok = BpeTrainer.train(corpus.iterator(), new BpeTrainer.Config(4096, 2, List.of(),
+        PreTokenizer.named("o200k"), 0, null), pool, BpeTrainer.Progress.NONE);
+    Path tokFile = out.resolve("tokenizer.json");
+    HuggingFaceJson.save(tok, tokFile);
+
+    Map<String, Map<String, Map<String, Double>>> methods = new LinkedHashMap<>();
+    Path runs = out.resolve("runs");
+    methods.put("mrl", train("mrl", config(model(0, DIMS), DIMS, tokFile.toString(), steps, seed),
+        runs, pool, listener));
+    Map<String, Map<String, Double>> standard = train("standard",
+        config(model(0, new int[] {128}), new int[] {128}, tokFile.toString(), steps, seed), runs, pool, listener);
+    methods.put("standard_truncated", standard);
+    Map<String, Map<String, Double>> ff = new LinkedHashMap<>();
+    for (int m : DIMS) {
+      Map<String, Map<String, Double>> r = m == 128 ? standard
+          : train("ff-" + m, config(model(m, new int[] {m}), new int[] {m}, tokFile.toString(), steps, seed),
+              runs, pool, listener);
+      r.forEach((metric, byDim) -> ff.computeIfAbsent(metric, k -> new LinkedHashMap<>())
+          .put(String.valueOf(m), byDim.get(String.valueOf(m))));
+    }
+    methods.put("ff", ff);
+
+    listener.update("baselines", 0, 1, 0);
+    Encoder std = ModelDirectory.load(runs.resolve("standard/model"));
+    Trainer.Embedded test = Trainer.embedSplit(std, tok, data, ReverseDictionary.Split.TEST, pool);
+    // PCA is fitted on training embeddings (queries and answers), never on the test split
+    List<ReverseDictionary.Example> train = data.examples(ReverseDictionary.Split.TRAIN);
+    List<String> fitTexts = new ArrayList<>();
+    for (int i = 0; i < Math.min(10_000, train.size()); i++) {
+      fitTexts.add(train.get(i).query());
+      fitTexts.add(data.documents().get(train.get(i).document()));
+    }
+    float[] fit = Embedder.embed(std, pool, Trainer.tokenize(tok, fitTexts, 24, pool), 256);
+    Baselines.Projection pca = Baselines.pca(fit, fitTexts.size(), 128);
+    Baselines.Projection rp = Baselines.randomProjection(128, seed);
+    int q = test.relevant().length, n = test.docCount();
+    methods.put("pca", RetrievalMetrics.byDim(pool, pca.apply(test.queries(), q), q,
+        pca.apply(test.docs(), n), n, 128, DIMS, test.relevant()));
+    methods.put("random_projection", RetrievalMetrics.byDim(pool, rp.apply(test.queries(), q), q,
+        rp.apply(test.docs(), n), n, 128, DIMS, test.relevant()));
+
+    // the Matryoshka model is the experiment's model
+    copyTree(runs.resolve("mrl/model"), out.resolve("model"));
+    ObjectNode results = JSON.createObjectNode();
+    results.put("task", "reverse-dictionary");
+    var d = results.putArray("dims");
+    for (int m : DIMS) {
+      d.add(m);
+    }
+    results.put("split", "test");
+    results.put("queries", q);
+    results.put("candidates", n);
+    results.put("steps_per_model", steps);
+    results.put("seed", seed);
+    results.set("methods", JSON.valueToTree(methods));
+    AtomicFile.write(out.resolve("results.json"), JSON.writeValueAsBytes(results));
+    AtomicFile.write(out.resolve("results.md"), Report.markdown(methods, DIMS).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    AtomicFile.write(out.resolve("report.html"), Report.html(methods, DIMS, q, n, steps).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return methods;
+  }
+
+  private static Map<String, Map<String, Double>> train(String name, TrainConfig cfg, Path runs,
+      WorkerPool pool, Listener listener) throws IOException {
+    return Trainer.run(cfg, runs.resolve(name), pool,
+        (step, steps, loss, tps) -> listener.update("training " + name, step, steps, loss));
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    Files.createDirectories(to);
+    try (var files = Files.list(from)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package dev.mtk.training.eval;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
+import org.junit.jupiter.api.Test;
+
+class BaselinesTest {
+
+  @Test
+  void pcaFindsTheVarianceOrderAndMatchesTheSvd() {
+    // 500 points in 6 dims with per-axis scales 6, 5, … 1 after a random rotation
+    SplittableRandom rnd = new SplittableRandom(4);
+    int n = 500, d = 6;
+    float[] x = new float[n * d];
+    for (int r = 0; r < n; r++) {
+      for (int i = 0; i < d; i++) {
+        x[r * d + i] = (float) (rnd.nextGaussian() * (d - i) + 3);
+      }
+    }
+    Baselines.Projection p = Baselines.pca(x, n, d);
+    float[] y = p.apply(x, n);
+    double[] var = new double[d];
+    for (int r = 0; r < n; r++) {
+      for (int i = 0; i < d; i++) {
+        var[i] += y[r * d + i] * y[r * d + i] / (n - 1);
+      }
+    }
+    for (int i = 1; i < d; i++) {
+      assertTrue(var[i] <= var[i - 1] + 1e-6, "variance decreases: " + java.util.Arrays.toString(var));
+    }
+    // the singular values of the centred data, squared / (n − 1), are the component variances
+    DMatrixRMaj a = new DMatrixRMaj(n, d);
+    for (int r = 0; r < n; r++) {
+      for (int i = 0; i < d; i++) {
+        a.set(r, i, x[r * d + i] - p.mean()[i]);
+      }
+    }
+    SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(n, d, false, false, true);
+    assertTrue(svd.decompose(a));
+    double[] sv = svd.getSingularValues().clone();
+    java.util.Arrays.sort(sv);
+    for (int i = 0; i < d; i++) {
+      assertEquals(sv[d - 1 - i] * sv[d - 1 - i] / (n - 1), var[i], 1e-3 * var[0], "component " + i);
+    }
+    // components are orthonormal
+    for (int i = 0; i < d; i++) {
+      for (int j = 0; j < d; j++) {
+        double dot = 0;
+        for (int k = 0; k < d; k++) {
+          dot += p.weight()[i * d + k] * p.weight()[j * d + k];
+        }
+        assertEquals(i == j ? 1 : 0, dot, 1e-5);
+      }
+    }
+  }
+
+  @Test
+  void randomProjectionIsSeeded() {
+    assertArrayEquals(Baselines.randomProjection(16, 3).weight(), Baselines.randomProjection(16, 3).weight());
+    assertTrue(!java.util.Arrays.equals(Baselines.randomProjection(16, 3).weight(),
+        Baselines.randomProjection(16, 4).weight()));
+  }
+
+  @Test
+  void reportHasEveryMethodMetricAndDim() {
+    Map<String, Map<String, Map<String, Double>>> methods = Map.of("mrl",
+        Map.of("recall@1", Map.of("8", 0.1, "16", 0.2), "recall@10", Map.of("8", 0.3, "16", 0.4),
+            "mrr@10", Map.of("8", 0.2, "16", 0.3), "ndcg@10", Map.of("8", 0.25, "16", 0.35)));
+    String md = Report.markdown(methods, new int[] {8, 16});
+    assertTrue(md.contains("| mrl | 0.3000 | 0.4000 |"), md);
+    String html = Report.html(methods, new int[] {8, 16}, 10, 20, 5);
+    for (String metric : List.of("recall@1", "recall@10", "mrr@10", "ndcg@10")) {
+      assertTrue(html.contains("<h2>" + metric + "</h2><svg"), metric);
+    }
+    assertEquals(4, html.split("<polyline").length - 1, "one line per metric chart");
+  }
+}
