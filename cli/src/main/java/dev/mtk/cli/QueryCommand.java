@@ -7,6 +7,7 @@ import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.tokenizers.text.HuggingFaceJson;
 import dev.mtk.training.data.WordNet;
 import dev.mtk.training.eval.Embedder;
+import dev.mtk.training.eval.RetrievalMetrics;
 import dev.mtk.training.task.ReverseDictionary;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,15 +73,11 @@ final class QueryCommand implements Callable<Integer> {
       float[] d = Embedder.embed(enc, pool, docIds, 256);
       int[] q = tok.encodeOrdinary(String.join(" ", words));
       float[] qe = Embedder.embed(enc, pool, List.of(q.length > seq ? java.util.Arrays.copyOf(q, seq) : q), 1);
-      float[] qn = unit(qe, 0, m);
+      float[] qn = RetrievalMetrics.prefix(qe, 1, width, m);
+      float[] dn = RetrievalMetrics.prefix(d, docs.size(), width, m);
       TopK best = new TopK(top);
       for (int j = 0; j < docs.size(); j++) {
-        float[] dn = unit(d, j * width, m);
-        float s = 0f;
-        for (int i = 0; i < m; i++) {
-          s += qn[i] * dn[i];
-        }
-        best.offer(j, s);
+        best.offer(j, dev.mtk.core.kernel.Vectors.dot(qn, 0, dn, j * m, m));
       }
       int[] ids = new int[top];
       float[] scores = new float[top];
@@ -93,18 +90,5 @@ final class QueryCommand implements Callable<Integer> {
       }
     }
     return 0;
-  }
-
-  private static float[] unit(float[] x, int off, int m) {
-    double ss = 0;
-    for (int i = 0; i < m; i++) {
-      ss += (double) x[off + i] * x[off + i];
-    }
-    float inv = (float) (1 / Math.max(Math.sqrt(ss), 1e-12));
-    float[] out = new float[m];
-    for (int i = 0; i < m; i++) {
-      out[i] = x[off + i] * inv;
-    }
-    return out;
   }
 }

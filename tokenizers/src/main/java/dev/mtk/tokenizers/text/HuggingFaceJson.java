@@ -9,10 +9,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Iterator;
@@ -41,20 +39,7 @@ public final class HuggingFaceJson {
 
   /** Writes tokenizer.json atomically: a temporary file beside the target, then a rename. */
   public static void save(Tokenizer t, Path file) throws IOException {
-    byte[] bytes = JSON.writeValueAsBytes(toJson(t));
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-    try {
-      Files.write(tmp, bytes);
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    dev.mtk.core.io.AtomicFile.write(file, JSON.writeValueAsBytes(toJson(t)));
   }
 
   static ObjectNode toJson(Tokenizer t) {

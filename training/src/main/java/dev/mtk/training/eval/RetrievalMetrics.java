@@ -75,7 +75,7 @@ public final class RetrievalMetrics {
   }
 
   /** The first m of width dimensions of each row, L2-normalised. */
-  static float[] prefix(float[] x, int rows, int width, int m) {
+  public static float[] prefix(float[] x, int rows, int width, int m) {
     float[] out = new float[rows * m];
     for (int r = 0; r < rows; r++) {
       double ss = 0;
