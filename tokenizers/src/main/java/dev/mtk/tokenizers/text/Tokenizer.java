@@ -87,22 +87,31 @@ public final class Tokenizer {
 
   /** Encodes text; the allowed special tokens become their ids, any other one is refused. */
   public int[] encode(String text, Set<String> allowedSpecial) {
+    return encode(text, allowedSpecial, null);
+  }
+
+  /**
+   * tiktoken's full rule: allowed special tokens become their ids, disallowed ones are refused
+   * with {@link SpecialTokenException}, and special tokens in neither set are encoded as plain
+   * text. A null {@code disallowedSpecial} means every special token not allowed ("all").
+   */
+  public int[] encode(String text, Set<String> allowedSpecial, Set<String> disallowedSpecial) {
     IntList out = new IntList(text.length() / 3 + 4);
-    run(text, allowedSpecial, true, out, null, null);
+    run(text, allowedSpecial, disallowedSpecial, out, null, null);
     return out.toArray();
   }
 
   /** Encodes text, special token strings included, as plain text. */
   public int[] encodeOrdinary(String text) {
     IntList out = new IntList(text.length() / 3 + 4);
-    run(text, Set.of(), false, out, null, null);
+    run(text, Set.of(), Set.of(), out, null, null);
     return out.toArray();
   }
 
   /** Like {@link #encode(String, Set)}, with each token's character span. */
   public Encoding encodeWithOffsets(String text, Set<String> allowedSpecial) {
     IntList out = new IntList(), starts = new IntList(), ends = new IntList();
-    run(text, allowedSpecial, true, out, starts, ends);
+    run(text, allowedSpecial, null, out, starts, ends);
     return new Encoding(out.toArray(), starts.toArray(), ends.toArray());
   }
 
@@ -183,7 +192,7 @@ public final class Tokenizer {
 
   // ---- the pipeline ----
 
-  private void run(String text, Set<String> allowed, boolean checkSpecials, IntList out,
+  private void run(String text, Set<String> allowed, Set<String> disallowed, IntList out,
       IntList starts, IntList ends) {
     Scratch sc = SCRATCH.get();
     if (post != null) {
@@ -192,11 +201,15 @@ public final class Tokenizer {
       }
     }
     int from = 0;
-    if (checkSpecials && specialNames.length > 0) {
+    boolean any = !allowed.isEmpty() || disallowed == null || !disallowed.isEmpty();
+    if (any && specialNames.length > 0) {
       while (true) {
         int at = -1;
         String found = null;
         for (String name : specialNames) {
+          if (!allowed.contains(name) && disallowed != null && !disallowed.contains(name)) {
+            continue; // neither allowed nor disallowed: ordinary text
+          }
           int k = text.indexOf(name, from);
           if (k >= 0 && (at < 0 || k < at)) {
             at = k;

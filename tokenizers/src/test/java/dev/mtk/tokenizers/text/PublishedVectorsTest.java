@@ -43,6 +43,33 @@ class PublishedVectorsTest {
     assertEquals(-1, indexOf(ordinary, 100257));
   }
 
+  @Test
+  void specialTokensInNeitherSetAreText() {
+    // tiktoken: encode(text, allowed_special={"<|fim_prefix|>"}, disallowed_special=set())
+    String text = "a<|fim_prefix|>b<|endoftext|>";
+    int[] ids = CL100K.encode(text, Set.of("<|fim_prefix|>"), Set.of());
+    assertEquals(100258, ids[1]);
+    assertEquals(-1, indexOf(ids, 100257));
+    assertEquals(text, CL100K.decode(ids));
+    assertThrows(SpecialTokenException.class,
+        () -> CL100K.encode(text, Set.of("<|fim_prefix|>"), Set.of("<|endoftext|>")));
+  }
+
+  @Test
+  void malformedRankFilesNameTheLine() {
+    for (String[] bad : new String[][] {
+        {"IQ== 0\nIg== x\n", ":2", "not a number"},
+        {"IQ== 0\n!!!! 1\n", ":2", "base64"},
+        {"IQ== 0\nIg== 0\n", ":2", "twice"},
+        {"IQ== 0\nIg==\n", ":2", "expected"},
+        {"IQ== 99999999\n", ":1", "outside"}}) {
+      TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> TiktokenFile.read(
+          new java.io.ByteArrayInputStream(bad[0].getBytes(java.nio.charset.StandardCharsets.US_ASCII)), "x.tiktoken"));
+      org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("x.tiktoken" + bad[1])
+          && e.getMessage().contains(bad[2]), e.getMessage());
+    }
+  }
+
   static int indexOf(int[] a, int v) {
     for (int i = 0; i < a.length; i++) {
       if (a[i] == v) {
