@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
 
 /** Text in, Matryoshka embeddings out, one float32 row per input line. */
 @Command(name = "embed", mixinStandardHelpOptions = true,
-    description = "Embed JSON Lines {\"text\": …} (or text lines) with a model directory into a "
-        + "float32 .npy, one L2-normalised row per input line, in order.")
+    description = {"Embed texts with a model into a float32 .npy.",
+        "Reads JSON Lines {\"text\": …} (or text lines) and writes one L2-normalised row per "
+            + "input line, in order."})
 final class EmbedCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory (config.json, "

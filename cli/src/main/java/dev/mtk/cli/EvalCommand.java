@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 /** Retrieval quality of a model per Matryoshka prefix size. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-    description = "Evaluate a model directory on a task at several prefix sizes (exact search).")
+    description = "Evaluate a model on a task at several prefix sizes (exact search).")
 final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory.")

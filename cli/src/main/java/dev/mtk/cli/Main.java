@@ -23,10 +23,10 @@ import picocli.CommandLine.Command;
         "The launcher itself also takes:",
         "  ./mtk build    compile everything (tests skipped)",
         "  ./mtk test     run the whole test suite",
-        "  ./mtk jmh [ARGS]  the JMH suites beside their peers (e.g. ./mtk jmh Gemm -p n=1024)",
+        "  ./mtk jmh ARGS the JMH suites beside their peers (./mtk jmh Gemm -p n=1024)",
         "",
-        "Set MTK_DEBUG=1 to see stack traces; -Dmtk.simd=off|128|256|512 and -Dmtk.threads=N",
-        "go in MTK_JAVA_OPTS."
+        "Environment: MTK_DEBUG=1 shows stack traces; MTK_JAVA_OPTS takes JVM options such as",
+        "-Dmtk.simd=off|128|256|512 (kernel width) and -Dmtk.threads=N (default pool size)."
     })
 public final class Main implements Runnable {
 

@@ -20,8 +20,8 @@ import picocli.CommandLine.Parameters;
 
 /** One reverse-dictionary query against every WordNet answer, at any prefix size. */
 @Command(name = "query", mixinStandardHelpOptions = true,
-    description = "Find the WordNet words for a description with a trained model: embeds the "
-        + "query and all distinct lemma sets, prints the best matches with their scores.")
+    description = {"Find the WordNet words for a description with a trained model.",
+        "Embeds the query and all distinct lemma sets, prints the best matches with their scores."})
 final class QueryCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory (e.g. RUN/model).")

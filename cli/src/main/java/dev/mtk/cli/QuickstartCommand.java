@@ -12,9 +12,10 @@ import picocli.CommandLine.Option;
 
 /** The main job: the whole experiment, from WordNet to a report, in minutes. */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
-    description = "Train a tokenizer, a Matryoshka model and its baselines on the WordNet reverse "
-        + "dictionary, evaluate every method at 8 … 128 dimensions, and write results.json, "
-        + "results.md, report.html and the model.")
+    description = {"The whole experiment: WordNet → tokenizer → models → report.",
+        "Trains a tokenizer, a Matryoshka model and its baselines on the WordNet reverse "
+            + "dictionary, evaluates every method at 8 … 128 dimensions, and writes "
+            + "results.json, results.md, report.html and the model."})
 final class QuickstartCommand implements Callable<Integer> {
 
   @Option(names = "--output", defaultValue = "runs/quickstart", description = "Directory (default ${DEFAULT-VALUE}).")

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 
 /** Train, encode and decode with byte-level BPE tokenizers. */
 @Command(name = "tokenizer", mixinStandardHelpOptions = true,
-    description = "Train a byte-level BPE tokenizer; encode and decode JSON Lines.",
+    description = "Train byte-level BPE tokenizers; encode and decode JSON Lines.",
     subcommands = {TokenizerCommand.Train.class, TokenizerCommand.Encode.class,
         TokenizerCommand.Decode.class})
 final class TokenizerCommand implements Runnable {

@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 
 /** Train a Matryoshka encoder from a YAML config into a run directory, then evaluate it. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-    description = "Train a Matryoshka encoder from a YAML config (see experiments/tiny.yaml) into "
-        + "a run directory: config.json, run.json, metrics.jsonl, model/, results.json.")
+    description = {"Train a Matryoshka encoder from a YAML config.",
+        "See experiments/tiny.yaml. Writes a run directory: config.json, run.json, "
+            + "metrics.jsonl, model/, results.json (and checkpoints/ with checkpoint_every)."})
 final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--config", required = true, description = "The run's YAML config.")
