@@ -25,8 +25,8 @@ import picocli.CommandLine.Command;
         "  ./mtk test     run the whole test suite",
         "  ./mtk jmh ARGS the JMH suites beside their peers (./mtk jmh Gemm -p n=1024)",
         "",
-        "Environment: MTK_DEBUG=1 shows stack traces; MTK_JAVA_OPTS takes JVM options such as",
-        "-Dmtk.simd=off|128|256|512 (kernel width) and -Dmtk.threads=N (default pool size)."
+        "Environment: MTK_DEBUG=1 shows stack traces; MTK_JAVA_OPTS takes JVM",
+        "options: -Dmtk.simd=off|128|256|512 (kernel width), -Dmtk.threads=N."
     })
 public final class Main implements Runnable {
 
