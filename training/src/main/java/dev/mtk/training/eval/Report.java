@@ -79,8 +79,9 @@ public final class Report {
     s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>", left, top, pw, ph));
     for (int i = 0; i <= 4; i++) {
       double v = max * i / 4, y = top + ph - ph * v / max;
+      String label = new java.math.BigDecimal(String.format(Locale.ROOT, "%.4g", v)).stripTrailingZeros().toPlainString();
       s.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-          + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3f</text>", left, left + pw, y, y, left - 5, y + 4, v));
+          + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>", left, left + pw, y, y, left - 5, y + 4, label));
     }
     for (int m : dims) {
       double x = left + pw * (Math.log(m) - lo) / (hi - lo);
