@@ -7,7 +7,7 @@ import dev.mtk.core.parallel.WorkerPool;
  * Adam update with bias-corrected moments, eps added to sqrt(v̂). Applied to every parameter of
  * an arena (values and gradients side by side), element-wise in parallel chunks.
  */
-public final class AdamW {
+public final class AdamW implements Optimizer {
 
   private static final int CHUNK = 1 << 15;
 
@@ -26,8 +26,22 @@ public final class AdamW {
     this.weightDecay = weightDecay;
   }
 
+  @Override
   public int stepCount() {
     return step;
+  }
+
+  @Override
+  public java.util.Map<String, float[]> state() {
+    java.util.Map<String, float[]> s = new java.util.LinkedHashMap<>();
+    s.put("adam.m", m);
+    s.put("adam.v", v);
+    return s;
+  }
+
+  @Override
+  public void restore(int steps, java.util.Map<String, float[]> state) {
+    restore(steps, state.get("adam.m"), state.get("adam.v"));
   }
 
   /** First and second moments, for checkpoints. */
@@ -45,6 +59,7 @@ public final class AdamW {
     this.step = stepCount;
   }
 
+  @Override
   public void step(WorkerPool pool, float lr) {
     step++;
     float[] p = params.data(), g = params.grad();

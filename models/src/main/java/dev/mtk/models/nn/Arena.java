@@ -80,6 +80,13 @@ public final class Arena {
     java.util.Arrays.fill(grad, 0f);
   }
 
+  /** Multiplies every gradient by a factor (the mean over accumulated micro-batches). */
+  public void scaleGrad(float factor) {
+    for (int i = 0; i < grad.length; i++) {
+      grad[i] *= factor;
+    }
+  }
+
   /** Zeroes the gradients on a pool (the activation arena of a step is hundreds of megabytes). */
   public void zeroGrad(dev.mtk.core.parallel.WorkerPool pool) {
     int chunk = 1 << 18;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.io.SafeTensors;
-import dev.mtk.models.nn.AdamW;
+import dev.mtk.models.nn.Optimizer;
 import dev.mtk.models.nn.Arena;
 import dev.mtk.models.nn.Tensor;
 import java.io.IOException;
@@ -17,8 +17,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Everything a run needs to continue as if never stopped: the weights, AdamW's moments and step
- * count, and the data order's position (epoch and offset; the order itself follows from the seed).
+ * Everything a run needs to continue as if never stopped: the weights, the optimizer's state and
+ * step count, and the data order's position (epoch and offset; the order itself follows from the seed).
  * Written as checkpoints/step-N/ — model.safetensors, optimizer.safetensors, state.json — into a
  * temporary directory that is renamed into place only when complete, so a crash (even kill -9)
  * leaves either the whole checkpoint or none.
@@ -31,7 +31,7 @@ final class Checkpoint {
 
   private Checkpoint() {}
 
-  static void save(Path runDir, Encoder enc, AdamW opt, State state) throws IOException {
+  static void save(Path runDir, Encoder enc, Optimizer opt, State state) throws IOException {
     Path dir = runDir.resolve("checkpoints");
     Files.createDirectories(dir);
     Path tmp = Files.createTempDirectory(dir, ".step-" + state.step() + "-");
@@ -70,30 +70,28 @@ final class Checkpoint {
   }
 
   /** Loads weights and optimizer into the given objects and returns the position to continue from. */
-  static State load(Path checkpoint, Encoder enc, AdamW opt) throws IOException {
+  static State load(Path checkpoint, Encoder enc, Optimizer opt) throws IOException {
     JsonNode s = JSON.readTree(checkpoint.resolve("state.json").toFile());
     SafeTensors.read(checkpoint.resolve("model.safetensors"), enc.namedParameters());
     Map<String, Tensor> m = moments(opt, false);
     SafeTensors.read(checkpoint.resolve("optimizer.safetensors"), m);
     State state = new State(s.get("step").asInt(), s.get("epoch").asInt(), s.get("position").asInt(),
         s.get("adam_steps").asInt());
-    opt.restore(state.adamSteps(), m.get("adam.m").values(), m.get("adam.v").values());
+    Map<String, float[]> restored = new LinkedHashMap<>();
+    m.forEach((k, t) -> restored.put(k, t.values()));
+    opt.restore(state.adamSteps(), restored);
     return state;
   }
 
-  /** AdamW's moments as two tensors (copies in, for writing; empty, for reading). */
-  private static Map<String, Tensor> moments(AdamW opt, boolean fill) {
-    int n = opt.firstMoment().length;
+  /** The optimizer's state buffers as tensors (copies in, for writing; empty, for reading). */
+  private static Map<String, Tensor> moments(Optimizer opt, boolean fill) {
     Arena a = new Arena("optimizer", false);
-    Tensor m = a.alloc("adam.m", n), v = a.alloc("adam.v", n);
+    Map<String, Tensor> map = new LinkedHashMap<>();
+    opt.state().forEach((name, buf) -> map.put(name, a.alloc(name, buf.length)));
     a.freeze();
     if (fill) {
-      m.set(opt.firstMoment());
-      v.set(opt.secondMoment());
+      opt.state().forEach((name, buf) -> map.get(name).set(buf));
     }
-    Map<String, Tensor> map = new LinkedHashMap<>();
-    map.put("adam.m", m);
-    map.put("adam.v", v);
     return map;
   }
 

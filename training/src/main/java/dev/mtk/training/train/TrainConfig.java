@@ -30,15 +30,20 @@ import java.util.Set;
  * tokenizer: null             # a tokenizer.json, or null to train BPE on WordNet's glosses
  * log_every: 10
  * checkpoint_every: 100       # 0: none; a checkpoint holds everything --resume needs
+ * optimizer: adamw            # adamw or sgd
+ * momentum: 0.9               # sgd only
+ * clip_norm: 0                # clip gradients to this global L2 norm; 0: no clipping
+ * accumulation_steps: 1       # micro-batches per update (gradients averaged)
  * </pre>
  */
 public record TrainConfig(String task, long seed, EncoderConfig model, int steps, int batchPairs,
     float lr, float weightDecay, int warmupSteps, String schedule, float temperature, int[] dims,
-    String tokenizer, int logEvery, int checkpointEvery) {
+    String tokenizer, int logEvery, int checkpointEvery, String optimizer, float momentum,
+    float clipNorm, int accumulation) {
 
   private static final Set<String> FIELDS = Set.of("task", "seed", "model", "steps", "batch_pairs",
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "tokenizer",
-      "log_every", "checkpoint_every");
+      "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   public TrainConfig {
@@ -50,6 +55,12 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
     }
     if (!(lr > 0) || !(temperature > 0) || weightDecay < 0) {
       throw new IllegalArgumentException("lr and temperature must be > 0, weight_decay ≥ 0");
+    }
+    if (!Set.of("adamw", "sgd").contains(optimizer)) {
+      throw new IllegalArgumentException("optimizer must be adamw or sgd");
+    }
+    if (momentum < 0 || clipNorm < 0 || accumulation < 1) {
+      throw new IllegalArgumentException("momentum ≥ 0, clip_norm ≥ 0 (0: off), accumulation_steps ≥ 1");
     }
     if (!Set.of("cosine", "linear", "constant").contains(schedule)) {
       throw new IllegalArgumentException("schedule must be cosine, linear or constant");
@@ -112,7 +123,9 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
           (float) root.path("weight_decay").asDouble(0.01), root.path("warmup_steps").asInt(30),
           root.path("schedule").asText("cosine"), (float) root.path("temperature").asDouble(0.05),
           dims, root.hasNonNull("tokenizer") ? root.get("tokenizer").asText() : null,
-          root.path("log_every").asInt(10), root.path("checkpoint_every").asInt(0));
+          root.path("log_every").asInt(10), root.path("checkpoint_every").asInt(0),
+          root.path("optimizer").asText("adamw"), (float) root.path("momentum").asDouble(0.9),
+          (float) root.path("clip_norm").asDouble(0), root.path("accumulation_steps").asInt(1));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage());
     }
@@ -142,11 +155,16 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
     }
     o.put("log_every", logEvery);
     o.put("checkpoint_every", checkpointEvery);
+    o.put("optimizer", optimizer);
+    o.put("momentum", momentum);
+    o.put("clip_norm", clipNorm);
+    o.put("accumulation_steps", accumulation);
     return o;
   }
 
   public TrainConfig withSeed(long newSeed) {
     return new TrainConfig(task, newSeed, model, steps, batchPairs, lr, weightDecay, warmupSteps,
-        schedule, temperature, dims, tokenizer, logEvery, checkpointEvery);
+        schedule, temperature, dims, tokenizer, logEvery, checkpointEvery, optimizer, momentum,
+        clipNorm, accumulation);
   }
 }

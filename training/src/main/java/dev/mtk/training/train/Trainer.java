@@ -9,6 +9,9 @@ import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.models.nn.AdamW;
+import dev.mtk.models.nn.GradientClipping;
+import dev.mtk.models.nn.Optimizer;
+import dev.mtk.models.nn.Sgd;
 import dev.mtk.tokenizers.text.BpeTrainer;
 import dev.mtk.tokenizers.text.HuggingFaceJson;
 import dev.mtk.tokenizers.text.PreTokenizer;
@@ -91,7 +94,9 @@ public final class Trainer {
     Encoder enc = Encoder.init(model, cfg.seed());
     int b = cfg.batchPairs();
     Encoder.Pass pass = enc.build(pool, 2 * b, seq, cfg.dims(), cfg.temperature(), false, cfg.seed());
-    AdamW opt = new AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, cfg.weightDecay());
+    Optimizer opt = cfg.optimizer().equals("sgd")
+        ? new Sgd(enc.parameters(), cfg.momentum(), cfg.weightDecay())
+        : new AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, cfg.weightDecay());
     Batches batches = new Batches(train, cfg.seed());
     int first = 0;
     java.util.Optional<Path> checkpoint = resume ? Checkpoint.latest(out) : java.util.Optional.empty();
@@ -106,20 +111,30 @@ public final class Trainer {
             : java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
       long start = System.nanoTime(), tokens = 0;
       for (int step = first; step < cfg.steps(); step++) {
-        int[] batch = batches.next(b);
-        java.util.Arrays.fill(pass.ids, 0);
-        for (int i = 0; i < b; i++) {
-          ReverseDictionary.Example e = train.get(batch[i]);
-          tokens += place(pass, i, queries.get(batch[i]), seq) + place(pass, b + i, docs.get(e.document()), seq);
-        }
-        pass.graph.forward();
+        // accumulation_steps micro-batches per update: gradients add up, then are averaged
         enc.parameters().zeroGrad();
-        pass.graph.backward(pass.loss);
+        double loss = 0;
+        for (int micro = 0; micro < cfg.accumulation(); micro++) {
+          int[] batch = batches.next(b);
+          java.util.Arrays.fill(pass.ids, 0);
+          for (int i = 0; i < b; i++) {
+            ReverseDictionary.Example e = train.get(batch[i]);
+            tokens += place(pass, i, queries.get(batch[i]), seq) + place(pass, b + i, docs.get(e.document()), seq);
+          }
+          pass.graph.forward();
+          pass.graph.backward(pass.loss);
+          loss += pass.loss.values()[0] / cfg.accumulation();
+        }
+        if (cfg.accumulation() > 1) {
+          enc.parameters().scaleGrad(1f / cfg.accumulation());
+        }
+        if (cfg.clipNorm() > 0) {
+          GradientClipping.clip(enc.parameters(), cfg.clipNorm(), pool);
+        }
         float lr = cfg.learningRate(step);
         opt.step(pool, lr);
         if ((step + 1) % cfg.logEvery() == 0 || step + 1 == cfg.steps()) {
           double secs = (System.nanoTime() - start) / 1e9;
-          double loss = pass.loss.values()[0];
           metrics.write(String.format(java.util.Locale.ROOT,
               "{\"step\": %d, \"loss\": %.6f, \"lr\": %.6g, \"tokens_per_s\": %.1f}%n",
               step + 1, loss, lr, tokens / secs).getBytes(StandardCharsets.UTF_8));

@@ -130,28 +130,31 @@ class TrainerTest {
 
   @Test
   void resumingAfterACrashGivesTheSameWeights(@TempDir Path dir) throws Exception {
-    Path cfg = dir.resolve("c.yaml");
-    Files.writeString(cfg, String.join("\n", "seed: 5", "model: {vocab_size: 400, d_model: 16, heads: 2,",
-        "  ffn: 32, layers: 1, max_seq_len: 8, nesting: [8, 16]}", "steps: 8", "batch_pairs: 8",
-        "warmup_steps: 2", "log_every: 1", "checkpoint_every: 3"));
-    TrainConfig c = TrainConfig.read(cfg);
-    Path whole = dir.resolve("whole"), crashed = dir.resolve("crashed");
-    try (WorkerPool pool = new WorkerPool(2)) {
-      Trainer.run(c, whole, pool, (s, n, l, t) -> {});
-      // die after step 7: checkpoints at 3 and 6 exist, step 7 is lost
-      assertThrows(IllegalStateException.class, () -> Trainer.run(c, crashed, pool, (s, n, l, t) -> {
-        if (s == 7) {
-          throw new IllegalStateException("simulated crash");
-        }
-      }));
-      assertTrue(Files.isDirectory(crashed.resolve("checkpoints/step-6")));
-      Trainer.run(c, crashed, pool, (s, n, l, t) -> {}, true);
+    // once with AdamW, once with SGD, gradient accumulation and clipping
+    for (String extra : List.of("optimizer: adamw", "optimizer: sgd\naccumulation_steps: 2\nclip_norm: 0.5")) {
+      Path cfg = dir.resolve("c.yaml");
+      Files.writeString(cfg, String.join("\n", "seed: 5", "model: {vocab_size: 400, d_model: 16, heads: 2,",
+          "  ffn: 32, layers: 1, max_seq_len: 8, nesting: [8, 16]}", "steps: 8", "batch_pairs: 8",
+          "warmup_steps: 2", "log_every: 1", "checkpoint_every: 3", extra));
+      TrainConfig c = TrainConfig.read(cfg);
+      Path whole = dir.resolve("whole-" + c.optimizer()), crashed = dir.resolve("crashed-" + c.optimizer());
+      try (WorkerPool pool = new WorkerPool(2)) {
+        Trainer.run(c, whole, pool, (s, n, l, t) -> {});
+        // die after step 7: checkpoints at 3 and 6 exist, step 7 is lost
+        assertThrows(IllegalStateException.class, () -> Trainer.run(c, crashed, pool, (s, n, l, t) -> {
+          if (s == 7) {
+            throw new IllegalStateException("simulated crash");
+          }
+        }));
+        assertTrue(Files.isDirectory(crashed.resolve("checkpoints/step-6")));
+        Trainer.run(c, crashed, pool, (s, n, l, t) -> {}, true);
+      }
+      assertArrayEquals(Files.readAllBytes(whole.resolve("model/model.safetensors")),
+          Files.readAllBytes(crashed.resolve("model/model.safetensors")), "resumed = uninterrupted, " + extra);
+      assertEquals(Files.readAllLines(whole.resolve("metrics.jsonl")).stream().map(l -> l.replaceAll(", \"tokens_per_s\".*", "")).toList(),
+          Files.readAllLines(crashed.resolve("metrics.jsonl")).stream().map(l -> l.replaceAll(", \"tokens_per_s\".*", "")).toList(),
+          "the same losses step by step, none twice");
     }
-    assertArrayEquals(Files.readAllBytes(whole.resolve("model/model.safetensors")),
-        Files.readAllBytes(crashed.resolve("model/model.safetensors")), "resumed = uninterrupted");
-    assertEquals(Files.readAllLines(whole.resolve("metrics.jsonl")).stream().map(l -> l.replaceAll(", \"tokens_per_s\".*", "")).toList(),
-        Files.readAllLines(crashed.resolve("metrics.jsonl")).stream().map(l -> l.replaceAll(", \"tokens_per_s\".*", "")).toList(),
-        "the same losses step by step, none twice");
   }
 
   @Test
