@@ -7,6 +7,8 @@ import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.tokenizers.text.HuggingFaceJson;
 import dev.mtk.tokenizers.text.TextSources;
 import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.training.eval.Embedder;
+import dev.mtk.training.eval.RetrievalMetrics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,34 +92,15 @@ final class EmbedCommand implements Callable<Integer> {
         docs.add(ids);
       }
     }
-    float[] out = new float[docs.size() * m];
+    float[] full;
     try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
-      Encoder.Pass pass = enc.build(pool, batch, c.maxSeqLen(), null, 0f, at < c.layers());
-      var pooled = at < c.layers() ? pass.layerPooled[at - 1] : pass.pooled;
-      for (int start = 0; start < docs.size(); start += batch) {
-        int n = Math.min(batch, docs.size() - start);
-        java.util.Arrays.fill(pass.ids, 0);
-        for (int b = 0; b < batch; b++) {
-          int[] ids = b < n ? docs.get(start + b) : new int[0];
-          System.arraycopy(ids, 0, pass.ids, b * c.maxSeqLen(), ids.length);
-          pass.lengths[b] = Math.max(1, ids.length);
-        }
-        pass.graph.forward();
-        float[] p = pooled.data();
-        for (int b = 0; b < n; b++) {
-          if (docs.get(start + b).length == 0) {
-            continue; // an empty text has no tokens: its row stays zero
-          }
-          int src = pooled.offset() + b * width;
-          double ss = 0;
-          for (int i = 0; i < m; i++) {
-            ss += (double) p[src + i] * p[src + i];
-          }
-          float inv = (float) (1 / Math.max(Math.sqrt(ss), 1e-12));
-          for (int i = 0; i < m; i++) {
-            out[(start + b) * m + i] = p[src + i] * inv;
-          }
-        }
+      full = Embedder.embed(enc, pool, docs, batch, at);
+    }
+    float[] out = RetrievalMetrics.prefix(full, docs.size(), width, m);
+    for (int i = 0; i < docs.size(); i++) {
+      if (docs.get(i).length == 0) {
+        // an empty text has no tokens: its row is zero rather than some token's embedding
+        java.util.Arrays.fill(out, i * m, (i + 1) * m, 0f);
       }
     }
     Npy.writeFloat32(output, out, docs.size(), m);

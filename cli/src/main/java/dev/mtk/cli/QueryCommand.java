@@ -9,8 +9,8 @@ import dev.mtk.training.data.WordNet;
 import dev.mtk.training.eval.Embedder;
 import dev.mtk.training.eval.RetrievalMetrics;
 import dev.mtk.training.task.ReverseDictionary;
+import dev.mtk.training.train.Trainer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -65,14 +65,8 @@ final class QueryCommand implements Callable<Integer> {
     }
     System.err.printf("embedding %d WordNet answers…%n", docs.size());
     try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
-      List<int[]> docIds = new ArrayList<>(docs.size());
-      for (String d : docs) {
-        int[] ids = tok.encodeOrdinary(d);
-        docIds.add(ids.length > seq ? java.util.Arrays.copyOf(ids, seq) : ids);
-      }
-      float[] d = Embedder.embed(enc, pool, docIds, 256);
-      int[] q = tok.encodeOrdinary(String.join(" ", words));
-      float[] qe = Embedder.embed(enc, pool, List.of(q.length > seq ? java.util.Arrays.copyOf(q, seq) : q), 1);
+      float[] d = Embedder.embed(enc, pool, Trainer.tokenize(tok, docs, seq, pool), 256);
+      float[] qe = Embedder.embed(enc, pool, Trainer.tokenize(tok, List.of(String.join(" ", words)), seq, pool), 1);
       float[] qn = RetrievalMetrics.prefix(qe, 1, width, m);
       float[] dn = RetrievalMetrics.prefix(d, docs.size(), width, m);
       TopK best = new TopK(top);

@@ -227,7 +227,8 @@ public final class Trainer {
     return len;
   }
 
-  static List<int[]> tokenize(Tokenizer tok, List<String> texts, int seq, WorkerPool pool) {
+  /** Token ids of each text (special token strings as plain text), cut to seq tokens. */
+  public static List<int[]> tokenize(Tokenizer tok, List<String> texts, int seq, WorkerPool pool) {
     int[][] out = new int[texts.size()][];
     pool.forEach((texts.size() + 1023) / 1024, c -> {
       for (int i = c * 1024; i < Math.min(texts.size(), (c + 1) * 1024); i++) {
