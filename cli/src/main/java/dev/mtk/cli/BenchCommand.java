@@ -18,10 +18,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Measure kernels and tokenizers on this machine.",
+    description = "Measure kernels, tokenizers, the encoder and search on this machine.",
     subcommands = {BenchCommand.GemmBench.class, BenchCommand.DotBench.class,
         BenchCommand.TokenizerBench.class, BenchCommand.TrainBench.class,
-        BenchCommand.EmbedBench.class})
+        BenchCommand.EmbedBench.class, SearchBench.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec

@@ -20,7 +20,46 @@ public final class AtomicFile {
     void write(OutputStream out) throws IOException;
   }
 
+  /** The body writes the content through a channel it may seek in; it may throw. */
+  @FunctionalInterface
+  public interface ChannelWriter {
+    void write(java.nio.channels.FileChannel out) throws IOException;
+  }
+
   private AtomicFile() {}
+
+  /**
+   * As {@link #write(Path, Writer)}, for formats whose header is filled in last (checksums,
+   * offsets): the body gets a channel on the temporary file, which is forced to disk before the
+   * rename.
+   */
+  public static void writeChannel(Path target, ChannelWriter body) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+    try {
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
+          java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+        body.write(ch);
+        ch.force(true);
+      }
+      publish(tmp, target);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static void publish(Path tmp, Path target) throws IOException {
+    // temporary files are private (rw-------); the result is an ordinary file
+    if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
+      Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
 
   public static void write(Path target, Writer body) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
@@ -30,15 +69,7 @@ public final class AtomicFile {
       try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
         body.write(out);
       }
-      // temporary files are private (rw-------); the result is an ordinary file
-      if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
-        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-      }
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
+      publish(tmp, target);
     } finally {
       Files.deleteIfExists(tmp);
     }

@@ -1,5 +1,8 @@
 package dev.mtk.core.kernel;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -478,5 +481,209 @@ final class PanamaKernels implements VectorKernels {
       s += Long.bitCount(a[aOff + i] ^ b[bOff + i]);
     }
     return s;
+  }
+
+  private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+  @Override
+  public float dot(float[] q, int qOff, MemorySegment x, long xOff, int n) {
+    // the array form's loop, with the second operand read from the segment
+    int i = 0;
+    FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+    for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+      int qi = qOff + i;
+      long xi = xOff + 4L * i;
+      s0 = FloatVector.fromArray(F, q, qi).fma(FloatVector.fromMemorySegment(F, x, xi, LE), s0);
+      s1 = FloatVector.fromArray(F, q, qi + L).fma(FloatVector.fromMemorySegment(F, x, xi + 4L * L, LE), s1);
+      s2 = FloatVector.fromArray(F, q, qi + 2 * L).fma(FloatVector.fromMemorySegment(F, x, xi + 8L * L, LE), s2);
+      s3 = FloatVector.fromArray(F, q, qi + 3 * L).fma(FloatVector.fromMemorySegment(F, x, xi + 12L * L, LE), s3);
+    }
+    for (; i <= n - L; i += L) {
+      s0 = FloatVector.fromArray(F, q, qOff + i).fma(FloatVector.fromMemorySegment(F, x, xOff + 4L * i, LE), s0);
+    }
+    float s = sumLanes(s0.add(s1).add(s2.add(s3)));
+    for (; i < n; i++) {
+      s += q[qOff + i] * x.get(ScalarKernels.LE_FLOAT, xOff + 4L * i);
+    }
+    return s;
+  }
+
+  // A block of 16 rows is scored in 16 / BI.length() int vectors (one with 512 bits, two with
+  // 256); each loads that many codes of one dimension and widens them to ints.
+  private static final boolean BLOCK_VECTOR = I.length() == 16 || I.length() == 8;
+  private static final VectorSpecies<Integer> BI = I;
+  private static final VectorSpecies<Byte> BB =
+      BLOCK_VECTOR ? VectorSpecies.of(byte.class, VectorShape.forBitSize(I.length() * 8)) : null;
+
+  @Override
+  public void dotInt8Blocks(int[] q, int qOff, int m, MemorySegment codes, long off,
+      long blockBytes, int blocks, int[] out, int outOff, boolean accumulate) {
+    if (!BLOCK_VECTOR) {
+      ScalarKernels.INSTANCE.dotInt8Blocks(q, qOff, m, codes, off, blockBytes, blocks, out, outOff,
+          accumulate);
+      return;
+    }
+    if (accumulate) {
+      dotInt8BlocksAdd(q, qOff, m, codes, off, blockBytes, blocks, out, outOff);
+      return;
+    }
+    // Four units (a unit is a block, or half a block with 256-bit vectors) at a time: one
+    // broadcast of q[j] serves four independent accumulators.
+    int lanes = BI.length(), perBlock = CODE_BLOCK / lanes, units = blocks * perBlock;
+    int u = 0;
+    for (; u + 3 < units; u += 4) {
+      long a0 = unitAddress(off, blockBytes, u, perBlock, lanes);
+      long a1 = unitAddress(off, blockBytes, u + 1, perBlock, lanes);
+      long a2 = unitAddress(off, blockBytes, u + 2, perBlock, lanes);
+      long a3 = unitAddress(off, blockBytes, u + 3, perBlock, lanes);
+      IntVector s0 = IntVector.zero(BI), s1 = s0, s2 = s0, s3 = s0;
+      for (int j = 0; j < m; j++) {
+        IntVector qj = IntVector.broadcast(BI, q[qOff + j]);
+        long dj = (long) CODE_BLOCK * j;
+        s0 = s0.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a0 + dj, LE)
+            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
+        s1 = s1.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a1 + dj, LE)
+            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
+        s2 = s2.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a2 + dj, LE)
+            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
+        s3 = s3.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a3 + dj, LE)
+            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
+      }
+      s0.intoArray(out, outOff + u * lanes);
+      s1.intoArray(out, outOff + (u + 1) * lanes);
+      s2.intoArray(out, outOff + (u + 2) * lanes);
+      s3.intoArray(out, outOff + (u + 3) * lanes);
+    }
+    for (; u < units; u++) {
+      long a0 = unitAddress(off, blockBytes, u, perBlock, lanes);
+      IntVector s0 = IntVector.zero(BI);
+      for (int j = 0; j < m; j++) {
+        s0 = s0.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a0 + (long) CODE_BLOCK * j, LE)
+            .convertShape(VectorOperators.B2I, BI, 0)).mul(q[qOff + j]));
+      }
+      s0.intoArray(out, outOff + u * lanes);
+    }
+  }
+
+  /** Byte address of unit u: its block's start plus the unit's lanes within the block. */
+  private static long unitAddress(long off, long blockBytes, int u, int perBlock, int lanes) {
+    return off + (u / perBlock) * blockBytes + (long) (u % perBlock) * lanes;
+  }
+
+  // The accumulating form, separate so that no branch sits between vector expressions.
+  private static void dotInt8BlocksAdd(int[] q, int qOff, int m, MemorySegment codes, long off,
+      long blockBytes, int blocks, int[] out, int outOff) {
+    int lanes = BI.length(), perBlock = CODE_BLOCK / lanes, units = blocks * perBlock;
+    int u = 0;
+    for (; u + 3 < units; u += 4) {
+      long a0 = unitAddress(off, blockBytes, u, perBlock, lanes);
+      long a1 = unitAddress(off, blockBytes, u + 1, perBlock, lanes);
+      long a2 = unitAddress(off, blockBytes, u + 2, perBlock, lanes);
+      long a3 = unitAddress(off, blockBytes, u + 3, perBlock, lanes);
+      int o = outOff + u * lanes;
+      IntVector s0 = IntVector.fromArray(BI, out, o), s1 = IntVector.fromArray(BI, out, o + lanes);
+      IntVector s2 = IntVector.fromArray(BI, out, o + 2 * lanes), s3 = IntVector.fromArray(BI, out, o + 3 * lanes);
+      for (int j = 0; j < m; j++) {
+        IntVector qj = IntVector.broadcast(BI, q[qOff + j]);
+        long dj = (long) CODE_BLOCK * j;
+        s0 = s0.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a0 + dj, LE)
+            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
+        s1 = s1.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a1 + dj, LE)
+            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
+        s2 = s2.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a2 + dj, LE)
+            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
+        s3 = s3.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a3 + dj, LE)
+            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
+      }
+      s0.intoArray(out, o);
+      s1.intoArray(out, o + lanes);
+      s2.intoArray(out, o + 2 * lanes);
+      s3.intoArray(out, o + 3 * lanes);
+    }
+    for (; u < units; u++) {
+      long a0 = unitAddress(off, blockBytes, u, perBlock, lanes);
+      int o = outOff + u * lanes;
+      IntVector s0 = IntVector.fromArray(BI, out, o);
+      for (int j = 0; j < m; j++) {
+        s0 = s0.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a0 + (long) CODE_BLOCK * j, LE)
+            .convertShape(VectorOperators.B2I, BI, 0)).mul(q[qOff + j]));
+      }
+      s0.intoArray(out, o);
+    }
+  }
+
+  // Three loops rather than one with a branch on the mode: a branch between vector expressions
+  // inside the loop makes C2 box the vectors (see docs/KERNELS.md).
+  @Override
+  public void keys(int[] acc, int accOff, float scale, float bias, int mode, float[] w, int wOff,
+      float[] out, int outOff, int n) {
+    FloatVector sv = FloatVector.broadcast(F, scale), bv = FloatVector.broadcast(F, bias);
+    int i = 0;
+    int bound = F.loopBound(n);
+    if (mode == KEY_SCALED) {
+      for (; i < bound; i += L) {
+        FloatVector y = ((FloatVector) IntVector.fromArray(I, acc, accOff + i)
+            .convertShape(VectorOperators.I2F, F, 0)).fma(sv, bv);
+        y.mul(FloatVector.fromArray(F, w, wOff + i)).intoArray(out, outOff + i);
+      }
+    } else if (mode == KEY_L2) {
+      for (; i < bound; i += L) {
+        FloatVector y = ((FloatVector) IntVector.fromArray(I, acc, accOff + i)
+            .convertShape(VectorOperators.I2F, F, 0)).fma(sv, bv);
+        y.mul(2f).sub(FloatVector.fromArray(F, w, wOff + i)).intoArray(out, outOff + i);
+      }
+    } else {
+      for (; i < bound; i += L) {
+        ((FloatVector) IntVector.fromArray(I, acc, accOff + i).convertShape(VectorOperators.I2F, F, 0))
+            .fma(sv, bv).intoArray(out, outOff + i);
+      }
+    }
+    if (i < n) {
+      ScalarKernels.INSTANCE.keys(acc, accOff + i, scale, bias, mode, w, wOff + i, out, outOff + i,
+          n - i);
+    }
+  }
+
+  // Longs to ints halves the width: eight 64-bit counts become eight 32-bit lanes.
+  private static final VectorSpecies<Integer> IH =
+      VectorSpecies.of(int.class, VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
+
+  @Override
+  public void hammingWords(long q, long mask, MemorySegment words, long off, int n, int[] acc,
+      int accOff) {
+    int step = LG.length();
+    int i = 0;
+    if (IH.length() == step) {
+      LongVector qv = LongVector.broadcast(LG, q), mv = LongVector.broadcast(LG, mask);
+      for (int bound = LG.loopBound(n); i < bound; i += step) {
+        IntVector h = (IntVector) LongVector.fromMemorySegment(LG, words, off + 8L * i, LE)
+            .lanewise(VectorOperators.XOR, qv).lanewise(VectorOperators.AND, mv)
+            .lanewise(VectorOperators.BIT_COUNT).convertShape(VectorOperators.L2I, IH, 0);
+        h.add(IntVector.fromArray(IH, acc, accOff + i)).intoArray(acc, accOff + i);
+      }
+    }
+    if (i < n) {
+      ScalarKernels.INSTANCE.hammingWords(q, mask, words, off + 8L * i, n - i, acc, accOff + i);
+    }
+  }
+
+  @Override
+  public int collectAbove(float[] x, int off, int n, float bar, int[] out) {
+    FloatVector b = FloatVector.broadcast(F, bar);
+    int c = 0;
+    int i = 0;
+    for (int bound = F.loopBound(n); i < bound; i += L) {
+      long bits = FloatVector.fromArray(F, x, off + i).compare(VectorOperators.GT, b).toLong();
+      while (bits != 0) {
+        out[c++] = i + Long.numberOfTrailingZeros(bits);
+        bits &= bits - 1;
+      }
+    }
+    for (; i < n; i++) {
+      if (x[off + i] > bar) {
+        out[c++] = i;
+      }
+    }
+    return c;
   }
 }

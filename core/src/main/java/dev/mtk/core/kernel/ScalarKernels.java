@@ -1,5 +1,8 @@
 package dev.mtk.core.kernel;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * The scalar twin of every vector kernel: the readable reference that {@link PanamaKernels} is
  * tested against, and the fallback when the Vector API cannot be used. Sums run left to right in
@@ -263,5 +266,67 @@ final class ScalarKernels implements VectorKernels {
       s += Long.bitCount(a[aOff + i] ^ b[bOff + i]);
     }
     return s;
+  }
+
+  static final ValueLayout.OfFloat LE_FLOAT =
+      ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+  @Override
+  public float dot(float[] q, int qOff, MemorySegment x, long xOff, int n) {
+    float s = 0f;
+    for (int i = 0; i < n; i++) {
+      s += q[qOff + i] * x.get(LE_FLOAT, xOff + 4L * i);
+    }
+    return s;
+  }
+
+  @Override
+  public void dotInt8Blocks(int[] q, int qOff, int m, MemorySegment codes, long off,
+      long blockBytes, int blocks, int[] out, int outOff, boolean accumulate) {
+    for (int b = 0; b < blocks; b++) {
+      long base = off + b * blockBytes;
+      for (int r = 0; r < CODE_BLOCK; r++) {
+        int s = 0;
+        for (int j = 0; j < m; j++) {
+          s += q[qOff + j] * codes.get(ValueLayout.JAVA_BYTE, base + (long) CODE_BLOCK * j + r);
+        }
+        out[outOff + CODE_BLOCK * b + r] = accumulate ? out[outOff + CODE_BLOCK * b + r] + s : s;
+      }
+    }
+  }
+
+  @Override
+  public void keys(int[] acc, int accOff, float scale, float bias, int mode, float[] w, int wOff,
+      float[] out, int outOff, int n) {
+    for (int i = 0; i < n; i++) {
+      float y = Math.fma(scale, (float) acc[accOff + i], bias);
+      out[outOff + i] = switch (mode) {
+        case KEY_SCALED -> y * w[wOff + i];
+        case KEY_L2 -> 2f * y - w[wOff + i];
+        default -> y;
+      };
+    }
+  }
+
+  @Override
+  public void hammingWords(long q, long mask, MemorySegment words, long off, int n, int[] acc,
+      int accOff) {
+    for (int i = 0; i < n; i++) {
+      acc[accOff + i] += Long.bitCount((words.get(LE_LONG, off + 8L * i) ^ q) & mask);
+    }
+  }
+
+  static final ValueLayout.OfLong LE_LONG =
+      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+  @Override
+  public int collectAbove(float[] x, int off, int n, float bar, int[] out) {
+    int c = 0;
+    for (int i = 0; i < n; i++) {
+      if (x[off + i] > bar) {
+        out[c++] = i;
+      }
+    }
+    return c;
   }
 }

@@ -1,5 +1,7 @@
 package dev.mtk.core.kernel;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The float32 vector kernels, in two twins: {@link ScalarKernels} (plain Java, the reference) and
  * {@link PanamaKernels} (jdk.incubator.vector). {@link Vectors} is the checked facade; these raw
@@ -57,4 +59,50 @@ public interface VectorKernels {
 
   /** Number of differing bits between two packed bit strings of n longs. */
   long hamming(long[] a, int aOff, long[] b, int bOff, int n);
+
+  /**
+   * The dot product of {@code q[qOff .. qOff+n)} with n little-endian floats stored at byte offset
+   * {@code xOff} of a segment (a memory-mapped index). Same arithmetic, in the same order, as
+   * {@link #dot(float[], int, float[], int, int)}: the bits agree with the array form.
+   */
+  float dot(float[] q, int qOff, MemorySegment x, long xOff, int n);
+
+  /**
+   * Int8 codes stored in blocks of {@link #CODE_BLOCK} rows, dimension-major inside a block (the 16
+   * codes of dimension 0, then the 16 of dimension 1, …), so that m dimensions of a block are one
+   * contiguous run and sixteen rows are scored with vertical adds, no horizontal sums. For blocks
+   * b &lt; blocks and rows r &lt; 16,
+   * {@code out[outOff + 16·b + r] (+)= Σ_{j<m} q[qOff + j] · codes[off + b·blockBytes + 16·j + r]},
+   * added to what is there when {@code accumulate}, exactly (int arithmetic; |q| and |codes| ≤ 127
+   * keep it far from overflow for m ≤ 65,536).
+   */
+  void dotInt8Blocks(int[] q, int qOff, int m, MemorySegment codes, long off, long blockBytes,
+      int blocks, int[] out, int outOff, boolean accumulate);
+
+  /**
+   * Turns exact integer scores into comparable float keys, n at a time:
+   * {@code y = fma(scale, acc[i], bias)}, then {@code out[i] = y} ({@link #KEY_PLAIN}),
+   * {@code y · w[i]} ({@link #KEY_SCALED}: cosine, w = 1/|x|) or {@code 2·y − w[i]}
+   * ({@link #KEY_L2}: w = |x|²). Vectorised, so that a scan's scalar loop is only a compare.
+   */
+  void keys(int[] acc, int accOff, float scale, float bias, int mode, float[] w, int wOff,
+      float[] out, int outOff, int n);
+
+  int KEY_PLAIN = 0, KEY_SCALED = 1, KEY_L2 = 2;
+
+  /**
+   * Writes every i in [0, n) with {@code x[off + i] > bar} to {@code out}, in increasing order,
+   * and returns how many: how a top-k scan finds the few rows that can enter its list, many lanes
+   * per compare. {@code out} must hold n.
+   */
+  int collectAbove(float[] x, int off, int n, float bar, int[] out);
+
+  /**
+   * Hamming distances of n 64-bit words (consecutive rows' word of one position, little-endian in
+   * a segment) to one query word, over the bits in {@code mask}, added to {@code acc}.
+   */
+  void hammingWords(long q, long mask, MemorySegment words, long off, int n, int[] acc, int accOff);
+
+  /** Rows per block in {@link #dotInt8Blocks}. */
+  int CODE_BLOCK = 16;
 }

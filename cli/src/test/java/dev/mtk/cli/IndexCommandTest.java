@@ -1,0 +1,152 @@
+package dev.mtk.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.mtk.core.io.Npy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** mtk index build/add/info/search end to end, checked against a brute-force scan. */
+class IndexCommandTest {
+
+  @TempDir
+  Path dir;
+
+  static float[] gaussian(int n, int d, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] x = new float[n * d];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) (r.nextDouble(-1, 1) + r.nextDouble(-1, 1));
+    }
+    return x;
+  }
+
+  /** The ids of the k best rows by inner product, ties to the lower row. */
+  static long[] brute(float[] x, int n, int d, float[] q, int qi, int k) {
+    Integer[] order = new Integer[n];
+    double[] s = new double[n];
+    for (int r = 0; r < n; r++) {
+      order[r] = r;
+      for (int j = 0; j < d; j++) {
+        s[r] += (double) x[r * d + j] * q[qi * d + j];
+      }
+    }
+    java.util.Arrays.sort(order, (a, b) -> s[a] != s[b] ? Double.compare(s[b], s[a]) : Integer.compare(a, b));
+    long[] ids = new long[k];
+    for (int i = 0; i < k; i++) {
+      ids[i] = order[i];
+    }
+    return ids;
+  }
+
+  @Test
+  void buildSearchAddAndInfo() throws Exception {
+    int n = 500, d = 32, nq = 7;
+    float[] x = gaussian(n, d, 1), q = gaussian(nq, d, 2);
+    Path v = dir.resolve("v.npy"), qs = dir.resolve("q.npy"), ix = dir.resolve("ix");
+    Npy.writeFloat32(v, x, n, d);
+    Npy.writeFloat32(qs, q, nq, d);
+    MainTest.Result r = MainTest.run("index", "build", "--vectors", v.toString(), "--metric", "ip",
+        "--output", ix.toString());
+    assertEquals(0, r.code(), r.err());
+    for (String batch : List.of("1", "1000")) {
+      Path out = dir.resolve("r" + batch + ".jsonl");
+      r = MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", qs.toString(),
+          "--k", "5", "--batch", batch, "--output", out.toString(), "--json");
+      assertEquals(0, r.code(), r.err());
+      JsonNode summary = Inputs.JSON.readTree(r.lastLine());
+      assertTrue(summary.get("qps").asDouble() > 0);
+      assertEquals((long) n * d * 4, summary.get("bytes_read_per_query").asLong());
+      List<String> lines = Files.readAllLines(out);
+      assertEquals(nq, lines.size());
+      for (int i = 0; i < nq; i++) {
+        JsonNode hit = Inputs.JSON.readTree(lines.get(i));
+        long[] expected = brute(x, n, d, q, i, 5);
+        for (int j = 0; j < 5; j++) {
+          assertEquals(expected[j], hit.get("ids").get(j).asLong(), "query " + i + " rank " + j);
+        }
+      }
+    }
+    // append: the new rows get ids after the largest, and a query equal to one of them finds it
+    float[] more = gaussian(3, d, 3);
+    Path m = dir.resolve("more.npy");
+    Npy.writeFloat32(m, more, 3, d);
+    r = MainTest.run("index", "add", "--index", ix.toString(), "--vectors", m.toString());
+    assertEquals(0, r.code(), r.err());
+    r = MainTest.run("index", "info", "--index", ix.toString());
+    assertEquals(0, r.code(), r.err());
+    assertEquals(n + 3, Inputs.JSON.readTree(r.lastLine()).get("count").asInt());
+    Path one = dir.resolve("one.npy"), res = dir.resolve("one.jsonl");
+    float[] twice = new float[d];
+    for (int j = 0; j < d; j++) {
+      twice[j] = 10 * more[d + j];
+    }
+    Npy.writeFloat32(one, twice, 1, d);
+    r = MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", one.toString(),
+        "--k", "1", "--output", res.toString());
+    assertEquals(0, r.code(), r.err());
+    assertEquals(n + 1, Inputs.JSON.readTree(Files.readAllLines(res).get(0)).get("ids").get(0).asLong());
+  }
+
+  @Test
+  void funnelsAndPrefixesFromTheCommandLine() throws Exception {
+    int n = 400, d = 64;
+    float[] x = gaussian(n, d, 4);
+    Path v = dir.resolve("v.npy"), ix = dir.resolve("ix"), out = dir.resolve("r.jsonl");
+    Npy.writeFloat32(v, x, n, d);
+    assertEquals(0, MainTest.run("index", "build", "--vectors", v.toString(), "--precision", "int8",
+        "--output", ix.toString()).code());
+    MainTest.Result r = MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries",
+        v.toString(), "--k", "3", "--funnel", "16:" + n + ",32:" + n, "--output", out.toString(), "--json");
+    assertEquals(0, r.code(), r.err());
+    // every row's best cosine match is itself when the funnel keeps everything
+    List<String> lines = Files.readAllLines(out);
+    for (int i = 0; i < n; i++) {
+      assertEquals(i, Inputs.JSON.readTree(lines.get(i)).get("ids").get(0).asLong());
+    }
+    assertEquals("16:400,32:400", Inputs.JSON.readTree(r.lastLine()).get("funnel").asText());
+    r = MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", v.toString(),
+        "--dim", "16", "--output", out.toString());
+    assertEquals(0, r.code(), r.err());
+  }
+
+  @Test
+  void badInputIsOneLineNotAStackTrace() throws Exception {
+    Path v = dir.resolve("v.npy"), ix = dir.resolve("ix"), out = dir.resolve("r.jsonl");
+    Npy.writeFloat32(v, gaussian(20, 8, 5), 20, 8);
+    assertEquals(0, MainTest.run("index", "build", "--vectors", v.toString(), "--output", ix.toString()).code());
+    Path ids = dir.resolve("ids.txt");
+    Files.writeString(ids, "1\n2\nthree\n");
+    assertOneLine(MainTest.run("index", "build", "--vectors", v.toString(), "--ids", ids.toString(),
+        "--output", dir.resolve("x").toString()), "20 vectors");
+    Files.writeString(ids, "1\n".repeat(20));
+    assertOneLine(MainTest.run("index", "build", "--vectors", v.toString(), "--ids", ids.toString(),
+        "--output", dir.resolve("x").toString()), "appears twice");
+    assertOneLine(MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", v.toString(),
+        "--funnel", "4:2", "--output", out.toString()), "fewer than the k = 10");
+    assertOneLine(MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", v.toString(),
+        "--dim", "9", "--output", out.toString()), "needs at least");
+    assertOneLine(MainTest.run("index", "build", "--vectors", v.toString(), "--metric", "dot",
+        "--output", ix.toString()), "ip, cosine or l2");
+    // a damaged index is refused by name
+    Path file = ix.resolve("index.mtk");
+    byte[] b = Files.readAllBytes(file);
+    b[b.length - 5] ^= 1;
+    Files.write(file, b);
+    assertOneLine(MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", v.toString(),
+        "--output", out.toString()), "checksum");
+    assertOneLine(MainTest.run("index", "info", "--index", dir.resolve("none").toString()), "no index here");
+  }
+
+  static void assertOneLine(MainTest.Result r, String expected) {
+    assertEquals(1, r.code(), r.out() + r.err());
+    String err = r.err().strip();
+    assertTrue(err.startsWith("mtk: error: ") && !err.contains("\n") && err.contains(expected), err);
+  }
+}

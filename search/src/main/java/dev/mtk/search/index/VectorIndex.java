@@ -1,0 +1,178 @@
+package dev.mtk.search.index;
+
+import dev.mtk.core.parallel.WorkerPool;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * An open index: the file memory-mapped (so indexes larger than a Java array work), ids, the
+ * stored prefix norms and the int8 ranges on the heap. Read-only and safe to share between
+ * threads; {@link #searcher(WorkerPool)} gives the object that runs queries. Close it to unmap.
+ */
+public final class VectorIndex implements AutoCloseable {
+
+  private final Path file;
+  private final Arena arena;
+  final int dim;
+  final int count;
+  final Metric metric;
+  final Precision precision;
+  final long[] ids;
+  final MemorySegment vectors;
+  final int[] normDims;
+  final float[][] norms;
+  final Int8Codes int8;
+  final MemorySegment codes;
+  final MemorySegment signBits;
+  final int[] bandEdges;
+  // ties go to the lower id: when ids are not ascending with rows, heaps are keyed by id rank
+  final int[] rankOfRow;
+  final int[] rowOfRank;
+  private final ConcurrentHashMap<Integer, float[]> extraNorms = new ConcurrentHashMap<>();
+
+  VectorIndex(Path file, Arena arena, int dim, int count, Metric metric, Precision precision,
+      long[] ids, MemorySegment vectors, int[] normDims, float[][] norms, Int8Codes int8,
+      MemorySegment codes, MemorySegment signBits) {
+    this.file = file;
+    this.arena = arena;
+    this.dim = dim;
+    this.count = count;
+    this.metric = metric;
+    this.precision = precision;
+    this.ids = ids;
+    this.vectors = vectors;
+    this.normDims = normDims;
+    this.norms = norms;
+    this.int8 = int8;
+    this.codes = codes;
+    this.signBits = signBits;
+    this.bandEdges = IndexFile.bandEdges(dim);
+    boolean ascending = true;
+    for (int i = 1; i < count && ascending; i++) {
+      ascending = ids[i - 1] < ids[i];
+    }
+    if (ascending) {
+      rankOfRow = rowOfRank = null;
+    } else {
+      Integer[] order = new Integer[count];
+      for (int i = 0; i < count; i++) {
+        order[i] = i;
+      }
+      Arrays.sort(order, (a, b) -> Long.compare(ids[a], ids[b]));
+      rowOfRank = new int[count];
+      rankOfRow = new int[count];
+      for (int r = 0; r < count; r++) {
+        rowOfRank[r] = order[r];
+        rankOfRow[order[r]] = r;
+      }
+    }
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  public int dim() {
+    return dim;
+  }
+
+  public int count() {
+    return count;
+  }
+
+  public Metric metric() {
+    return metric;
+  }
+
+  public Precision precision() {
+    return precision;
+  }
+
+  /** The ids in row order (a copy). */
+  public long[] ids() {
+    return ids.clone();
+  }
+
+  /** The int8 ranges, or null when the index has no int8 codes. */
+  public Int8Codes int8() {
+    return int8;
+  }
+
+  /** Bytes on disk. */
+  public long fileBytes() {
+    return vectors.byteSize() + (codes == null ? 0 : codes.byteSize())
+        + (signBits == null ? 0 : signBits.byteSize()) + 8L * count
+        + (norms == null ? 0 : 4L * count * norms.length);
+  }
+
+  /** The stored float vectors, row by row: what {@link IndexFile#write} needs to append. */
+  public RowSource rows() {
+    return new RowSource() {
+      @Override
+      public long rows() {
+        return count;
+      }
+
+      @Override
+      public int dim() {
+        return dim;
+      }
+
+      @Override
+      public void row(long r, float[] out) {
+        MemorySegment.copy(vectors, IndexFile.LE_FLOAT, r * dim * 4L, out, 0, dim);
+      }
+    };
+  }
+
+  public Searcher searcher(WorkerPool pool) {
+    return new Searcher(this, pool);
+  }
+
+  /**
+   * Per-row prefix norms for a prefix of m: 1/|x_m| for cosine, |x_m|² for l2, null for ip.
+   * Stored for 8, 16, 32, … and d; any other m is computed once (one pass over the vectors) and
+   * kept.
+   */
+  float[] norms(int m, WorkerPool pool) {
+    if (metric == Metric.IP) {
+      return null;
+    }
+    int p = Arrays.binarySearch(normDims, m);
+    if (p >= 0) {
+      return norms[p];
+    }
+    return extraNorms.computeIfAbsent(m, key -> {
+      float[] out = new float[count];
+      int chunk = 8192;
+      pool.forEach((count + chunk - 1) / chunk, t -> {
+        for (int r = t * chunk; r < Math.min(count, (t + 1) * chunk); r++) {
+          double ss = 0;
+          long base = (long) r * dim * 4;
+          for (int j = 0; j < m; j++) {
+            float v = vectors.get(IndexFile.LE_FLOAT, base + 4L * j);
+            ss += (double) v * v;
+          }
+          out[r] = IndexFile.storedNorm(metric, ss);
+        }
+      });
+      return out;
+    });
+  }
+
+  int key(int row) {
+    return rankOfRow == null ? row : rankOfRow[row];
+  }
+
+  int row(int key) {
+    return rowOfRank == null ? key : rowOfRank[key];
+  }
+
+  @Override
+  public void close() {
+    arena.close();
+  }
+}

@@ -1,0 +1,132 @@
+package dev.mtk.search.index;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.mtk.core.parallel.WorkerPool;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The file format: exact round trips, appends, and corruption reported instead of used. */
+class IndexFileTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void roundTripsVectorsIdsAndCodes() throws Exception {
+    int n = 37, d = 70;
+    float[] x = SearchTest.gaussian(n, d, 1);
+    long[] ids = new long[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = Long.MAX_VALUE - 3L * i;
+    }
+    for (Precision p : Precision.values()) {
+      Path f = dir.resolve(p.id() + ".mtk");
+      IndexFile.write(f, RowSource.of(x, n, d), ids, Metric.L2, p, null, IndexFile.Progress.NONE);
+      try (VectorIndex ix = IndexFile.open(f)) {
+        assertEquals(n, ix.count());
+        assertEquals(d, ix.dim());
+        assertEquals(Metric.L2, ix.metric());
+        assertEquals(p, ix.precision());
+        assertArrayEquals(ids, ix.ids());
+        float[] row = new float[d];
+        for (int r = 0; r < n; r++) {
+          ix.rows().row(r, row);
+          assertArrayEquals(Arrays.copyOfRange(x, r * d, r * d + d), row);
+        }
+      }
+      try (var files = Files.list(dir)) {
+        assertTrue(files.noneMatch(q -> q.getFileName().toString().endsWith(".tmp")));
+      }
+    }
+  }
+
+  @Test
+  void appendingEqualsBuildingAllAtOnce() throws Exception {
+    int d = 24;
+    float[] a = SearchTest.gaussian(50, d, 2), b = SearchTest.gaussian(30, d, 3);
+    float[] ab = new float[80 * d];
+    System.arraycopy(a, 0, ab, 0, a.length);
+    System.arraycopy(b, 0, ab, a.length, b.length);
+    Path once = dir.resolve("once.mtk"), twice = dir.resolve("twice.mtk");
+    IndexFile.write(once, RowSource.of(ab, 80, d), null, Metric.COSINE, Precision.F32, null,
+        IndexFile.Progress.NONE);
+    IndexFile.write(twice, RowSource.of(a, 50, d), null, Metric.COSINE, Precision.F32, null,
+        IndexFile.Progress.NONE);
+    try (VectorIndex first = IndexFile.open(twice)) {
+      long[] ids = new long[80];
+      for (int i = 0; i < 80; i++) {
+        ids[i] = i;
+      }
+      IndexFile.write(twice, first.rows().concat(RowSource.of(b, 30, d)), ids, first.metric(),
+          first.precision(), first.int8(), IndexFile.Progress.NONE);
+    }
+    assertArrayEquals(Files.readAllBytes(once), Files.readAllBytes(twice));
+  }
+
+  @Test
+  void everyDamagedSectionIsReportedByName() throws Exception {
+    int n = 40, d = 20;
+    Path f = dir.resolve("i.mtk");
+    IndexFile.write(f, RowSource.of(SearchTest.gaussian(n, d, 4), n, d), null, Metric.COSINE,
+        Precision.INT8, null, IndexFile.Progress.NONE);
+    byte[] good = Files.readAllBytes(f);
+    ByteBuffer h = ByteBuffer.wrap(good).order(ByteOrder.LITTLE_ENDIAN);
+    int sections = h.getInt(32);
+    for (int s = 0; s < sections; s++) {
+      int kind = h.getInt(64 + 32 * s);
+      long off = h.getLong(64 + 32 * s + 8), len = h.getLong(64 + 32 * s + 16);
+      byte[] bad = good.clone();
+      bad[(int) (off + len / 2)] ^= 0x10;
+      Path g = dir.resolve("bad" + s + ".mtk");
+      Files.write(g, bad);
+      var e = assertThrows(IndexFile.CorruptIndexException.class, () -> IndexFile.open(g));
+      assertTrue(e.getMessage().contains(IndexFile.KIND_NAMES[kind]) && e.getMessage().contains("checksum"),
+          e.getMessage());
+    }
+    byte[] header = good.clone();
+    header[16] ^= 1; // the dimension
+    Path g = dir.resolve("header.mtk");
+    Files.write(g, header);
+    assertTrue(assertThrows(IndexFile.CorruptIndexException.class, () -> IndexFile.open(g))
+        .getMessage().contains("header checksum"));
+
+    Path cut = dir.resolve("cut.mtk");
+    Files.write(cut, Arrays.copyOf(good, good.length - 100));
+    assertTrue(assertThrows(IndexFile.CorruptIndexException.class, () -> IndexFile.open(cut))
+        .getMessage().contains("outside the file"));
+
+    Path other = dir.resolve("other.mtk");
+    Files.write(other, Arrays.copyOf("PK\3\4 not an index".getBytes(), 100));
+    assertTrue(assertThrows(IndexFile.CorruptIndexException.class, () -> IndexFile.open(other))
+        .getMessage().contains("magic"));
+
+    // a section table claiming a huge section must not be believed (nor allocated)
+    byte[] huge = good.clone();
+    ByteBuffer.wrap(huge).order(ByteOrder.LITTLE_ENDIAN).putLong(64 + 16, Long.MAX_VALUE / 2);
+    Path hg = dir.resolve("huge.mtk");
+    Files.write(hg, huge);
+    assertThrows(IndexFile.CorruptIndexException.class, () -> IndexFile.open(hg));
+  }
+
+  @Test
+  void searchesAnIndexReopenedFromDisk() throws Exception {
+    int n = 500, d = 32;
+    float[] x = SearchTest.gaussian(n, d, 5);
+    IndexFile.write(dir.resolve(IndexFile.FILE_NAME), RowSource.of(x, n, d), null, Metric.IP,
+        Precision.F32, null, IndexFile.Progress.NONE);
+    try (VectorIndex ix = IndexFile.open(dir); WorkerPool pool = new WorkerPool(2)) {
+      float[] q = Arrays.copyOfRange(x, 7 * d, 8 * d);
+      Hits h = ix.searcher(pool).search(q, 1, d, 3, d, null);
+      SearchTest.assertMatches(Metric.IP, SearchTest.brute(Metric.IP, q, 0, x, ix.ids(), d, d), h, 0, 3);
+    }
+  }
+}
