@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
     description = "Measure kernels, tokenizers, the encoder and search on this machine.",
     subcommands = {BenchCommand.GemmBench.class, BenchCommand.DotBench.class,
         BenchCommand.TokenizerBench.class, BenchCommand.TrainBench.class,
-        BenchCommand.EmbedBench.class, SearchBench.class})
+        BenchCommand.EmbedBench.class, SearchBench.class, MediaBench.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec

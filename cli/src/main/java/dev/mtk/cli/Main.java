@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Matryoshka Toolkit: train, measure and search Matryoshka embeddings on a CPU.",
     subcommands = {QuickstartCommand.class, TokenizerCommand.class, CorpusCommand.class, ModelCommand.class,
-        EmbedCommand.class, TrainCommand.class, EvalCommand.class, QueryCommand.class, IndexCommand.class,
+        EmbedCommand.class, TrainCommand.class, EvalCommand.class, QueryCommand.class, IndexCommand.class, TokenizeCommand.class, CodebookCommand.class,
         BenchCommand.class,
         CommandLine.HelpCommand.class},
     footer = {

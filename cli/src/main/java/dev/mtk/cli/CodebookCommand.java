@@ -1,0 +1,132 @@
+package dev.mtk.cli;
+
+import dev.mtk.core.console.ProgressBar;
+import dev.mtk.core.io.Npy;
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.tokenizers.FloatTokens;
+import dev.mtk.tokenizers.codebook.Codebook;
+import java.lang.foreign.Arena;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** k-means codebooks: continuous tokens to ids. */
+@Command(name = "codebook", mixinStandardHelpOptions = true,
+    description = "Train a k-means codebook on float tokens (.npy from mtk tokenize) and turn "
+        + "tokens into ids with it.",
+    subcommands = {CodebookCommand.Train.class, CodebookCommand.Encode.class})
+final class CodebookCommand implements Runnable {
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  static FloatTokens read(List<Path> files) throws Exception {
+    Inputs.mustExist(files);
+    int dim = -1;
+    long total = 0;
+    try (Arena arena = Arena.ofConfined()) {
+      for (Path f : files) {
+        Npy.Matrix m = Npy.map(f, arena);
+        if (dim >= 0 && m.cols() != dim) {
+          throw new IllegalArgumentException(f + " has " + m.cols() + " features, " + files.get(0)
+              + " " + dim);
+        }
+        dim = m.cols();
+        total += m.rows();
+      }
+    }
+    float[] all = new float[Math.toIntExact(total * dim)];
+    int at = 0;
+    for (Path f : files) {
+      float[] v = Npy.readFloat32(f);
+      System.arraycopy(v, 0, all, at, v.length);
+      at += v.length;
+    }
+    return new FloatTokens(all, (int) total, dim);
+  }
+
+  @Command(name = "train", mixinStandardHelpOptions = true,
+      description = "k-means++ then Lloyd iterations; deterministic for a seed; writes the "
+          + "centroids as a (k, features) float32 .npy and prints the quantisation error.")
+  static final class Train implements Callable<Integer> {
+    @Option(names = "--input", required = true, arity = "1..*", description = "Token .npy files.")
+    List<Path> input;
+
+    @Option(names = "--k", defaultValue = "256", description = "Codebook size (default ${DEFAULT-VALUE}).")
+    int k;
+
+    @Option(names = "--iterations", defaultValue = "20", description = "Lloyd iterations (default ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--threads", description = "Threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--output", required = true, description = "codebook.npy to write.")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+      FloatTokens x = read(input);
+      ProgressBar bar = new ProgressBar("iterations");
+      try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
+        double[] last = {Double.NaN};
+        Codebook book = Codebook.train(x, k, iterations, seed, pool, (i, n, mse) -> {
+          last[0] = mse;
+          bar.update(String.format(Locale.ROOT, "k-means, mse %.5g", mse), i, n);
+        });
+        double mse = book.assign(x, new int[x.count()], pool);
+        Npy.writeFloat32(output, book.centroids(), k, x.dim());
+        bar.finish(String.format(Locale.ROOT, "%d centroids of %d from %,d tokens; mean squared "
+            + "error per value %.6g → %s", k, x.dim(), x.count(), mse, output));
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "encode", mixinStandardHelpOptions = true,
+      description = "Each token's nearest centroid, one id per line, in order.")
+  static final class Encode implements Callable<Integer> {
+    @Option(names = "--codebook", required = true, description = "codebook.npy.")
+    Path codebook;
+
+    @Option(names = "--input", required = true, description = "Token .npy.")
+    Path input;
+
+    @Option(names = "--threads", description = "Threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--output", required = true, description = "ids.txt to write.")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+      FloatTokens book = read(List.of(codebook));
+      FloatTokens x = read(List.of(input));
+      Codebook cb = new Codebook(book.values(), book.count(), book.dim());
+      int[] ids = new int[x.count()];
+      try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
+        double mse = cb.assign(x, ids, pool);
+        StringBuilder sb = new StringBuilder();
+        for (int id : ids) {
+          sb.append(id).append('\n');
+        }
+        dev.mtk.core.io.AtomicFile.write(output, sb.toString().getBytes(StandardCharsets.UTF_8));
+        System.err.printf(Locale.ROOT, "%,d ids → %s (mean squared error per value %.6g)%n",
+            ids.length, output, mse);
+      }
+      return 0;
+    }
+  }
+}
