@@ -41,6 +41,12 @@ final class TokenizeCommand implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /** Problems with the content (too small, wrong shape) name the file, as format errors do. */
+  static IllegalArgumentException about(Path input, IllegalArgumentException e) {
+    String m = e.getMessage();
+    return m != null && m.contains(input.toString()) ? e : new IllegalArgumentException(input + ": " + m, e);
+  }
+
   static void write(Path out, FloatTokens t) throws IOException {
     Npy.writeFloat32(out, t.values(), t.count(), t.dim());
     System.err.printf(Locale.ROOT, "%,d tokens × %d → %s%n", t.count(), t.dim(), out);
@@ -85,11 +91,16 @@ final class TokenizeCommand implements Runnable {
       }
       img = ImageTransforms.normalize(img, norm);
       Patches.Fit how = fit(fit);
-      if (how == Patches.Fit.ERROR && (img.height() % patch != 0 || img.width() % patch != 0)) {
+      if (how == Patches.Fit.ERROR && img.height() >= patch && img.width() >= patch
+          && (img.height() % patch != 0 || img.width() % patch != 0)) {
         throw new IllegalArgumentException(input + " is " + img.height() + "×" + img.width()
             + ", not a multiple of the patch size " + patch + ": use --size, or --fit crop|pad");
       }
-      write(output, Patches.patchify(img, patch, how));
+      try {
+        write(output, Patches.patchify(img, patch, how));
+      } catch (IllegalArgumentException e) {
+        throw about(input, e);
+      }
       return 0;
     }
   }
@@ -131,16 +142,20 @@ final class TokenizeCommand implements Runnable {
         throw new IllegalArgumentException("give exactly one of --frames WINDOW:HOP or --log-mel 80|128");
       }
       Audio a = WavReader.read(input);
-      if (logMel != null) {
-        LogMel mel = new LogMel(logMel);
-        write(output, mel.compute(Resampler.resample(a, LogMel.SAMPLE_RATE)));
-      } else {
-        String[] wh = frames.split(":");
-        if (wh.length != 2) {
-          throw new IllegalArgumentException("--frames takes WINDOW:HOP, e.g. 400:320");
+      try {
+        if (logMel != null) {
+          LogMel mel = new LogMel(logMel);
+          write(output, mel.compute(Resampler.resample(a, LogMel.SAMPLE_RATE)));
+        } else {
+          String[] wh = frames.split(":");
+          if (wh.length != 2) {
+            throw new IllegalArgumentException("--frames takes WINDOW:HOP, e.g. 400:320");
+          }
+          write(output, Frames.frame(Resampler.resample(a, rate), Integer.parseInt(wh[0].trim()),
+              Integer.parseInt(wh[1].trim())));
         }
-        write(output, Frames.frame(Resampler.resample(a, rate), Integer.parseInt(wh[0].trim()),
-            Integer.parseInt(wh[1].trim())));
+      } catch (IllegalArgumentException e) {
+        throw about(input, e);
       }
       return 0;
     }
@@ -218,7 +233,11 @@ final class TokenizeCommand implements Runnable {
         System.arraycopy(img.data(), 0, data, i * img.data().length, img.data().length);
       }
       Video v = new Video(data, keep, first.channels(), first.height(), first.width());
-      write(output, Tubelets.tubeletize(v, t, p));
+      try {
+        write(output, Tubelets.tubeletize(v, t, p));
+      } catch (IllegalArgumentException e) {
+        throw about(input, e);
+      }
       return 0;
     }
 

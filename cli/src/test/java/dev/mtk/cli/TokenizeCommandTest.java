@@ -50,6 +50,8 @@ class TokenizeCommandTest {
     assertEquals(List.of(16L, 192L), List.of(shape(out)[0], shape(out)[1]));
     IndexCommandTest.assertOneLine(MainTest.run("tokenize", "image", "--input", png.toString(),
         "--output", out.toString()), "--fit crop|pad");
+    IndexCommandTest.assertOneLine(MainTest.run("tokenize", "image", "--input", png.toString(),
+        "--patch", "128", "--output", out.toString()), png + ": a 60×100 image is smaller than one 128×128 patch");
 
     // 0.5 s of 16-bit 8 kHz audio: resampled to 16 kHz, 8000 samples → 50 log-mel frames
     ByteBuffer d = ByteBuffer.allocate(8000).order(ByteOrder.LITTLE_ENDIAN);
