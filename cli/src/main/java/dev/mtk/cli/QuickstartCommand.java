@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
     description = {"The whole experiment: WordNet → tokenizer → models → report.",
         "Trains a tokenizer, a Matryoshka model and its baselines on the WordNet reverse "
-            + "dictionary, evaluates every method at 8 … 128 dimensions, and writes "
+            + "dictionary, evaluates every method at 8 … 256 dimensions, and writes "
             + "results.json, results.md, report.html and the model."})
 final class QuickstartCommand implements Callable<Integer> {
 

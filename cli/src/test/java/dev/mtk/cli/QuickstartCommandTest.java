@@ -22,7 +22,7 @@ class QuickstartCommandTest {
     assertTrue(r.out().contains("report: "), r.out());
     JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile());
     assertEquals("reverse-dictionary", results.get("task").asText());
-    assertEquals("[8,16,32,64,128]", results.get("dims").toString());
+    assertEquals("[8,16,32,64,128,256]", results.get("dims").toString());
     for (String method : List.of("mrl", "ff", "standard_truncated", "pca", "random_projection")) {
       for (String metric : List.of("recall@1", "recall@10", "mrr@10", "ndcg@10")) {
         JsonNode byDim = results.path("methods").path(method).path(metric);
