@@ -39,7 +39,9 @@ public final class SafeTensors {
     ObjectNode header = JSON.createObjectNode();
     if (!metadata.isEmpty()) {
       ObjectNode meta = header.putObject("__metadata__");
-      metadata.forEach(meta::put);
+      // sorted: a Map.of iterates in an order salted per JVM, and the same model must give the
+      // same bytes in every run
+      new java.util.TreeMap<>(metadata).forEach(meta::put);
     }
     long offset = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {

@@ -50,6 +50,8 @@ class ModelDirectoryTest {
     assertEquals(0, headerLen % 8);
     String header = new String(file, 8, (int) headerLen, StandardCharsets.UTF_8);
     assertTrue(header.contains("\"embeddings.token.weight\":{\"dtype\":\"F32\",\"shape\":[50,16],\"data_offsets\":[0,3200]}"), header);
+    // metadata keys sorted, whatever the map's iteration order (Map.of's is salted per JVM)
+    assertTrue(header.startsWith("{\"__metadata__\":{\"format\":\"pt\",\"producer\":\"mtk\"}"), header);
     // the first float of the data is the first token embedding value, little-endian
     float first = ByteBuffer.wrap(file, (int) (8 + headerLen), 4).order(ByteOrder.LITTLE_ENDIAN).getFloat();
     assertEquals(e.parameter("embeddings.token.weight").values()[0], first);
