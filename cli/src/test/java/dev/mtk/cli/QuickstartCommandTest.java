@@ -26,7 +26,7 @@ class QuickstartCommandTest {
     for (String method : List.of("mrl", "ff", "standard_truncated", "pca", "random_projection")) {
       for (String metric : List.of("recall@1", "recall@10", "mrr@10", "ndcg@10")) {
         JsonNode byDim = results.path("methods").path(method).path(metric);
-        assertEquals(5, byDim.size(), method + " " + metric);
+        assertEquals(6, byDim.size(), method + " " + metric);
         byDim.forEach(v -> assertTrue(v.asDouble() >= 0 && v.asDouble() <= 1, method + " " + metric));
       }
     }
