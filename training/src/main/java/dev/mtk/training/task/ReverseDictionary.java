@@ -12,6 +12,9 @@ import java.util.Map;
  * (synsets with the same lemmas share one document), so a query is answered when that string is
  * retrieved. Split by synset, deterministically: a synset's id hashes to train (90%), dev (5%) or
  * test (5%), the same on every machine and run.
+ *
+ * <p>User data takes the same shape ({@link #fromPairs}): the anchor is the query, the positive
+ * its answer, and pairs are split by a hash of the anchor text.
  */
 public final class ReverseDictionary {
 
@@ -49,7 +52,21 @@ public final class ReverseDictionary {
     return new ReverseDictionary(List.copyOf(docIndex.keySet()), ex);
   }
 
-  /** The split of a synset id: a fixed hash (FNV-1a), not String.hashCode. */
+  /** (anchor, positive) pairs as a retrieval task: distinct positives are the documents. */
+  public static ReverseDictionary fromPairs(List<dev.mtk.training.data.TextPairs.Pair> pairs) {
+    Map<String, Integer> docIndex = new LinkedHashMap<>();
+    Map<Split, List<Example>> ex = new LinkedHashMap<>();
+    for (Split s : Split.values()) {
+      ex.put(s, new ArrayList<>());
+    }
+    for (var p : pairs) {
+      int d = docIndex.computeIfAbsent(p.positive(), k -> docIndex.size());
+      ex.get(split(p.anchor())).add(new Example(p.anchor(), p.anchor(), d));
+    }
+    return new ReverseDictionary(List.copyOf(docIndex.keySet()), ex);
+  }
+
+  /** The split of a synset id (or any key): a fixed hash (FNV-1a), not String.hashCode. */
   public static Split split(String synsetId) {
     int h = 0x811C9DC5;
     for (int i = 0; i < synsetId.length(); i++) {

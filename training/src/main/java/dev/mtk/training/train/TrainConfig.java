@@ -15,7 +15,7 @@ import java.util.Set;
  * refused by name, so a typo does not silently fall back to a default.
  *
  * <pre>
- * task: reverse-dictionary
+ * task: reverse-dictionary     # or pairs, with data: FILE (.jsonl anchor/positive, or .tsv)
  * seed: 1
  * model: {vocab_size: 4096, d_model: 128, heads: 4, ffn: 512, layers: 2, max_seq_len: 32,
  *         nesting: [8, 16, 32, 64, 128]}
@@ -39,16 +39,23 @@ import java.util.Set;
 public record TrainConfig(String task, long seed, EncoderConfig model, int steps, int batchPairs,
     float lr, float weightDecay, int warmupSteps, String schedule, float temperature, int[] dims,
     String tokenizer, int logEvery, int checkpointEvery, String optimizer, float momentum,
-    float clipNorm, int accumulation) {
+    float clipNorm, int accumulation, String data) {
 
   private static final Set<String> FIELDS = Set.of("task", "seed", "model", "steps", "batch_pairs",
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "tokenizer",
-      "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps");
+      "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps",
+      "data");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   public TrainConfig {
-    if (!task.equals("reverse-dictionary")) {
-      throw new IllegalArgumentException("task '" + task + "' is not known (reverse-dictionary is)");
+    if (!task.equals("reverse-dictionary") && !task.equals("pairs")) {
+      throw new IllegalArgumentException("task '" + task + "' is not known (reverse-dictionary, "
+          + "or pairs with data: FILE.jsonl|.tsv)");
+    }
+    if (task.equals("pairs") != (data != null)) {
+      throw new IllegalArgumentException(task.equals("pairs")
+          ? "task pairs needs data: FILE (JSON Lines {\"anchor\", \"positive\"} or TSV)"
+          : "data: is for task pairs; the reverse dictionary is built in");
     }
     if (steps < 1 || batchPairs < 2 || logEvery < 1 || warmupSteps < 0 || checkpointEvery < 0) {
       throw new IllegalArgumentException("steps ≥ 1, batch_pairs ≥ 2, log_every ≥ 1, warmup_steps ≥ 0, checkpoint_every ≥ 0");
@@ -125,7 +132,8 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
           dims, root.hasNonNull("tokenizer") ? root.get("tokenizer").asText() : null,
           root.path("log_every").asInt(10), root.path("checkpoint_every").asInt(0),
           root.path("optimizer").asText("adamw"), (float) root.path("momentum").asDouble(0.9),
-          (float) root.path("clip_norm").asDouble(0), root.path("accumulation_steps").asInt(1));
+          (float) root.path("clip_norm").asDouble(0), root.path("accumulation_steps").asInt(1),
+          root.hasNonNull("data") ? root.get("data").asText() : null);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage());
     }
@@ -159,12 +167,15 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
     o.put("momentum", momentum);
     o.put("clip_norm", clipNorm);
     o.put("accumulation_steps", accumulation);
+    if (data != null) {
+      o.put("data", data);
+    }
     return o;
   }
 
   public TrainConfig withSeed(long newSeed) {
     return new TrainConfig(task, newSeed, model, steps, batchPairs, lr, weightDecay, warmupSteps,
         schedule, temperature, dims, tokenizer, logEvery, checkpointEvery, optimizer, momentum,
-        clipNorm, accumulation);
+        clipNorm, accumulation, data);
   }
 }

@@ -18,6 +18,7 @@ import dev.mtk.tokenizers.text.PreTokenizer;
 import dev.mtk.tokenizers.text.Tokenizer;
 import dev.mtk.training.eval.Embedder;
 import dev.mtk.training.eval.RetrievalMetrics;
+import dev.mtk.training.data.TextPairs;
 import dev.mtk.training.task.ReverseDictionary;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -79,7 +80,16 @@ public final class Trainer {
     run.put("threads", pool.threads());
     AtomicFile.write(out.resolve("run.json"), JSON.writeValueAsBytes(run));
 
-    ReverseDictionary data = ReverseDictionary.load();
+    ReverseDictionary data = cfg.task().equals("pairs")
+        ? ReverseDictionary.fromPairs(TextPairs.read(Path.of(cfg.data())))
+        : ReverseDictionary.load();
+    for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
+      if (data.examples(s).isEmpty()) {
+        throw new IllegalArgumentException(cfg.data() + ": no pair fell into the " 
+            + s.name().toLowerCase(java.util.Locale.ROOT) + " split (pairs are split 90/5/5 by "
+            + "a hash of the anchor; give a few hundred at least)");
+      }
+    }
     Tokenizer tok = tokenizer(cfg, data, pool);
     var model = cfg.model();
     if (tok.vocabSize() > model.vocabSize()) {
@@ -153,7 +163,7 @@ public final class Trainer {
 
     Map<String, Map<String, Double>> results = evaluate(enc, tok, data, ReverseDictionary.Split.TEST,
         ladder(model.embeddingSize()), pool);
-    AtomicFile.write(out.resolve("results.json"), JSON.writeValueAsBytes(resultsJson(results)));
+    AtomicFile.write(out.resolve("results.json"), JSON.writeValueAsBytes(resultsJson(cfg.task(), results)));
     return results;
   }
 
@@ -210,9 +220,9 @@ public final class Trainer {
     return new Embedded(q, d, candidates.size(), width, relevant);
   }
 
-  static ObjectNode resultsJson(Map<String, Map<String, Double>> mrl) {
+  static ObjectNode resultsJson(String task, Map<String, Map<String, Double>> mrl) {
     ObjectNode o = JSON.createObjectNode();
-    o.put("task", "reverse-dictionary");
+    o.put("task", task);
     var dims = o.putArray("dims");
     mrl.values().iterator().next().keySet().forEach(k -> dims.add(Integer.parseInt(k)));
     ObjectNode methods = o.putObject("methods");

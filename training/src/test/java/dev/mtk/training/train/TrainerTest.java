@@ -167,4 +167,48 @@ class TrainerTest {
     e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
     assertTrue(e.getMessage().contains("model"), e.getMessage());
   }
+
+  @Test
+  void trainsOnUserPairsFromJsonlAndTsv(@TempDir Path dir) throws Exception {
+    // 600 pairs "colour N" → "N paint": learnable from shared tokens, split 90/5/5 by anchor
+    StringBuilder jsonl = new StringBuilder(), tsv = new StringBuilder("anchor\tpositive\n");
+    for (int i = 0; i < 600; i++) {
+      jsonl.append("{\"anchor\": \"shade number ").append(i).append("\", \"positive\": \"paint ")
+          .append(i).append("\"}\n");
+      tsv.append("shade number ").append(i).append("\tpaint ").append(i).append('\n');
+    }
+    Path j = dir.resolve("pairs.jsonl"), t = dir.resolve("pairs.tsv");
+    Files.writeString(j, jsonl);
+    Files.writeString(t, tsv);
+    assertEquals(dev.mtk.training.data.TextPairs.read(j), dev.mtk.training.data.TextPairs.read(t));
+    Path cfg = dir.resolve("c.yaml");
+    Files.writeString(cfg, String.join("\n", "task: pairs", "data: " + j, "seed: 3",
+        "model: {vocab_size: 400, d_model: 16, heads: 2,",
+        "  ffn: 32, layers: 1, max_seq_len: 8, nesting: [8, 16]}", "steps: 4", "batch_pairs: 8",
+        "warmup_steps: 1", "log_every: 2"));
+    TrainConfig c = TrainConfig.read(cfg);
+    Path out = dir.resolve("run");
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Trainer.run(c, out, pool, (s, n, l, tps) -> {});
+    }
+    String results = Files.readString(out.resolve("results.json"));
+    assertTrue(results.contains("\"task\":\"pairs\"") || results.contains("\"task\" : \"pairs\""), results);
+    assertTrue(Files.readString(out.resolve("config.json")).contains("\"data\""));
+
+    // bad data names the file and line
+    Path bad = dir.resolve("bad.jsonl");
+    Files.writeString(bad, "{\"anchor\": \"a\", \"positive\": \"b\"}\n{\"anchor\": \"a\"}\n");
+    var e = assertThrows(IllegalArgumentException.class, () -> dev.mtk.training.data.TextPairs.read(bad));
+    assertTrue(e.getMessage().contains("bad.jsonl:2"), e.getMessage());
+    Files.writeString(bad, "{\"anchor\": \"a\", \"positive\": \"b\", \"negative\": \"c\"}\n");
+    e = assertThrows(IllegalArgumentException.class, () -> dev.mtk.training.data.TextPairs.read(bad));
+    assertTrue(e.getMessage().contains("triplets"), e.getMessage());
+    Path badTsv = dir.resolve("bad.tsv");
+    Files.writeString(badTsv, "a\tb\nc\td\te\n");
+    e = assertThrows(IllegalArgumentException.class, () -> dev.mtk.training.data.TextPairs.read(badTsv));
+    assertTrue(e.getMessage().contains("bad.tsv:2") && e.getMessage().contains("3"), e.getMessage());
+    Files.writeString(cfg, "task: pairs\nmodel: {vocab_size: 10, d_model: 8, heads: 2, ffn: 8, layers: 1, max_seq_len: 4}\n");
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
+    assertTrue(e.getMessage().contains("data"), e.getMessage());
+  }
 }
