@@ -35,6 +35,10 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Threads (default: all cores).")
   Integer threads;
 
+  @Option(names = "--hierarchy", description = "Instead of retrieval: kNN accuracy (k = 10) of "
+      + "test definitions' lexicographer file and depth-5 hypernym, per prefix size.")
+  boolean hierarchy;
+
   @Override
   public Integer call() throws Exception {
     if (!task.equals("reverse-dictionary")) {
@@ -54,6 +58,12 @@ final class EvalCommand implements Callable<Integer> {
       }
     }
     try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
+      if (hierarchy) {
+        var h = dev.mtk.training.eval.Hierarchy.knn(enc, tok, dev.mtk.training.data.WordNet.load(),
+            d, 10, pool);
+        System.out.println(table(model.getFileName().toString(), h));
+        return 0;
+      }
       var results = Trainer.evaluate(enc, tok, ReverseDictionary.load(), s, d, pool);
       System.out.println(table(model.getFileName().toString(), results));
     }

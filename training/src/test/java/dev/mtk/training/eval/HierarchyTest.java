@@ -1,0 +1,41 @@
+package dev.mtk.training.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.mtk.training.data.WordNet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class HierarchyTest {
+
+  static WordNet.Synset s(String id, String... hypernyms) {
+    return new WordNet.Synset(id, 'n', 3, List.of(id), "def " + id, List.of(), List.of(hypernyms));
+  }
+
+  @Test
+  void ancestorsCountFromTheRootAlongFirstHypernyms() {
+    // entity ← object ← whole ← living thing ← organism ← animal ← dog
+    Map<String, WordNet.Synset> byId = new java.util.HashMap<>();
+    String[] chain = {"entity", "object", "whole", "living", "organism", "animal", "dog"};
+    for (int i = 0; i < chain.length; i++) {
+      byId.put(chain[i], i == 0 ? s(chain[i]) : s(chain[i], chain[i - 1], "other"));
+    }
+    assertEquals("entity", Hierarchy.ancestorAt(byId.get("dog"), byId, 0));
+    assertEquals("whole", Hierarchy.ancestorAt(byId.get("dog"), byId, 2));
+    assertEquals("animal", Hierarchy.ancestorAt(byId.get("dog"), byId, 5));
+    assertEquals("object", Hierarchy.ancestorAt(byId.get("object"), byId, 5), "shallower: itself");
+    String[][] labels = Hierarchy.labels(List.of(byId.get("dog")), byId);
+    assertEquals("n.3", labels[0][0]);
+    assertEquals("animal", labels[1][0]);
+  }
+
+  @Test
+  void votesAreMajoritiesWithTiesToTheNearer() {
+    String[] labels = {"a", "b", "a", "c", "b"};
+    assertEquals("a", Hierarchy.vote(new int[] {0, 1, 2}, 3, labels));
+    assertEquals("b", Hierarchy.vote(new int[] {1, 0, 3}, 3, labels), "one each: the nearest");
+    assertEquals("b", Hierarchy.vote(new int[] {3, 1, 4, 0}, 4, labels));
+    assertEquals("a", Hierarchy.vote(new int[] {0, 1, 4, 2, 3}, 2, labels), "only the first n count");
+  }
+}
