@@ -252,7 +252,6 @@ public final class IndexFile {
         }
       };
       bodies[INT8_CODES] = out -> {
-        byte[] code = new byte[d];
         byte[] block = new byte[16 * d];
         int[] edges = bandEdges(d);
         for (int k = 0; k + 1 < edges.length; k++) {
@@ -261,9 +260,8 @@ public final class IndexFile {
             java.util.Arrays.fill(block, 0, 16 * w, (byte) 0);
             for (int r = 0; r < 16 && b * 16 + r < n; r++) {
               src.row(b * 16 + r, row);
-              q8.encode(row, code);
               for (int j = 0; j < w; j++) {
-                block[16 * j + r] = code[lo + j];
+                block[16 * j + r] = q8.code(row[lo + j], lo + j); // this band's dimensions only
               }
             }
             out.put(block, 0, 16 * w);
