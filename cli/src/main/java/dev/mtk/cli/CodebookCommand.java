@@ -29,29 +29,31 @@ final class CodebookCommand implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /** Token files of one feature width, concatenated, each read once. */
   static FloatTokens read(List<Path> files) throws Exception {
     Inputs.mustExist(files);
-    int dim = -1;
-    long total = 0;
     try (Arena arena = Arena.ofConfined()) {
+      List<Npy.Matrix> ms = new java.util.ArrayList<>();
+      long total = 0;
       for (Path f : files) {
         Npy.Matrix m = Npy.map(f, arena);
-        if (dim >= 0 && m.cols() != dim) {
+        if (!ms.isEmpty() && m.cols() != ms.get(0).cols()) {
           throw new IllegalArgumentException(f + " has " + m.cols() + " features, " + files.get(0)
-              + " " + dim);
+              + " " + ms.get(0).cols());
         }
-        dim = m.cols();
+        ms.add(m);
         total += m.rows();
       }
+      int dim = ms.get(0).cols();
+      float[] all = new float[Math.toIntExact(total * dim)];
+      int at = 0;
+      for (Npy.Matrix m : ms) {
+        float[] v = m.toArray();
+        System.arraycopy(v, 0, all, at, v.length);
+        at += v.length;
+      }
+      return new FloatTokens(all, (int) total, dim);
     }
-    float[] all = new float[Math.toIntExact(total * dim)];
-    int at = 0;
-    for (Path f : files) {
-      float[] v = Npy.readFloat32(f);
-      System.arraycopy(v, 0, all, at, v.length);
-      at += v.length;
-    }
-    return new FloatTokens(all, (int) total, dim);
   }
 
   @Command(name = "train", mixinStandardHelpOptions = true,

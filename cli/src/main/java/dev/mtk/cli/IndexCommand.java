@@ -258,10 +258,12 @@ final class IndexCommand implements Runnable {
       }
       try (VectorIndex ix = IndexFile.open(index);
           WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
-        float[] q = Npy.readFloat32(queries);
+        float[] q;
         int cols;
         try (Arena a = Arena.ofConfined()) {
-          cols = Npy.map(queries, a).cols();
+          Npy.Matrix qm = Npy.map(queries, a);
+          cols = qm.cols();
+          q = qm.toArray();
         }
         int nq = q.length / cols;
         int m = dim == null ? Math.min(ix.dim(), cols) : dim;

@@ -1,6 +1,5 @@
 package dev.mtk.cli;
 
-import dev.mtk.tokenizers.FloatTokens;
 import dev.mtk.tokenizers.audio.Audio;
 import dev.mtk.tokenizers.audio.LogMel;
 import dev.mtk.tokenizers.image.Image;
@@ -52,11 +51,10 @@ final class MediaBench implements Callable<Integer> {
     }
     try {
       Path file = img;
-      double imagesPerS = rate(() -> {
+      double imagesPerS = Timing.rate(seconds, () -> {
         try {
           Image im = ImageTransforms.normalize(ImageReader.read(file), ImageTransforms.Norm.VIT);
-          FloatTokens t = Patches.patchify(im, 16, Patches.Fit.CROP);
-          return t.count();
+          Patches.patchify(im, 16, Patches.Fit.CROP);
         } catch (java.io.IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
@@ -68,7 +66,7 @@ final class MediaBench implements Callable<Integer> {
       }
       Audio audio = new Audio(x, LogMel.SAMPLE_RATE);
       LogMel mel = new LogMel(80);
-      double clipsPerS = rate(() -> mel.compute(audio).count());
+      double clipsPerS = Timing.rate(seconds, () -> mel.compute(audio));
       double realTime = clipsPerS * audio.seconds();
       if (json) {
         System.out.println(BenchCommand.json("bench", "media", "images_per_s", imagesPerS,
@@ -83,22 +81,6 @@ final class MediaBench implements Callable<Integer> {
       }
     }
     return 0;
-  }
-
-  /** Runs per second of body, after a quarter of the time as warm-up. */
-  private double rate(java.util.function.IntSupplier body) {
-    long warm = System.nanoTime() + (long) (seconds * 0.25e9);
-    while (System.nanoTime() < warm) {
-      body.getAsInt();
-    }
-    long start = System.nanoTime(), end = start + (long) (seconds * 1e9);
-    int n = 0;
-    long now;
-    do {
-      body.getAsInt();
-      n++;
-    } while ((now = System.nanoTime()) < end);
-    return n / ((now - start) / 1e9);
   }
 
   /** Smooth coloured noise, so that the JPEG is neither trivial nor pure noise. */

@@ -109,15 +109,16 @@ final class SearchBench implements Callable<Integer> {
         qs = output.resolve("queries.npy");
         relevant = embedWordNet(pool, base, qs);
       }
-      float[] q = Npy.readFloat32(qs);
+      float[] q;
       int d, n;
       try (var a = java.lang.foreign.Arena.ofConfined()) {
-        Npy.Matrix b = Npy.map(base, a);
+        Npy.Matrix b = Npy.map(base, a), qm = Npy.map(qs, a);
         d = b.cols();
         n = Math.toIntExact(b.rows());
-        if (Npy.map(qs, a).cols() != d) {
+        if (qm.cols() != d) {
           throw new IllegalArgumentException(qs + " and " + base + " differ in dimension");
         }
+        q = qm.toArray();
       }
       int nq = Math.min(maxQueries, q.length / d);
       q = Arrays.copyOf(q, nq * d);
@@ -244,21 +245,11 @@ final class SearchBench implements Callable<Integer> {
     Double task = relevant == null ? null : taskRecall(all, relevant);
     // single-query timing: one query at a time over both cores, cycling through the queries
     float[] one = new float[d];
-    long warm = System.nanoTime() + (long) (seconds * 0.25e9);
-    int i = 0;
-    while (System.nanoTime() < warm) {
-      System.arraycopy(q, (i++ % nq) * d, one, 0, d);
+    int[] next = {0};
+    double qps = Timing.rate(seconds, () -> {
+      System.arraycopy(q, (next[0]++ % nq) * d, one, 0, d);
       s.search(one, 1, d, k, m, f);
-    }
-    long start = System.nanoTime(), end = start + (long) (seconds * 1e9);
-    int done = 0;
-    long now;
-    do {
-      System.arraycopy(q, (done % nq) * d, one, 0, d);
-      s.search(one, 1, d, k, m, f);
-      done++;
-    } while ((now = System.nanoTime()) < end || done < 3);
-    double qps = done / ((now - start) / 1e9);
+    });
     String name = ix.precision().id() + (f == null ? "@" + m : " funnel " + f);
     if (kind.equals("exact")) {
       name = "exact f32@" + d;

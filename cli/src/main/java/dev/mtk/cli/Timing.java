@@ -24,6 +24,25 @@ record Timing(double[] seconds) {
     return new Timing(t);
   }
 
+  /**
+   * Runs of {@code body} per second: a quarter of {@code seconds} untimed first (the JIT), then
+   * as many runs as fit in {@code seconds}, at least three.
+   */
+  static double rate(double seconds, Runnable body) {
+    long warm = System.nanoTime() + (long) (seconds * 0.25e9);
+    while (System.nanoTime() < warm) {
+      body.run();
+    }
+    long start = System.nanoTime(), end = start + (long) (seconds * 1e9);
+    int n = 0;
+    long now;
+    do {
+      body.run();
+      n++;
+    } while ((now = System.nanoTime()) < end || n < 3);
+    return n / ((now - start) / 1e9);
+  }
+
   double best() {
     return seconds[0];
   }

@@ -523,66 +523,24 @@ final class PanamaKernels implements VectorKernels {
           accumulate);
       return;
     }
-    if (accumulate) {
-      dotInt8BlocksAdd(q, qOff, m, codes, off, blockBytes, blocks, out, outOff);
-      return;
-    }
     // Four units (a unit is a block, or half a block with 256-bit vectors) at a time: one
-    // broadcast of q[j] serves four independent accumulators.
+    // broadcast of q[j] serves four independent accumulators. The sums start from out when
+    // accumulating, else from a zero array that is never written: the choice is of an array and
+    // an offset, not of a vector, so no branch sits between vector expressions (which would make
+    // C2 box them), and zeros are not loaded from stores just made (a stalled load).
     int lanes = BI.length(), perBlock = CODE_BLOCK / lanes, units = blocks * perBlock;
+    int[] init = accumulate ? out : ZEROS;
+    int step = accumulate ? lanes : 0;
     int u = 0;
     for (; u + 3 < units; u += 4) {
       long a0 = unitAddress(off, blockBytes, u, perBlock, lanes);
       long a1 = unitAddress(off, blockBytes, u + 1, perBlock, lanes);
       long a2 = unitAddress(off, blockBytes, u + 2, perBlock, lanes);
       long a3 = unitAddress(off, blockBytes, u + 3, perBlock, lanes);
-      IntVector s0 = IntVector.zero(BI), s1 = s0, s2 = s0, s3 = s0;
-      for (int j = 0; j < m; j++) {
-        IntVector qj = IntVector.broadcast(BI, q[qOff + j]);
-        long dj = (long) CODE_BLOCK * j;
-        s0 = s0.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a0 + dj, LE)
-            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
-        s1 = s1.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a1 + dj, LE)
-            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
-        s2 = s2.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a2 + dj, LE)
-            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
-        s3 = s3.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a3 + dj, LE)
-            .convertShape(VectorOperators.B2I, BI, 0)).mul(qj));
-      }
-      s0.intoArray(out, outOff + u * lanes);
-      s1.intoArray(out, outOff + (u + 1) * lanes);
-      s2.intoArray(out, outOff + (u + 2) * lanes);
-      s3.intoArray(out, outOff + (u + 3) * lanes);
-    }
-    for (; u < units; u++) {
-      long a0 = unitAddress(off, blockBytes, u, perBlock, lanes);
-      IntVector s0 = IntVector.zero(BI);
-      for (int j = 0; j < m; j++) {
-        s0 = s0.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a0 + (long) CODE_BLOCK * j, LE)
-            .convertShape(VectorOperators.B2I, BI, 0)).mul(q[qOff + j]));
-      }
-      s0.intoArray(out, outOff + u * lanes);
-    }
-  }
-
-  /** Byte address of unit u: its block's start plus the unit's lanes within the block. */
-  private static long unitAddress(long off, long blockBytes, int u, int perBlock, int lanes) {
-    return off + (u / perBlock) * blockBytes + (long) (u % perBlock) * lanes;
-  }
-
-  // The accumulating form, separate so that no branch sits between vector expressions.
-  private static void dotInt8BlocksAdd(int[] q, int qOff, int m, MemorySegment codes, long off,
-      long blockBytes, int blocks, int[] out, int outOff) {
-    int lanes = BI.length(), perBlock = CODE_BLOCK / lanes, units = blocks * perBlock;
-    int u = 0;
-    for (; u + 3 < units; u += 4) {
-      long a0 = unitAddress(off, blockBytes, u, perBlock, lanes);
-      long a1 = unitAddress(off, blockBytes, u + 1, perBlock, lanes);
-      long a2 = unitAddress(off, blockBytes, u + 2, perBlock, lanes);
-      long a3 = unitAddress(off, blockBytes, u + 3, perBlock, lanes);
-      int o = outOff + u * lanes;
-      IntVector s0 = IntVector.fromArray(BI, out, o), s1 = IntVector.fromArray(BI, out, o + lanes);
-      IntVector s2 = IntVector.fromArray(BI, out, o + 2 * lanes), s3 = IntVector.fromArray(BI, out, o + 3 * lanes);
+      int o = outOff + u * lanes, i0 = accumulate ? o : 0;
+      IntVector s0 = IntVector.fromArray(BI, init, i0), s1 = IntVector.fromArray(BI, init, i0 + step);
+      IntVector s2 = IntVector.fromArray(BI, init, i0 + 2 * step);
+      IntVector s3 = IntVector.fromArray(BI, init, i0 + 3 * step);
       for (int j = 0; j < m; j++) {
         IntVector qj = IntVector.broadcast(BI, q[qOff + j]);
         long dj = (long) CODE_BLOCK * j;
@@ -603,13 +561,20 @@ final class PanamaKernels implements VectorKernels {
     for (; u < units; u++) {
       long a0 = unitAddress(off, blockBytes, u, perBlock, lanes);
       int o = outOff + u * lanes;
-      IntVector s0 = IntVector.fromArray(BI, out, o);
+      IntVector s0 = IntVector.fromArray(BI, init, accumulate ? o : 0);
       for (int j = 0; j < m; j++) {
         s0 = s0.add(((IntVector) ByteVector.fromMemorySegment(BB, codes, a0 + (long) CODE_BLOCK * j, LE)
             .convertShape(VectorOperators.B2I, BI, 0)).mul(q[qOff + j]));
       }
       s0.intoArray(out, o);
     }
+  }
+
+  private static final int[] ZEROS = new int[16];
+
+  /** Byte address of unit u: its block's start plus the unit's lanes within the block. */
+  private static long unitAddress(long off, long blockBytes, int u, int perBlock, int lanes) {
+    return off + (u / perBlock) * blockBytes + (long) (u % perBlock) * lanes;
   }
 
   // Three loops rather than one with a branch on the mode: a branch between vector expressions

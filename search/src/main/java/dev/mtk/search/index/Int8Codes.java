@@ -25,10 +25,6 @@ public record Int8Codes(float[] scale, float[] offset) {
     }
   }
 
-  public int dim() {
-    return scale.length;
-  }
-
   /** Ranges measured on up to 65,536 evenly spaced rows (deterministic: no random sample). */
   public static Int8Codes calibrate(RowSource src) {
     int d = src.dim();
@@ -58,24 +54,13 @@ public record Int8Codes(float[] scale, float[] offset) {
     return new Int8Codes(scale, offset);
   }
 
-  /** Codes of one row's d dimensions. */
-  public void encode(float[] x, byte[] out) {
-    for (int j = 0; j < scale.length; j++) {
-      out[j] = code(x[j], j);
-    }
-  }
-
+  /** The code of value x in dimension j. */
   byte code(float x, int j) {
     if (!(scale[j] > 0f)) {
       return 0;
     }
     float c = Math.round((x - offset[j]) / scale[j]);
     return (byte) Math.max(-127f, Math.min(127f, c));
-  }
-
-  /** The value a code stands for. */
-  public float decode(byte c, int j) {
-    return offset[j] + scale[j] * c;
   }
 
   /**

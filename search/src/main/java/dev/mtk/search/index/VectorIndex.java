@@ -101,13 +101,6 @@ public final class VectorIndex implements AutoCloseable {
     return int8;
   }
 
-  /** Bytes on disk. */
-  public long fileBytes() {
-    return vectors.byteSize() + (codes == null ? 0 : codes.byteSize())
-        + (signBits == null ? 0 : signBits.byteSize()) + 8L * count
-        + (norms == null ? 0 : 4L * count * norms.length);
-  }
-
   /** The stored float vectors, row by row: what {@link IndexFile#write} needs to append. */
   public RowSource rows() {
     return new RowSource() {

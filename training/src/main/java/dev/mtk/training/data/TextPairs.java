@@ -32,7 +32,7 @@ public final class TextPairs {
       throw new NoSuchFileException(file.toString(), null, "no such pairs file");
     }
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    boolean tsv = name.endsWith(".tsv") || name.endsWith(".txt");
+    boolean tsv = name.endsWith(".tsv");
     if (!tsv && !name.endsWith(".jsonl") && !name.endsWith(".json")) {
       throw new IllegalArgumentException(file + ": pairs come as .jsonl ({\"anchor\": …, "
           + "\"positive\": …} per line) or .tsv (anchor TAB positive)");
