@@ -138,7 +138,7 @@ public final class Encoder {
     public final Arena activations;
     /** [batch, d] pooled embeddings. */
     public final Tensor pooled;
-    /** [1] the Matryoshka InfoNCE loss; null without a loss. */
+    /** [1] the training objective's loss; null for inference. */
     public final Tensor loss;
     /** [layers, batch, d] pooled embeddings after each layer (final LN applied); null if not asked. */
     public final Tensor[] layerPooled;
@@ -174,19 +174,44 @@ public final class Encoder {
   /** As above; {@code dropoutSeed} seeds the dropout masks when the config has dropout. */
   public Pass build(WorkerPool pool, int batch, int seqLen, int[] lossDims, float temperature,
       boolean layerTaps, long dropoutSeed) {
+    if (lossDims != null && batch % 2 != 0) {
+      throw new IllegalArgumentException("a contrastive batch holds anchors then positives: even size");
+    }
+    Objective fused = lossDims == null ? null : (g, a, embeddings, layers) -> {
+      Tensor loss = a.alloc("loss", 1);
+      g.add(new MatryoshkaInfoNce(embeddings, lossDims, temperature, loss));
+      return loss;
+    };
+    return build(pool, batch, seqLen, fused, layerTaps, dropoutSeed);
+  }
+
+  /**
+   * A training objective on top of the encoder: given the graph being built, its activation arena
+   * (still open for declarations), the final embeddings [batch, e] and, with layer taps, each
+   * layer's embeddings, it adds its ops and returns the scalar loss to minimise.
+   */
+  @FunctionalInterface
+  public interface Objective {
+    Tensor attach(Graph graph, Arena activations, Tensor embeddings, Tensor[] layerEmbeddings);
+  }
+
+  /**
+   * The graph of one batch shape ending in any {@link Objective} (null: an inference graph
+   * without gradient memory).
+   */
+  public Pass build(WorkerPool pool, int batch, int seqLen, Objective objective,
+      boolean layerTaps, long dropoutSeed) {
+    boolean training = objective != null;
     if (seqLen < 1 || seqLen > config.maxSeqLen()) {
       throw new IllegalArgumentException("sequence length " + seqLen + " is outside 1.."
           + config.maxSeqLen());
     }
-    if (lossDims != null && batch % 2 != 0) {
-      throw new IllegalArgumentException("a contrastive batch holds anchors then positives: even size");
-    }
     int d = config.dModel(), f = config.ffn(), h = config.heads(), n = batch * seqLen;
     float eps = config.layerNormEps();
-    Arena a = new Arena("activations", lossDims != null);
+    Arena a = new Arena("activations", training);
     int[] ids = new int[n];
     java.util.List<dev.mtk.models.nn.Dropout> drops = new java.util.ArrayList<>();
-    float rate = lossDims != null ? config.dropout() : 0f;
+    float rate = training ? config.dropout() : 0f;
     int[] lengths = new int[batch];
     java.util.Arrays.fill(lengths, seqLen);
     Graph g = new Graph(a, pool);
@@ -240,11 +265,7 @@ public final class Encoder {
     if (taps != null) {
       taps[config.layers() - 1] = pooled;
     }
-    Tensor loss = null;
-    if (lossDims != null) {
-      loss = a.alloc("loss", 1);
-      g.add(new MatryoshkaInfoNce(pooled, lossDims, temperature, loss));
-    }
+    Tensor loss = training ? objective.attach(g, a, pooled, taps) : null;
     a.freeze();
     return new Pass(batch, seqLen, ids, patches, java.util.List.copyOf(drops), lengths, g, a,
         pooled, loss, taps);

@@ -14,19 +14,30 @@ public final class GradientClipping {
 
   /** Returns the norm before clipping. */
   public static float clip(Arena params, float maxNorm, WorkerPool pool) {
+    return clip(maxNorm, pool, params);
+  }
+
+  /** One global norm over several arenas (the encoder and the loss heads), in their order. */
+  public static float clip(float maxNorm, WorkerPool pool, Arena... arenas) {
     if (!(maxNorm > 0)) {
       throw new IllegalArgumentException("max norm must be > 0, got " + maxNorm);
     }
-    float[] g = params.grad();
-    float norm = (float) Math.sqrt(Vectors.dot(g, g, pool));
+    double squares = 0;
+    for (Arena a : arenas) {
+      squares += Vectors.dot(a.grad(), a.grad(), pool);
+    }
+    float norm = (float) Math.sqrt(squares);
     if (norm > maxNorm) {
       float scale = maxNorm / (norm + 1e-6f);
       int chunk = 1 << 16;
-      pool.forEach((g.length + chunk - 1) / chunk, c -> {
-        for (int i = c * chunk, end = Math.min(g.length, i + chunk); i < end; i++) {
-          g[i] *= scale;
-        }
-      });
+      for (Arena a : arenas) {
+        float[] g = a.grad();
+        pool.forEach((g.length + chunk - 1) / chunk, c -> {
+          for (int i = c * chunk, end = Math.min(g.length, i + chunk); i < end; i++) {
+            g[i] *= scale;
+          }
+        });
+      }
     }
     return norm;
   }

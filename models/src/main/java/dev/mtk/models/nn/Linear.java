@@ -6,23 +6,35 @@ import dev.mtk.core.parallel.WorkerPool;
 /**
  * out = in · Wᵀ + b, with W stored [out, in] as PyTorch's nn.Linear. Forward and the two weight
  * gradients are GEMMs on the core kernel (dIn += dOut · W, dW += dOutᵀ · in); the bias gradient
- * is a column sum in fixed row chunks.
+ * is a column sum in fixed row chunks. A weight wider than the input uses only its first
+ * columns: the shared, sliced classification head of MRL-E (logits of a prefix z[:m] are
+ * z[:m] · W[:, :m]ᵀ + b).
  */
 public final class Linear implements Op {
 
   private final WorkerPool pool;
   private final Tensor in, weight, bias, out; // [N, din], [dout, din], [dout] or null, [N, dout]
-  private final int rows, dIn, dOut;
+  private final int rows, dIn, dOut, ldw;
   private final float[] partial; // [chunks, dout]
 
   public Linear(WorkerPool pool, Tensor in, Tensor weight, Tensor bias, Tensor out) {
+    this(pool, in, weight, bias, out, weight.dim(1));
+  }
+
+  /** With only the first {@code inputWidth} columns of the weight in use. */
+  public Linear(WorkerPool pool, Tensor in, Tensor weight, Tensor bias, Tensor out, int inputWidth) {
     this.pool = pool;
     this.in = in;
     this.weight = weight;
     this.bias = bias;
     this.out = out;
     this.dOut = weight.dim(0);
-    this.dIn = weight.dim(1);
+    this.ldw = weight.dim(1);
+    this.dIn = inputWidth;
+    if (inputWidth < 1 || inputWidth > ldw) {
+      throw new IllegalArgumentException("Linear " + weight + ": input width " + inputWidth
+          + " is outside 1.." + ldw);
+    }
     this.rows = in.size() / dIn;
     if (in.size() != rows * dIn || out.size() != rows * dOut) {
       throw new IllegalArgumentException("Linear " + weight + ": input " + in + " and output "
@@ -36,10 +48,10 @@ public final class Linear implements Op {
     float[] o = out.data();
     if (bias != null) {
       Gemm.sgemmBias(pool, false, true, rows, dOut, dIn, 1f, in.data(), in.offset(), dIn,
-          weight.data(), weight.offset(), dIn, bias.data(), bias.offset(), o, out.offset(), dOut);
+          weight.data(), weight.offset(), ldw, bias.data(), bias.offset(), o, out.offset(), dOut);
     } else {
       Gemm.sgemm(pool, false, true, rows, dOut, dIn, 1f, in.data(), in.offset(), dIn,
-          weight.data(), weight.offset(), dIn, 0f, o, out.offset(), dOut);
+          weight.data(), weight.offset(), ldw, 0f, o, out.offset(), dOut);
     }
   }
 
@@ -48,10 +60,10 @@ public final class Linear implements Op {
     float[] g = out.grad();
     // dIn += dOut · W   [N, dout] · [dout, din]
     Gemm.sgemm(pool, false, false, rows, dIn, dOut, 1f, g, out.offset(), dOut, weight.data(),
-        weight.offset(), dIn, 1f, in.grad(), in.offset(), dIn);
+        weight.offset(), ldw, 1f, in.grad(), in.offset(), dIn);
     // dW += dOutᵀ · in   [dout, N] · [N, din]
     Gemm.sgemm(pool, true, false, dOut, dIn, rows, 1f, g, out.offset(), dOut, in.data(),
-        in.offset(), dIn, 1f, weight.grad(), weight.offset(), dIn);
+        in.offset(), dIn, 1f, weight.grad(), weight.offset(), ldw);
     if (bias != null) {
       java.util.Arrays.fill(partial, 0f);
       RowChunks.run(pool, rows, (c, from, to) -> {

@@ -273,4 +273,64 @@ class OpGradientTest {
     drop.forward();
     org.junit.jupiter.api.Assertions.assertArrayEquals(x.values(), y.values(), "identity when not training");
   }
+
+  @Property(tries = 25)
+  void linearOnTheFirstColumnsOfAWiderWeight(@ForAll @IntRange(min = 1, max = 20) int rows,
+      @ForAll @IntRange(min = 1, max = 30) int width, @ForAll @IntRange(min = 1, max = 12) int dOut,
+      @ForAll long seed) {
+    // MRL-E: one head [dOut, width], each prefix m uses its first m columns
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int m = 1 + rnd.nextInt(width);
+    Arena a = new Arena("t");
+    Tensor in = a.alloc("in", rows, m), w = a.alloc("w", dOut, width), b = a.alloc("b", dOut),
+        out = a.alloc("out", rows, dOut);
+    a.freeze();
+    fill(rnd, in, 1);
+    fill(rnd, w, 0.5);
+    fill(rnd, b, 0.5);
+    check(rnd, new Linear(POOL, in, w, b, out, m), List.of(in, w, b), out, x -> {
+      double[] sliced = new double[dOut * m];
+      for (int o = 0; o < dOut; o++) {
+        System.arraycopy(x[1], o * width, sliced, o * m, m);
+      }
+      return DoubleOps.linear(x[0], sliced, x[2], rows, m, dOut);
+    }, "linear on a prefix of the weight");
+    // and the columns past m receive no gradient
+    for (int o = 0; o < dOut; o++) {
+      for (int c = m; c < width; c++) {
+        assertEquals(0f, w.grad()[w.offset() + o * width + c], "dW[" + o + ", " + c + "]");
+      }
+    }
+  }
+
+  @Property(tries = 25)
+  void pairScoresAndWeightedSum(@ForAll @IntRange(min = 1, max = 5) int b,
+      @ForAll @IntRange(min = 1, max = 2) int negatives, @ForAll @IntRange(min = 1, max = 12) int m,
+      @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int rows = (1 + 1 + negatives) * b, cand = (1 + negatives) * b;
+    Arena a = new Arena("t");
+    Tensor x = a.alloc("x", rows, m), s = a.alloc("s", b, cand);
+    Tensor p = a.alloc("p", 1), q = a.alloc("q", 1), r = a.alloc("r", 1), sum = a.alloc("sum", 1);
+    a.freeze();
+    fill(rnd, x, 1);
+    fill(rnd, p, 3);
+    fill(rnd, q, 3);
+    fill(rnd, r, 3);
+    float scale = 1f / (0.05f + (float) rnd.nextDouble());
+    check(rnd, new PairScores(x, 0, b, b, cand, scale, s), List.of(x), s, v -> {
+      double[] out = new double[b * cand];
+      for (int i = 0; i < b; i++) {
+        for (int j = 0; j < cand; j++) {
+          for (int t = 0; t < m; t++) {
+            out[i * cand + j] += scale * v[0][i * m + t] * v[0][(b + j) * m + t];
+          }
+        }
+      }
+      return out;
+    }, "pair scores");
+    float[] w = {(float) rnd.nextDouble(), 0f, 2.5f};
+    check(rnd, new WeightedSum(new Tensor[] {p, q, r}, w, sum), List.of(p, q, r), sum,
+        v -> new double[] {w[0] * v[0][0] + w[1] * v[1][0] + w[2] * v[2][0]}, "weighted sum");
+  }
 }

@@ -16,12 +16,18 @@ import java.util.Locale;
  * User data for training: (anchor, positive) text pairs — a question and its answer, a query and
  * the passage it should retrieve. JSON Lines ({@code {"anchor": …, "positive": …}}, or
  * {@code "query"}/{@code "document"}) or TSV (anchor TAB positive; a first line
- * {@code anchor<TAB>positive} is taken as a header). Every problem names the file and line.
- * Triplets with a {@code "negative"} are refused for now: the loss uses in-batch negatives only.
+ * {@code anchor<TAB>positive} is taken as a header). Triplets add a hard negative: a
+ * {@code "negative"} field, or a third TSV column; then every line must have one. Every problem
+ * names the file and line.
  */
 public final class TextPairs {
 
-  public record Pair(String anchor, String positive) {}
+  /** One pair; {@code negative} is null unless the file holds triplets. */
+  public record Pair(String anchor, String positive, String negative) {
+    public Pair(String anchor, String positive) {
+      this(anchor, positive, null);
+    }
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -38,6 +44,7 @@ public final class TextPairs {
           + "\"positive\": …} per line) or .tsv (anchor TAB positive)");
     }
     List<Pair> out = new ArrayList<>();
+    List<Integer> lines = new ArrayList<>();
     try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       String line;
       int no = 0;
@@ -49,14 +56,15 @@ public final class TextPairs {
         String where = file + ":" + no + ": ";
         if (tsv) {
           String[] cols = line.split("\t", -1);
-          if (cols.length != 2) {
+          if (cols.length != 2 && cols.length != 3) {
             throw new IllegalArgumentException(where + "expected 2 tab-separated columns (anchor, "
-                + "positive), found " + cols.length);
+                + "positive) or 3 (anchor, positive, negative), found " + cols.length);
           }
           if (no == 1 && cols[0].trim().equalsIgnoreCase("anchor")) {
             continue;
           }
-          out.add(pair(where, cols[0], cols[1]));
+          out.add(pair(where, cols[0], cols[1], cols.length == 3 ? cols[2] : null));
+          lines.add(no);
         } else {
           JsonNode o;
           try {
@@ -67,18 +75,26 @@ public final class TextPairs {
           if (o == null || !o.isObject()) {
             throw new IllegalArgumentException(where + "expected a JSON object");
           }
-          if (o.has("negative")) {
-            throw new IllegalArgumentException(where + "triplets (\"negative\") are not supported "
-                + "yet: training uses in-batch negatives; drop the field");
-          }
           JsonNode a = o.has("anchor") ? o.get("anchor") : o.get("query");
           JsonNode p = o.has("positive") ? o.get("positive") : o.get("document");
           if (a == null || p == null || !a.isTextual() || !p.isTextual()) {
             throw new IllegalArgumentException(where + "expected text fields \"anchor\" and "
                 + "\"positive\" (or \"query\" and \"document\")");
           }
-          out.add(pair(where, a.asText(), p.asText()));
+          JsonNode n = o.get("negative");
+          if (n != null && !n.isTextual()) {
+            throw new IllegalArgumentException(where + "\"negative\" must be text");
+          }
+          out.add(pair(where, a.asText(), p.asText(), n == null ? null : n.asText()));
+          lines.add(no);
         }
+      }
+    }
+    for (int i = 1; i < out.size(); i++) {
+      if ((out.get(i).negative() == null) != (out.get(0).negative() == null)) {
+        throw new IllegalArgumentException(file + ":" + lines.get(i) + ": " + (out.get(0).negative() == null
+            ? "a negative, but line " + lines.get(0) + " has none" : "no negative, but line " + lines.get(0) + " has one")
+            + ": give every line a negative (triplets) or none (pairs)");
       }
     }
     if (out.size() < 2) {
@@ -88,10 +104,10 @@ public final class TextPairs {
     return out;
   }
 
-  private static Pair pair(String where, String anchor, String positive) {
-    if (anchor.isBlank() || positive.isBlank()) {
-      throw new IllegalArgumentException(where + "empty anchor or positive");
+  private static Pair pair(String where, String anchor, String positive, String negative) {
+    if (anchor.isBlank() || positive.isBlank() || (negative != null && negative.isBlank())) {
+      throw new IllegalArgumentException(where + "empty anchor, positive or negative");
     }
-    return new Pair(anchor.strip(), positive.strip());
+    return new Pair(anchor.strip(), positive.strip(), negative == null ? null : negative.strip());
   }
 }

@@ -20,8 +20,15 @@ public final class ReverseDictionary {
 
   public enum Split { TRAIN, DEV, TEST }
 
-  /** One query with the index of its answer in {@link #documents}. */
-  public record Example(String synset, String query, int document) {}
+  /**
+   * One query with the index of its answer in {@link #documents}, and a hard negative (a text that
+   * must not be retrieved for it) when the data holds triplets, else null.
+   */
+  public record Example(String synset, String query, int document, String negative) {
+    public Example(String synset, String query, int document) {
+      this(synset, query, document, null);
+    }
+  }
 
   private final List<String> documents;
   private final Map<Split, List<Example>> examples;
@@ -61,7 +68,7 @@ public final class ReverseDictionary {
     }
     for (var p : pairs) {
       int d = docIndex.computeIfAbsent(p.positive(), k -> docIndex.size());
-      ex.get(split(p.anchor())).add(new Example(p.anchor(), p.anchor(), d));
+      ex.get(split(p.anchor())).add(new Example(p.anchor(), p.anchor(), d, p.negative()));
     }
     return new ReverseDictionary(List.copyOf(docIndex.keySet()), ex);
   }
@@ -78,6 +85,16 @@ public final class ReverseDictionary {
 
   public List<String> documents() {
     return documents;
+  }
+
+  /** Whether the examples carry hard negatives (user triplets). */
+  public boolean hasNegatives() {
+    for (List<Example> l : examples.values()) {
+      if (!l.isEmpty()) {
+        return l.get(0).negative() != null;
+      }
+    }
+    return false;
   }
 
   public List<Example> examples(Split split) {

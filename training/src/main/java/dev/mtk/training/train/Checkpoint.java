@@ -19,7 +19,8 @@ import java.util.stream.Stream;
 /**
  * Everything a run needs to continue as if never stopped: the weights, the optimizer's state and
  * step count, and the data order's position (epoch and offset; the order itself follows from the seed).
- * Written as checkpoints/step-N/ — model.safetensors, optimizer.safetensors, state.json — into a
+ * Written as checkpoints/step-N/ — model.safetensors, optimizer.safetensors, state.json, and for
+ * losses with parameters (classification heads) heads.safetensors — into a
  * temporary directory that is renamed into place only when complete, so a crash (even kill -9)
  * leaves either the whole checkpoint or none.
  */
@@ -31,13 +32,19 @@ final class Checkpoint {
 
   private Checkpoint() {}
 
-  static void save(Path runDir, Encoder enc, Optimizer opt, State state) throws IOException {
+  static void save(Path runDir, Encoder enc, Optimizer opt, Arena heads, Optimizer headOpt,
+      State state) throws IOException {
     Path dir = runDir.resolve("checkpoints");
     Files.createDirectories(dir);
     Path tmp = Files.createTempDirectory(dir, ".step-" + state.step() + "-");
     try {
       SafeTensors.write(tmp.resolve("model.safetensors"), enc.namedParameters(), Map.of());
       SafeTensors.write(tmp.resolve("optimizer.safetensors"), moments(opt, true), Map.of());
+      if (headOpt != null) {
+        Map<String, Tensor> all = new LinkedHashMap<>(named(heads));
+        moments(headOpt, true).forEach((k, t) -> all.put("optimizer." + k, t));
+        SafeTensors.write(tmp.resolve("heads.safetensors"), all, Map.of());
+      }
       Map<String, Object> s = new LinkedHashMap<>();
       s.put("step", state.step());
       s.put("epoch", state.epoch());
@@ -70,7 +77,8 @@ final class Checkpoint {
   }
 
   /** Loads weights and optimizer into the given objects and returns the position to continue from. */
-  static State load(Path checkpoint, Encoder enc, Optimizer opt) throws IOException {
+  static State load(Path checkpoint, Encoder enc, Optimizer opt, Arena heads, Optimizer headOpt)
+      throws IOException {
     JsonNode s = JSON.readTree(checkpoint.resolve("state.json").toFile());
     SafeTensors.read(checkpoint.resolve("model.safetensors"), enc.namedParameters());
     Map<String, Tensor> m = moments(opt, false);
@@ -80,6 +88,15 @@ final class Checkpoint {
     Map<String, float[]> restored = new LinkedHashMap<>();
     m.forEach((k, t) -> restored.put(k, t.values()));
     opt.restore(state.adamSteps(), restored);
+    if (headOpt != null) {
+      Map<String, Tensor> hm = moments(headOpt, false);
+      Map<String, Tensor> all = new LinkedHashMap<>(named(heads));
+      hm.forEach((k, t) -> all.put("optimizer." + k, t));
+      SafeTensors.read(checkpoint.resolve("heads.safetensors"), all);
+      Map<String, float[]> hr = new LinkedHashMap<>();
+      hm.forEach((k, t) -> hr.put(k, t.values()));
+      headOpt.restore(state.adamSteps(), hr); // both optimizers step every update
+    }
     return state;
   }
 
@@ -93,6 +110,14 @@ final class Checkpoint {
       opt.state().forEach((name, buf) -> map.get(name).set(buf));
     }
     return map;
+  }
+
+  private static Map<String, Tensor> named(Arena a) {
+    Map<String, Tensor> m = new LinkedHashMap<>();
+    for (Tensor t : a.tensors()) {
+      m.put(t.name(), t);
+    }
+    return m;
   }
 
   private static void deleteTree(Path p) throws IOException {

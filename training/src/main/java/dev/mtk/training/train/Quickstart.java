@@ -58,7 +58,8 @@ public final class Quickstart {
 
   static TrainConfig config(EncoderConfig model, int[] dims, String tokenizer, int steps, long seed) {
     return new TrainConfig("reverse-dictionary", seed, model, steps, 64, 1e-3f, 0.01f, steps / 10,
-        "cosine", 0.1f, dims, tokenizer, 20, 0, "adamw", 0.9f, 0f, 1, null);
+        "cosine", dev.mtk.training.loss.LossConfig.matryoshkaInfoNce(dims, 0.1f), tokenizer, 20, 0,
+        "adamw", 0.9f, 0f, 1, null, null, 0);
   }
 
   /** method → metric → dim → value. */

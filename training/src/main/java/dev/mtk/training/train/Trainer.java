@@ -9,6 +9,10 @@ import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.models.nn.AdamW;
+import dev.mtk.models.nn.Arena;
+import dev.mtk.models.nn.Tensor;
+import dev.mtk.training.loss.Loss;
+import dev.mtk.training.loss.LossGraph;
 import dev.mtk.models.nn.GradientClipping;
 import dev.mtk.models.nn.Optimizer;
 import dev.mtk.models.nn.Sgd;
@@ -78,40 +82,46 @@ public final class Trainer {
     run.put("jdk", Runtime.version().toString());
     run.put("simd", KernelProvider.description());
     run.put("threads", pool.threads());
+    run.put("git_commit", gitCommit());
+    run.put("cpu", cpuName());
     AtomicFile.write(out.resolve("run.json"), JSON.writeValueAsBytes(run));
 
-    ReverseDictionary data = cfg.task().equals("pairs")
-        ? ReverseDictionary.fromPairs(TextPairs.read(Path.of(cfg.data())))
-        : ReverseDictionary.load();
-    for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
-      if (data.examples(s).isEmpty()) {
-        throw new IllegalArgumentException(cfg.data() + ": no pair fell into the " 
-            + s.name().toLowerCase(java.util.Locale.ROOT) + " split (pairs are split 90/5/5 by "
-            + "a hash of the anchor; give a few hundred at least)");
-      }
-    }
-    Tokenizer tok = tokenizer(cfg, data, pool);
+    Task data = Task.load(cfg);
     var model = cfg.model();
+    Tokenizer tok = tokenizer(cfg, data.corpus(), pool);
     if (tok.vocabSize() > model.vocabSize()) {
       throw new IllegalArgumentException("the tokenizer has " + tok.vocabSize()
           + " tokens but the model's vocab_size is " + model.vocabSize());
     }
     int seq = model.maxSeqLen();
-    List<ReverseDictionary.Example> train = data.examples(ReverseDictionary.Split.TRAIN);
-    List<int[]> queries = tokenize(tok, train.stream().map(ReverseDictionary.Example::query).toList(), seq, pool);
-    List<int[]> docs = tokenize(tok, data.documents(), seq, pool);
+    Task.Prepared train = data.training();
+    List<int[]> tokens = tokenize(tok, train.texts(), seq, pool);
+    int k = train.rowsPerExample(), b = cfg.batchPairs(), rows = k * b;
 
     Encoder enc = Encoder.init(model, cfg.seed());
-    int b = cfg.batchPairs();
-    Encoder.Pass pass = enc.build(pool, 2 * b, seq, cfg.dims(), cfg.temperature(), false, cfg.seed());
-    Optimizer opt = cfg.optimizer().equals("sgd")
-        ? new Sgd(enc.parameters(), cfg.momentum(), cfg.weightDecay())
-        : new AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, cfg.weightDecay());
-    Batches batches = new Batches(train, cfg.seed());
+    Loss loss = cfg.loss().build(data.classes());
+    Teacher teacher = cfg.teacher() == null ? null : Teacher.embed(Path.of(cfg.teacher()), train.texts(), pool);
+    Arena heads = new Arena("loss heads");
+    int[] labels = new int[b];
+    LossGraph[] lossGraph = new LossGraph[1];
+    Tensor[] teacherRows = new Tensor[1];
+    Encoder.Pass pass = enc.build(pool, rows, seq, (g, a, embeddings, layers) -> {
+      teacherRows[0] = teacher == null ? null : a.alloc("teacher", rows, teacher.width());
+      lossGraph[0] = new LossGraph(g, a, heads, pool, b, k, model.embeddingSize(), labels,
+          teacherRows[0], layers, cfg.seed());
+      return loss.attach(lossGraph[0], embeddings);
+    }, loss.needsLayers(), cfg.seed());
+    heads.freeze(); // loss heads start at zero: the first steps train them before the encoder moves
+    Optimizer opt = optimizer(cfg, enc.parameters());
+    Optimizer headOpt = heads.size() > 0 ? optimizer(cfg, heads) : null;
+    Arena[] trained = headOpt == null ? new Arena[] {enc.parameters()} : new Arena[] {enc.parameters(), heads};
+    List<String> components = List.copyOf(lossGraph[0].components().keySet());
+
+    Batches batches = new Batches(train.examples().length, train.keys(), cfg.seed());
     int first = 0;
     java.util.Optional<Path> checkpoint = resume ? Checkpoint.latest(out) : java.util.Optional.empty();
     if (checkpoint.isPresent()) {
-      Checkpoint.State st = Checkpoint.load(checkpoint.get(), enc, opt);
+      Checkpoint.State st = Checkpoint.load(checkpoint.get(), enc, opt, heads, headOpt);
       batches.restore(st.epoch(), st.position());
       first = st.step();
       keepMetricsUpTo(out.resolve("metrics.jsonl"), first);
@@ -119,41 +129,80 @@ public final class Trainer {
     try (OutputStream metrics = Files.newOutputStream(out.resolve("metrics.jsonl"),
         java.nio.file.StandardOpenOption.CREATE, first > 0 ? java.nio.file.StandardOpenOption.APPEND
             : java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-      long start = System.nanoTime(), tokens = 0;
+      long start = System.nanoTime(), tokenCount = 0;
+      double[] parts = new double[components.size()];
       for (int step = first; step < cfg.steps(); step++) {
         // accumulation_steps micro-batches per update: gradients add up, then are averaged
-        enc.parameters().zeroGrad();
-        double loss = 0;
+        for (Arena a : trained) {
+          a.zeroGrad();
+        }
+        double stepLoss = 0;
+        java.util.Arrays.fill(parts, 0);
+        lossGraph[0].beginStep(step);
         for (int micro = 0; micro < cfg.accumulation(); micro++) {
           int[] batch = batches.next(b);
           java.util.Arrays.fill(pass.ids, 0);
           for (int i = 0; i < b; i++) {
-            ReverseDictionary.Example e = train.get(batch[i]);
-            tokens += place(pass, i, queries.get(batch[i]), seq) + place(pass, b + i, docs.get(e.document()), seq);
+            int[] ex = train.examples()[batch[i]];
+            for (int r = 0; r < k; r++) {
+              tokenCount += place(pass, r * b + i, tokens.get(ex[r]), seq);
+              if (teacher != null) {
+                teacher.copy(ex[r], teacherRows[0], r * b + i);
+              }
+            }
+            if (train.labels() != null) {
+              labels[i] = train.labels()[batch[i]];
+            }
           }
           pass.graph.forward();
           pass.graph.backward(pass.loss);
-          loss += pass.loss.values()[0] / cfg.accumulation();
+          stepLoss += pass.loss.values()[0] / cfg.accumulation();
+          int c = 0;
+          for (Tensor t : lossGraph[0].components().values()) {
+            parts[c++] += t.data()[t.offset()] / cfg.accumulation();
+          }
         }
         if (cfg.accumulation() > 1) {
-          enc.parameters().scaleGrad(1f / cfg.accumulation());
+          for (Arena a : trained) {
+            a.scaleGrad(1f / cfg.accumulation());
+          }
         }
         if (cfg.clipNorm() > 0) {
-          GradientClipping.clip(enc.parameters(), cfg.clipNorm(), pool);
+          GradientClipping.clip(cfg.clipNorm(), pool, trained);
         }
         float lr = cfg.learningRate(step);
         opt.step(pool, lr);
+        if (headOpt != null) {
+          headOpt.step(pool, lr);
+        }
         if ((step + 1) % cfg.logEvery() == 0 || step + 1 == cfg.steps()) {
           double secs = (System.nanoTime() - start) / 1e9;
-          metrics.write(String.format(java.util.Locale.ROOT,
-              "{\"step\": %d, \"loss\": %.6f, \"lr\": %.6g, \"tokens_per_s\": %.1f}%n",
-              step + 1, loss, lr, tokens / secs).getBytes(StandardCharsets.UTF_8));
+          StringBuilder line = new StringBuilder(String.format(java.util.Locale.ROOT,
+              "{\"step\": %d, \"loss\": %.6f, \"lr\": %.6g, \"tokens_per_s\": %.1f",
+              step + 1, stepLoss, lr, tokenCount / secs));
+          if (components.size() > 1) {
+            line.append(", \"losses\": {");
+            for (int c = 0; c < parts.length; c++) {
+              line.append(c == 0 ? "" : ", ").append('"').append(components.get(c)).append("\": ")
+                  .append(String.format(java.util.Locale.ROOT, "%.6f", parts[c]));
+            }
+            line.append('}');
+          }
+          metrics.write((line + "}\n").getBytes(StandardCharsets.UTF_8));
           metrics.flush();
-          listener.step(step + 1, cfg.steps(), loss, tokens / secs);
+          listener.step(step + 1, cfg.steps(), stepLoss, tokenCount / secs);
+        }
+        if (cfg.evalEvery() > 0 && (step + 1) % cfg.evalEvery() == 0 && step + 1 < cfg.steps()) {
+          int[] ends = {cfg.dims()[0], model.embeddingSize()};
+          var dev = data.evaluate(enc, tok, ReverseDictionary.Split.DEV, ends, pool, cfg.seed());
+          metrics.write(("{\"step\": " + (step + 1) + ", \"dev\": " + JSON.writer()
+              .without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(dev) + "}\n")
+              .getBytes(StandardCharsets.UTF_8));
+          metrics.flush();
         }
         if (cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0) {
-          Checkpoint.save(out, enc, opt, new Checkpoint.State(step + 1, batches.epoch, batches.pos,
-              opt.stepCount()));
+          Checkpoint.save(out, enc, opt, heads, headOpt, new Checkpoint.State(step + 1, batches.epoch,
+              batches.pos, opt.stepCount()));
         }
       }
     }
@@ -161,10 +210,62 @@ public final class Trainer {
     ModelDirectory.save(enc, modelDir);
     HuggingFaceJson.save(tok, modelDir.resolve(ModelDirectory.TOKENIZER));
 
-    Map<String, Map<String, Double>> results = evaluate(enc, tok, data, ReverseDictionary.Split.TEST,
-        ladder(model.embeddingSize()), pool);
+    Map<String, Map<String, Double>> results = data.evaluate(enc, tok, ReverseDictionary.Split.TEST,
+        ladder(model.embeddingSize()), pool, cfg.seed());
     AtomicFile.write(out.resolve("results.json"), JSON.writeValueAsBytes(resultsJson(cfg.task(), results)));
     return results;
+  }
+
+  private static Optimizer optimizer(TrainConfig cfg, Arena params) {
+    return cfg.optimizer().equals("sgd")
+        ? new Sgd(params, cfg.momentum(), cfg.weightDecay())
+        : new AdamW(params, 0.9f, 0.999f, 1e-8f, cfg.weightDecay());
+  }
+
+  /** The commit of the working directory's git checkout, or "unknown" outside one. */
+  static String gitCommit() {
+    try {
+      Path dir = Path.of("").toAbsolutePath();
+      while (dir != null && !Files.isDirectory(dir.resolve(".git"))) {
+        dir = dir.getParent();
+      }
+      if (dir == null) {
+        return "unknown";
+      }
+      String head = Files.readString(dir.resolve(".git/HEAD")).strip();
+      if (!head.startsWith("ref: ")) {
+        return head;
+      }
+      Path ref = dir.resolve(".git").resolve(head.substring(5));
+      if (Files.exists(ref)) {
+        return Files.readString(ref).strip();
+      }
+      Path packed = dir.resolve(".git/packed-refs");
+      if (Files.exists(packed)) {
+        for (String l : Files.readAllLines(packed)) {
+          if (l.endsWith(" " + head.substring(5))) {
+            return l.substring(0, l.indexOf(' '));
+          }
+        }
+      }
+      return "unknown";
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  /** The CPU's model name from /proc/cpuinfo (Linux), else the OS architecture. */
+  static String cpuName() {
+    try {
+      for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (l.startsWith("model name")) {
+          return l.substring(l.indexOf(':') + 1).strip();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux: fall through
+    }
+    return System.getProperty("os.arch");
   }
 
   private static void keepMetricsUpTo(Path metrics, int step) throws IOException {
@@ -249,37 +350,35 @@ public final class Trainer {
     return java.util.Arrays.asList(out);
   }
 
-  private static Tokenizer tokenizer(TrainConfig cfg, ReverseDictionary data, WorkerPool pool)
+  private static Tokenizer tokenizer(TrainConfig cfg, List<String> corpus, WorkerPool pool)
       throws IOException {
     if (cfg.tokenizer() != null) {
       return HuggingFaceJson.load(Path.of(cfg.tokenizer()));
     }
-    List<String> corpus = new ArrayList<>();
-    for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
-      data.examples(s).forEach(e -> corpus.add(e.query()));
-    }
-    corpus.addAll(data.documents());
     BpeTrainer.Config c = new BpeTrainer.Config(cfg.model().vocabSize(), 2, List.of(),
         PreTokenizer.named("o200k"), 0, null);
     return BpeTrainer.train(corpus.iterator(), c, pool, BpeTrainer.Progress.NONE);
   }
 
-  /** Training examples in a seeded order, reshuffled each epoch; a batch never repeats an answer. */
+  /** Training examples in a seeded order, reshuffled each epoch; a batch never repeats a key (an answer). */
   static final class Batches {
-    private final List<ReverseDictionary.Example> examples;
+    private final int count;
+    private final int[] keys;
     private final long seed;
     private int[] order;
     /** Shuffles done (the current order is shuffle number epoch − 1), and the next position. */
     int pos, epoch;
 
-    Batches(List<ReverseDictionary.Example> examples, long seed) {
-      this.examples = examples;
+    /** {@code keys}: examples with equal keys never share a batch (null: no such rule). */
+    Batches(int count, int[] keys, long seed) {
+      this.count = count;
+      this.keys = keys;
       this.seed = seed;
       shuffle();
     }
 
     private void shuffle() {
-      order = new int[examples.size()];
+      order = new int[count];
       for (int i = 0; i < order.length; i++) {
         order[i] = i;
       }
@@ -302,15 +401,15 @@ public final class Trainer {
 
     int[] next(int b) {
       int[] batch = new int[b];
-      java.util.Set<Integer> answers = new java.util.HashSet<>();
+      java.util.Set<Integer> seen = new java.util.HashSet<>();
       int filled = 0;
       while (filled < b) {
         if (pos == order.length) {
           shuffle();
-          answers.clear();
+          seen.clear();
         }
         int i = order[pos++];
-        if (answers.add(examples.get(i).document())) {
+        if (keys == null || seen.add(keys[i])) {
           batch[filled++] = i;
         }
       }

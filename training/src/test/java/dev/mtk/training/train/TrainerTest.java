@@ -200,13 +200,14 @@ class TrainerTest {
     Files.writeString(bad, "{\"anchor\": \"a\", \"positive\": \"b\"}\n{\"anchor\": \"a\"}\n");
     var e = assertThrows(IllegalArgumentException.class, () -> dev.mtk.training.data.TextPairs.read(bad));
     assertTrue(e.getMessage().contains("bad.jsonl:2"), e.getMessage());
-    Files.writeString(bad, "{\"anchor\": \"a\", \"positive\": \"b\", \"negative\": \"c\"}\n");
+    Files.writeString(bad, "{\"anchor\": \"a\", \"positive\": \"b\", \"negative\": \"c\"}\n\n"
+        + "{\"anchor\": \"d\", \"positive\": \"e\"}\n");
     e = assertThrows(IllegalArgumentException.class, () -> dev.mtk.training.data.TextPairs.read(bad));
-    assertTrue(e.getMessage().contains("triplets"), e.getMessage());
+    assertTrue(e.getMessage().contains("bad.jsonl:3") && e.getMessage().contains("no negative"), e.getMessage());
     Path badTsv = dir.resolve("bad.tsv");
-    Files.writeString(badTsv, "a\tb\nc\td\te\n");
+    Files.writeString(badTsv, "a\tb\nc\td\te\tf\n");
     e = assertThrows(IllegalArgumentException.class, () -> dev.mtk.training.data.TextPairs.read(badTsv));
-    assertTrue(e.getMessage().contains("bad.tsv:2") && e.getMessage().contains("3"), e.getMessage());
+    assertTrue(e.getMessage().contains("bad.tsv:2") && e.getMessage().contains("found 4"), e.getMessage());
     Files.writeString(cfg, "task: pairs\nmodel: {vocab_size: 10, d_model: 8, heads: 2, ffn: 8, layers: 1, max_seq_len: 4}\n");
     e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
     assertTrue(e.getMessage().contains("data"), e.getMessage());

@@ -1,0 +1,151 @@
+package dev.mtk.training.eval;
+
+import dev.mtk.core.kernel.TopK;
+import dev.mtk.core.kernel.Vectors;
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.nn.AdamW;
+import dev.mtk.models.nn.Arena;
+import dev.mtk.models.nn.CrossEntropy;
+import dev.mtk.models.nn.Graph;
+import dev.mtk.models.nn.Linear;
+import dev.mtk.models.nn.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * How well a prefix of the embedding separates classes, two ways, per prefix size m (the prefix
+ * renormalised): kNN — a majority vote of the k nearest training examples by cosine — and a
+ * linear probe — a softmax classifier trained on the frozen training embeddings (AdamW, at least
+ * 10 epochs and 500 steps of 256, cosine-decayed learning rate, seeded order), scored on the test examples. Both are accuracies in [0, 1].
+ */
+public final class Classification {
+
+  public static final int K = 10;
+  /** At least this many epochs and this many steps (small data needs more passes to converge). */
+  static final int PROBE_EPOCHS = 10, PROBE_MIN_STEPS = 500, PROBE_BATCH = 256;
+  static final float PROBE_LR = 1e-2f;
+
+  private Classification() {}
+
+  /** metric ("knn_accuracy", "linear_probe_accuracy") → dim → accuracy. */
+  public static Map<String, Map<String, Double>> byDim(WorkerPool pool, float[] train, int[] trainLabels,
+      float[] test, int[] testLabels, int width, int classes, int[] dims, long seed) {
+    Map<String, Map<String, Double>> out = new LinkedHashMap<>();
+    out.put("knn_accuracy", new LinkedHashMap<>());
+    out.put("linear_probe_accuracy", new LinkedHashMap<>());
+    for (int m : dims) {
+      float[] tr = RetrievalMetrics.prefix(train, trainLabels.length, width, m);
+      float[] te = RetrievalMetrics.prefix(test, testLabels.length, width, m);
+      out.get("knn_accuracy").put(String.valueOf(m), knn(pool, tr, trainLabels, te, testLabels, m, K));
+      out.get("linear_probe_accuracy").put(String.valueOf(m),
+          linearProbe(pool, tr, trainLabels, te, testLabels, m, classes, seed));
+    }
+    return out;
+  }
+
+  /** kNN accuracy on rows already normalised to unit length, [n, m]. */
+  public static double knn(WorkerPool pool, float[] train, int[] trainLabels, float[] test,
+      int[] testLabels, int m, int k) {
+    int n = testLabels.length;
+    int[] hit = new int[n];
+    pool.forEach((n + 255) / 256, t -> {
+      TopK top = new TopK(k);
+      int[] ids = new int[k];
+      float[] sc = new float[k];
+      for (int i = t * 256; i < Math.min(n, (t + 1) * 256); i++) {
+        for (int j = 0; j < trainLabels.length; j++) {
+          top.offer(j, Vectors.dot(test, i * m, train, j * m, m));
+        }
+        int got = top.drainSorted(ids, sc);
+        hit[i] = vote(ids, got, trainLabels) == testLabels[i] ? 1 : 0;
+      }
+    });
+    int c = 0;
+    for (int h : hit) {
+      c += h;
+    }
+    return c / (double) n;
+  }
+
+  /** The most frequent label among the neighbours (nearest first); ties go to the nearer one. */
+  static int vote(int[] ids, int n, int[] labels) {
+    int best = -1, bestCount = 0;
+    for (int i = 0; i < n; i++) {
+      int c = 0;
+      for (int j = 0; j < n; j++) {
+        c += labels[ids[j]] == labels[ids[i]] ? 1 : 0;
+      }
+      if (c > bestCount) {
+        best = labels[ids[i]];
+        bestCount = c;
+      }
+    }
+    return best;
+  }
+
+  /** Linear-probe accuracy: softmax regression on frozen features [n, m]. */
+  public static double linearProbe(WorkerPool pool, float[] train, int[] trainLabels, float[] test,
+      int[] testLabels, int m, int classes, long seed) {
+    int n = trainLabels.length, b = Math.min(PROBE_BATCH, n);
+    Arena params = new Arena("probe");
+    Tensor w = params.alloc("weight", classes, m), bias = params.alloc("bias", classes);
+    params.freeze();
+    Arena act = new Arena("probe activations");
+    Tensor x = act.alloc("x", b, m), logits = act.alloc("logits", b, classes), loss = act.alloc("loss", 1);
+    act.freeze();
+    int[] targets = new int[b];
+    Graph g = new Graph(act);
+    g.add(new Linear(pool, x, w, bias, logits));
+    g.add(new CrossEntropy(logits, targets, loss));
+    AdamW opt = new AdamW(params, 0.9f, 0.999f, 1e-8f, 0f);
+    // unit-length rows scaled to unit RMS per feature, so one learning rate suits every m
+    float scale = (float) Math.sqrt(m);
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int stepsPerEpoch = n / b;
+    int epochs = Math.max(PROBE_EPOCHS, (PROBE_MIN_STEPS + stepsPerEpoch - 1) / stepsPerEpoch);
+    int total = epochs * stepsPerEpoch, step = 0;
+    for (int e = 0; e < epochs; e++) {
+      for (int i = n - 1; i > 0; i--) {
+        int j = rnd.nextInt(i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+      for (int s = 0; s < stepsPerEpoch; s++) {
+        for (int r = 0; r < b; r++) {
+          int src = order[s * b + r];
+          for (int c = 0; c < m; c++) {
+            x.data()[x.offset() + r * m + c] = train[src * m + c] * scale;
+          }
+          targets[r] = trainLabels[src];
+        }
+        params.zeroGrad();
+        g.forward();
+        g.backward(loss);
+        opt.step(pool, (float) (PROBE_LR * 0.5 * (1 + Math.cos(Math.PI * step++ / total))));
+      }
+    }
+    int correct = 0;
+    float[] wv = w.data();
+    for (int i = 0; i < testLabels.length; i++) {
+      int best = 0;
+      double bestScore = Double.NEGATIVE_INFINITY;
+      for (int c = 0; c < classes; c++) {
+        double s = wv[bias.offset() + c];
+        for (int t = 0; t < m; t++) {
+          s += (double) wv[w.offset() + c * m + t] * test[i * m + t] * scale;
+        }
+        if (s > bestScore) {
+          bestScore = s;
+          best = c;
+        }
+      }
+      correct += best == testLabels[i] ? 1 : 0;
+    }
+    return correct / (double) testLabels.length;
+  }
+}

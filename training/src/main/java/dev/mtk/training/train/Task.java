@@ -1,0 +1,172 @@
+package dev.mtk.training.train;
+
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.encoder.Encoder;
+import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.training.data.TextPairs;
+import dev.mtk.training.data.WordNet;
+import dev.mtk.training.eval.Classification;
+import dev.mtk.training.eval.Embedder;
+import dev.mtk.training.task.Labelled;
+import dev.mtk.training.task.ReverseDictionary;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What a run trains on and how it is scored: a retrieval task (pairs or triplets of texts, scored
+ * by recall, MRR and nDCG on held-out queries) or a classification task (labelled texts, scored by
+ * kNN and linear-probe accuracy). Either way the trainer sees the same thing: distinct texts and,
+ * per example, the texts of its rows (anchor, positive[, negative] — or one text) and a label.
+ */
+abstract class Task {
+
+  /**
+   * The training split: {@code examples[i]} holds indexes into {@code texts}, one per row of the
+   * example; {@code labels} (classification) and {@code keys} (retrieval: examples with one key,
+   * the same answer, never share a batch) may be null.
+   */
+  record Prepared(List<String> texts, int[][] examples, int[] labels, int[] keys, int rowsPerExample) {}
+
+  static Task load(TrainConfig cfg) throws IOException {
+    Task t = switch (cfg.task()) {
+      case "reverse-dictionary" -> new Retrieval(ReverseDictionary.load());
+      case "pairs" -> new Retrieval(ReverseDictionary.fromPairs(TextPairs.read(Path.of(cfg.data()))));
+      case "lexfile" -> new Labels(Labelled.lexFiles(WordNet.load()));
+      default -> new Labels(Labelled.read(Path.of(cfg.data())));
+    };
+    for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
+      if (t.size(s) == 0) {
+        throw new IllegalArgumentException(cfg.data() + ": no example fell into the "
+            + s.name().toLowerCase(Locale.ROOT) + " split (examples are split 90/5/5 by a hash; "
+            + "give a few hundred at least)");
+      }
+    }
+    return t;
+  }
+
+  abstract int size(ReverseDictionary.Split split);
+
+  /** Texts to train the BPE tokenizer on. */
+  abstract List<String> corpus();
+
+  /** Number of classes (classification), else 0. */
+  abstract int classes();
+
+  abstract Prepared training();
+
+  /** metric → dim → value on a split. */
+  abstract Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok,
+      ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed);
+
+  static final class Retrieval extends Task {
+    final ReverseDictionary data;
+
+    Retrieval(ReverseDictionary data) {
+      this.data = data;
+    }
+
+    @Override
+    int size(ReverseDictionary.Split split) {
+      return data.examples(split).size();
+    }
+
+    @Override
+    List<String> corpus() {
+      List<String> corpus = new ArrayList<>();
+      for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
+        data.examples(s).forEach(e -> corpus.add(e.query()));
+      }
+      corpus.addAll(data.documents());
+      return corpus;
+    }
+
+    @Override
+    int classes() {
+      return 0;
+    }
+
+    @Override
+    Prepared training() {
+      List<ReverseDictionary.Example> train = data.examples(ReverseDictionary.Split.TRAIN);
+      boolean triplets = data.hasNegatives();
+      int k = triplets ? 3 : 2, docs = train.size(), negs = docs + data.documents().size();
+      List<String> texts = new ArrayList<>(train.stream().map(ReverseDictionary.Example::query).toList());
+      texts.addAll(data.documents());
+      int[][] ex = new int[train.size()][];
+      int[] keys = new int[train.size()];
+      for (int i = 0; i < ex.length; i++) {
+        ReverseDictionary.Example e = train.get(i);
+        ex[i] = triplets ? new int[] {i, docs + e.document(), negs + i} : new int[] {i, docs + e.document()};
+        keys[i] = e.document();
+      }
+      if (triplets) {
+        train.forEach(e -> texts.add(e.negative()));
+      }
+      return new Prepared(texts, ex, null, keys, k);
+    }
+
+    @Override
+    Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok,
+        ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed) {
+      return Trainer.evaluate(enc, tok, data, split, dims, pool);
+    }
+  }
+
+  static final class Labels extends Task {
+    /** Training texts embedded as kNN references and probe training data, at most this many. */
+    static final int MAX_REFERENCE = 20_000;
+    final Labelled data;
+
+    Labels(Labelled data) {
+      this.data = data;
+    }
+
+    @Override
+    int size(ReverseDictionary.Split split) {
+      return data.examples(split).size();
+    }
+
+    @Override
+    List<String> corpus() {
+      List<String> corpus = new ArrayList<>();
+      for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
+        data.examples(s).forEach(e -> corpus.add(e.text()));
+      }
+      return corpus;
+    }
+
+    @Override
+    int classes() {
+      return data.classes().size();
+    }
+
+    @Override
+    Prepared training() {
+      List<Labelled.Example> train = data.examples(ReverseDictionary.Split.TRAIN);
+      int[][] ex = new int[train.size()][];
+      int[] labels = new int[train.size()];
+      for (int i = 0; i < ex.length; i++) {
+        ex[i] = new int[] {i};
+        labels[i] = train.get(i).label();
+      }
+      return new Prepared(train.stream().map(Labelled.Example::text).toList(), ex, labels, null, 1);
+    }
+
+    @Override
+    Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok,
+        ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed) {
+      List<Labelled.Example> ref = data.examples(ReverseDictionary.Split.TRAIN);
+      ref = ref.subList(0, Math.min(MAX_REFERENCE, ref.size()));
+      List<Labelled.Example> test = data.examples(split);
+      int seq = enc.config().maxSeqLen(), width = enc.config().embeddingSize();
+      float[] r = Embedder.embed(enc, pool, Trainer.tokenize(tok, ref.stream().map(Labelled.Example::text).toList(), seq, pool), 256);
+      float[] q = Embedder.embed(enc, pool, Trainer.tokenize(tok, test.stream().map(Labelled.Example::text).toList(), seq, pool), 256);
+      return Classification.byDim(pool, r, ref.stream().mapToInt(Labelled.Example::label).toArray(),
+          q, test.stream().mapToInt(Labelled.Example::label).toArray(), width, classes(), dims, seed);
+    }
+  }
+}

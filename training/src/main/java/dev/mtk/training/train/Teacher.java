@@ -1,0 +1,45 @@
+package dev.mtk.training.train;
+
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.encoder.Encoder;
+import dev.mtk.models.io.ModelDirectory;
+import dev.mtk.models.nn.Tensor;
+import dev.mtk.tokenizers.text.HuggingFaceJson;
+import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.training.eval.Embedder;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A teacher's embeddings of every training text, computed once before training (the teacher is
+ * frozen, so they never change) and copied into each batch's teacher rows for distillation.
+ */
+final class Teacher {
+
+  private final float[] vectors; // [texts, width]
+  private final int width;
+
+  private Teacher(float[] vectors, int width) {
+    this.vectors = vectors;
+    this.width = width;
+  }
+
+  /** Embeds {@code texts} with the model directory's encoder and its own tokenizer. */
+  static Teacher embed(Path modelDir, List<String> texts, WorkerPool pool) throws IOException {
+    Encoder enc = ModelDirectory.load(modelDir);
+    Tokenizer tok = HuggingFaceJson.load(modelDir.resolve(ModelDirectory.TOKENIZER));
+    int seq = enc.config().maxSeqLen();
+    float[] v = Embedder.embed(enc, pool, Trainer.tokenize(tok, texts, seq, pool), 256);
+    return new Teacher(v, enc.config().embeddingSize());
+  }
+
+  int width() {
+    return width;
+  }
+
+  /** Copies text {@code text}'s vector into row {@code row} of {@code target}. */
+  void copy(int text, Tensor target, int row) {
+    System.arraycopy(vectors, text * width, target.data(), target.offset() + row * width, width);
+  }
+}

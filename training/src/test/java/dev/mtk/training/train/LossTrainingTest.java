@@ -1,0 +1,136 @@
+package dev.mtk.training.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mtk.core.parallel.WorkerPool;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The loss section of a config, end to end: each base loss and wrapper trains through the trainer. */
+class LossTrainingTest {
+
+  static final String MODEL = "model: {vocab_size: 400, d_model: 16, heads: 2, ffn: 32, layers: 2, "
+      + "max_seq_len: 8, nesting: [8, 16]}";
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  static Path labelled(Path dir) throws Exception {
+    // the class is the colour word; the rest is noise the model must learn to ignore
+    String[] colours = {"red", "green", "blue", "yellow"};
+    StringBuilder tsv = new StringBuilder("text\tlabel\n");
+    for (int i = 0; i < 800; i++) {
+      tsv.append("item ").append(i).append(" painted ").append(colours[i % 4]).append(" today\t")
+          .append(colours[i % 4]).append('\n');
+    }
+    Path f = dir.resolve("labels.tsv");
+    Files.writeString(f, tsv);
+    return f;
+  }
+
+  static List<JsonNode> metrics(Path run) throws Exception {
+    return Files.readAllLines(run.resolve("metrics.jsonl")).stream().map(l -> {
+      try {
+        return JSON.readTree(l);
+      } catch (Exception e) {
+        throw new AssertionError(l, e);
+      }
+    }).toList();
+  }
+
+  @Test
+  void classificationWithASharedHeadLearnsAndResumesBitIdentically(@TempDir Path dir) throws Exception {
+    Path data = labelled(dir), cfg = dir.resolve("c.yaml");
+    Files.writeString(cfg, String.join("\n", "task: labels", "data: " + data, "seed: 4", MODEL,
+        "steps: 40", "batch_pairs: 16", "lr: 0.003", "warmup_steps: 4", "log_every: 5",
+        "checkpoint_every: 15", "loss: {base: classification, head: shared, matryoshka: {dims: [8, 16]}}"));
+    TrainConfig c = TrainConfig.read(cfg);
+    Path whole = dir.resolve("whole"), crashed = dir.resolve("crashed");
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Trainer.run(c, whole, pool, (s, n, l, t) -> {});
+      assertThrows(IllegalStateException.class, () -> Trainer.run(c, crashed, pool, (s, n, l, t) -> {
+        if (s == 35) {
+          throw new IllegalStateException("simulated crash");
+        }
+      }));
+      assertTrue(Files.exists(crashed.resolve("checkpoints/step-30/heads.safetensors")), "the head is checkpointed");
+      Trainer.run(c, crashed, pool, (s, n, l, t) -> {}, true);
+    }
+    assertArrayEquals(Files.readAllBytes(whole.resolve("model/model.safetensors")),
+        Files.readAllBytes(crashed.resolve("model/model.safetensors")), "resumed = uninterrupted");
+    List<JsonNode> m = metrics(whole);
+    assertTrue(m.get(0).get("losses").has("dim8") && m.get(0).get("losses").has("dim16"), m.get(0).toString());
+    JsonNode results = JSON.readTree(whole.resolve("results.json").toFile()).get("methods").get("mrl");
+    double probe = results.get("linear_probe_accuracy").get("8").asDouble();
+    double knn = results.get("knn_accuracy").get("16").asDouble();
+    System.out.println("labels: probe@8 " + probe + ", kNN@16 " + knn);
+    // four balanced classes: chance is 0.25
+    assertTrue(probe > 0.9 && knn > 0.9, results.toString());
+  }
+
+  @Test
+  void tripletsWithTwoDimensionalMatryoshkaThenDistillation(@TempDir Path dir) throws Exception {
+    StringBuilder jsonl = new StringBuilder();
+    for (int i = 0; i < 600; i++) {
+      jsonl.append("{\"anchor\": \"shade number ").append(i).append("\", \"positive\": \"paint ")
+          .append(i).append("\", \"negative\": \"paint ").append((i + 1) % 600).append("\"}\n");
+    }
+    Path pairs = dir.resolve("triplets.jsonl");
+    Files.writeString(pairs, jsonl);
+    Path cfg = dir.resolve("c.yaml");
+    Files.writeString(cfg, String.join("\n", "task: pairs", "data: " + pairs, "seed: 2", MODEL,
+        "steps: 12", "batch_pairs: 8", "warmup_steps: 2", "log_every: 4", "eval_every: 6",
+        "loss:", "  base: infonce", "  symmetric: true", "  matryoshka: {dims: [8, 16], weights: [2, 1]}",
+        "  adaptive_layers: {layers_per_step: -1, kl_weight: 0.5}"));
+    Path teacherRun = dir.resolve("teacher");
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Trainer.run(TrainConfig.read(cfg), teacherRun, pool, (s, n, l, t) -> {});
+    }
+    List<JsonNode> m = metrics(teacherRun);
+    JsonNode losses = m.get(0).get("losses");
+    for (String k : List.of("layer1", "layer1/dim8", "layer0/dim16", "layer0/kl")) {
+      assertTrue(losses.has(k), k + " in " + losses);
+    }
+    assertTrue(m.stream().anyMatch(j -> j.has("dev")), "a dev evaluation on the way");
+    JsonNode resolved = JSON.readTree(teacherRun.resolve("config.json").toFile()).get("loss");
+    assertEquals("[2.0,1.0]", resolved.get("matryoshka").get("weights").toString());
+
+    // distil the trained model into a fresh student: the MSE must fall
+    Files.writeString(cfg, String.join("\n", "task: pairs", "data: " + pairs, "seed: 3", MODEL,
+        "steps: 30", "batch_pairs: 8", "lr: 0.003", "warmup_steps: 2", "log_every: 5",
+        "teacher: " + teacherRun.resolve("model"),
+        "loss: {base: mse, matryoshka: {dims: [8, 16]}}"));
+    Path student = dir.resolve("student");
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Trainer.run(TrainConfig.read(cfg), student, pool, (s, n, l, t) -> {});
+    }
+    List<JsonNode> sm = metrics(student);
+    double first = sm.get(0).get("loss").asDouble(), last = sm.get(sm.size() - 1).get("loss").asDouble();
+    System.out.println("distillation MSE " + first + " → " + last);
+    assertTrue(last < 0.7 * first, first + " → " + last);
+  }
+
+  @Test
+  void lossesThatDoNotFitTheDataAreRefusedBeforeTraining(@TempDir Path dir) throws Exception {
+    Path data = labelled(dir), cfg = dir.resolve("c.yaml");
+    String[][] cases = {
+        {"task: labels\ndata: " + data + "\nloss: {base: infonce}", "use base: classification"},
+        {"loss: {base: classification}", "use base: infonce"},
+        {"loss: {base: mse}", "teacher"},
+        {"loss: {base: infonce, matryoshka: {dims: [8, 16], weights: [1]}}", "one per dim"},
+        {"dims: [8]\nloss: {base: infonce}", "loss.matryoshka.dims"},
+        {"loss: {base: infonce, adaptive_layers: {kl_temperature: 0}}", "kl_temperature"},
+    };
+    for (String[] c : cases) {
+      Files.writeString(cfg, MODEL + "\n" + c[0] + "\n");
+      var e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg), c[0]);
+      assertTrue(e.getMessage().contains(c[1]), c[0] + " → " + e.getMessage());
+    }
+  }
+}
