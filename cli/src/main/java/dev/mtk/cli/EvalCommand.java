@@ -4,6 +4,7 @@ import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.tokenizers.text.HuggingFaceJson;
+import dev.mtk.training.eval.Hierarchy;
 import dev.mtk.training.task.ReverseDictionary;
 import dev.mtk.training.train.Trainer;
 import java.nio.file.Path;
@@ -14,17 +15,27 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Retrieval quality of a model per Matryoshka prefix size. */
+/** Quality of a model per Matryoshka prefix size, on any task. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-    description = "Evaluate a model on a task at several prefix sizes (exact search).")
+    description = {"Evaluate a model on a task at several prefix sizes.",
+        "Retrieval tasks (reverse-dictionary, pairs) report recall@1, recall@10, MRR@10 and "
+            + "nDCG@10 by exact search; classification tasks (lexfile, labels) report kNN@10 and "
+            + "linear-probe accuracy. pairs and labels read --data (the same files training reads, "
+            + "split the same way, so --split test is held out from training)."})
 final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory.")
   Path model;
 
   @Option(names = "--task", defaultValue = "reverse-dictionary",
-      description = "Task (default ${DEFAULT-VALUE}).")
+      description = "reverse-dictionary, lexfile, pairs or labels (default ${DEFAULT-VALUE}).")
   String task;
+
+  @Option(names = "--data", description = "The data file of task pairs (.jsonl/.tsv pairs) or labels (.jsonl/.tsv text, label).")
+  Path data;
+
+  @Option(names = "--seed", defaultValue = "1", description = "Seeds the linear probe (default ${DEFAULT-VALUE}).")
+  long seed;
 
   @Option(names = "--split", defaultValue = "test", description = "dev or test (default ${DEFAULT-VALUE}).")
   String split;
@@ -35,15 +46,13 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Threads (default: all cores).")
   Integer threads;
 
-  @Option(names = "--hierarchy", description = "Instead of retrieval: kNN accuracy (k = 10) of "
-      + "test definitions' lexicographer file and depth-5 hypernym, per prefix size.")
+  @Option(names = "--hierarchy", description = "Instead: kNN accuracy (k = 10) of test "
+      + "definitions' lexicographer file and depth-5 hypernym, and a linear probe of the "
+      + "lexicographer file, per prefix size.")
   boolean hierarchy;
 
   @Override
   public Integer call() throws Exception {
-    if (!task.equals("reverse-dictionary")) {
-      throw new IllegalArgumentException("unknown task '" + task + "' (reverse-dictionary)");
-    }
     ReverseDictionary.Split s = switch (split) {
       case "dev" -> ReverseDictionary.Split.DEV;
       case "test" -> ReverseDictionary.Split.TEST;
@@ -59,12 +68,15 @@ final class EvalCommand implements Callable<Integer> {
     }
     try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
       if (hierarchy) {
-        var h = dev.mtk.training.eval.Hierarchy.knn(enc, tok, dev.mtk.training.data.WordNet.load(),
-            d, 10, pool);
+        var lv = Hierarchy.levels(dev.mtk.training.data.WordNet.load());
+        float[][] e = Hierarchy.embed(enc, tok, lv, pool);
+        var h = Hierarchy.evaluate(pool, lv, e[0], e[1], enc.config().embeddingSize(), d, 10, true, seed);
         System.out.println(table(model.getFileName().toString(), h));
+        Hierarchy.majority(lv).forEach((level, acc) -> System.out.printf(Locale.ROOT,
+            "majority class, %s: %.4f%n", level, acc));
         return 0;
       }
-      var results = Trainer.evaluate(enc, tok, ReverseDictionary.load(), s, d, pool);
+      var results = Trainer.evaluate(enc, tok, task, data == null ? null : data.toString(), s, d, pool, seed);
       System.out.println(table(model.getFileName().toString(), results));
     }
     return 0;

@@ -14,8 +14,10 @@ import picocli.CommandLine.Option;
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
     description = {"The whole experiment: WordNet → tokenizer → models → report.",
         "Trains a tokenizer, a Matryoshka model and its baselines on the WordNet reverse "
-            + "dictionary, evaluates every method at 8 … 256 dimensions, and writes "
-            + "results.json, results.md, report.html and the model."})
+            + "dictionary, evaluates every method at 8 … 256 dimensions (retrieval, and kNN and "
+            + "linear-probe accuracy of WordNet's levels), measures adaptive retrieval (short-prefix "
+            + "shortlist, full-width rerank) with mtk's search, and writes results.json, "
+            + "results.md, report.html and the model. About 10 minutes on 2 cores."})
 final class QuickstartCommand implements Callable<Integer> {
 
   @Option(names = "--output", defaultValue = "runs/quickstart", description = "Directory (default ${DEFAULT-VALUE}).")
@@ -26,6 +28,15 @@ final class QuickstartCommand implements Callable<Integer> {
 
   @Option(names = "--seed", defaultValue = "1", description = "Seed (default ${DEFAULT-VALUE}).")
   long seed;
+
+  @Option(names = "--level-references", defaultValue = "20000", description = "Training "
+      + "definitions used as kNN neighbours and linear-probe data for the WordNet-levels section "
+      + "(default ${DEFAULT-VALUE}; fewer is faster).")
+  int levelReferences;
+
+  @Option(names = "--search-seconds", defaultValue = "1", description = "Timing per search "
+      + "setting in the adaptive-retrieval section (default ${DEFAULT-VALUE}).")
+  double searchSeconds;
 
   @Option(names = "--threads", description = "Threads (default: all cores); results do not depend on it.")
   Integer threads;
@@ -38,8 +49,12 @@ final class QuickstartCommand implements Callable<Integer> {
     ProgressBar bar = new ProgressBar("steps");
     long start = System.nanoTime();
     try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
-      Quickstart.run(output, pool, steps, seed, (phase, step, total, loss) ->
-          bar.update(total > 1 ? String.format(Locale.ROOT, "%s (loss %.3f)", phase, loss) : phase, step, total));
+      if (levelReferences < 100 || !(searchSeconds > 0)) {
+        throw new IllegalArgumentException("--level-references must be at least 100, --search-seconds > 0");
+      }
+      Quickstart.run(output, pool, steps, seed, levelReferences, (phase, step, total, loss) ->
+          bar.update(total > 1 ? String.format(Locale.ROOT, "%s (loss %.3f)", phase, loss) : phase, step, total),
+          new QuickstartSearch(pool, searchSeconds));
     }
     bar.finish(String.format(Locale.ROOT, "quickstart finished in %.1f min", (System.nanoTime() - start) / 6e10));
     System.out.println(Files.readString(output.resolve("results.md")));

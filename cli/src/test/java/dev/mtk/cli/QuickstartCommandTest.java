@@ -17,7 +17,8 @@ class QuickstartCommandTest {
   @Test
   void writesResultsReportAndModel(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("qs");
-    MainTest.Result r = MainTest.run("quickstart", "--output", out.toString(), "--steps", "10");
+    MainTest.Result r = MainTest.run("quickstart", "--output", out.toString(), "--steps", "10",
+        "--level-references", "2000", "--search-seconds", "0.05");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("report: "), r.out());
     JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile());
@@ -30,7 +31,21 @@ class QuickstartCommandTest {
         byDim.forEach(v -> assertTrue(v.asDouble() >= 0 && v.asDouble() <= 1, method + " " + metric));
       }
     }
-    assertTrue(Files.readString(out.resolve("report.html")).contains("<svg"));
+    for (String method : List.of("mrl", "ff", "standard_truncated", "pca", "random_projection")) {
+      for (String metric : List.of("knn_lexfile", "knn_hypernym5", "probe_lexfile")) {
+        JsonNode byDim = results.path("hierarchy").path("methods").path(method).path(metric);
+        assertEquals(6, byDim.size(), "levels: " + method + " " + metric);
+      }
+    }
+    JsonNode funnels = results.get("adaptive_retrieval");
+    assertTrue(funnels.size() >= 4, funnels.toString());
+    assertTrue(funnels.get(0).get("search").asText().startsWith("exact"), funnels.toString());
+    assertEquals(1.0, funnels.get(0).get("agreement@10").asDouble(), 1e-9, "exact agrees with itself");
+    // exact search through the index scores the task as the training module's own evaluation does
+    assertEquals(results.path("methods").path("mrl").path("recall@10").path("256").asDouble(),
+        funnels.get(0).get("recall@10").asDouble(), 0.002, funnels.toString());
+    String html = Files.readString(out.resolve("report.html"));
+    assertTrue(html.contains("<svg") && html.contains("Adaptive retrieval") && html.contains("knn_lexfile"));
     assertTrue(Files.isRegularFile(out.resolve("model/model.safetensors")));
     assertTrue(Files.isRegularFile(out.resolve("model/tokenizer.json")));
   }

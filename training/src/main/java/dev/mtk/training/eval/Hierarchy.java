@@ -1,7 +1,5 @@
 package dev.mtk.training.eval;
 
-import dev.mtk.core.kernel.TopK;
-import dev.mtk.core.kernel.Vectors;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.tokenizers.text.Tokenizer;
@@ -19,20 +17,33 @@ import java.util.Map;
  * levels: its lexicographer file (coarse: 45 classes such as noun.animal or verb.motion) and its
  * hypernym at depth 5 below its root (mid: hundreds of classes). A test-split
  * definition is classified by a majority vote of its k nearest training-split definitions at a
- * prefix of m dimensions (cosine, the prefix renormalised); the accuracy is reported per level
- * and per m, beside the majority-class rate.
+ * prefix of m dimensions (cosine, the prefix renormalised), and by a linear probe at the coarse
+ * level; the accuracy is reported per level and per m, beside the majority-class rate.
  */
 public final class Hierarchy {
 
   public static final int MID_DEPTH = 5;
   /** Reference definitions from the training split, the first this many in WordNet order. */
-  static final int MAX_REFERENCE = 20_000;
+  public static final int MAX_REFERENCE = 20_000;
 
   private Hierarchy() {}
 
-  /** level → dim → accuracy, plus "majority class" rows. */
-  public static Map<String, Map<String, Double>> knn(Encoder enc, Tokenizer tok,
-      List<WordNet.Synset> synsets, int[] dims, int k, WorkerPool pool) {
+  /** The two levels' names, as keys of the result maps. */
+  public static final String LEXFILE = "lexfile", HYPERNYM = "hypernym" + MID_DEPTH;
+
+  /**
+   * Definitions to classify: reference ones (training split, the first {@link #MAX_REFERENCE})
+   * and test ones, with each level's label as a class number.
+   */
+  public record Levels(List<String> referenceTexts, List<String> testTexts, int[][] referenceLabels,
+      int[][] testLabels, int[] classes) {}
+
+  public static Levels levels(List<WordNet.Synset> synsets) {
+    return levels(synsets, MAX_REFERENCE);
+  }
+
+  /** With at most {@code maxReference} reference definitions (fewer: faster, less accurate kNN). */
+  public static Levels levels(List<WordNet.Synset> synsets, int maxReference) {
     Map<String, WordNet.Synset> byId = new HashMap<>();
     for (WordNet.Synset s : synsets) {
       byId.put(s.id(), s);
@@ -43,83 +54,89 @@ public final class Hierarchy {
         continue;
       }
       ReverseDictionary.Split split = ReverseDictionary.split(s.id());
-      if (split == ReverseDictionary.Split.TRAIN && ref.size() < MAX_REFERENCE) {
+      if (split == ReverseDictionary.Split.TRAIN && ref.size() < maxReference) {
         ref.add(s);
       } else if (split == ReverseDictionary.Split.TEST) {
         test.add(s);
       }
     }
-    String[][] refLabels = labels(ref, byId), testLabels = labels(test, byId);
-    int seq = enc.config().maxSeqLen(), width = enc.config().embeddingSize();
-    float[] r = Embedder.embed(enc, pool, Trainer.tokenize(tok, ref.stream().map(WordNet.Synset::definition).toList(), seq, pool), 256);
-    float[] q = Embedder.embed(enc, pool, Trainer.tokenize(tok, test.stream().map(WordNet.Synset::definition).toList(), seq, pool), 256);
-    String[] levels = {"lexicographer file", "hypernym at depth " + MID_DEPTH};
+    String[][] refNames = labels(ref, byId), testNames = labels(test, byId);
+    int[][] refLabels = new int[2][], testLabels = new int[2][];
+    int[] classes = new int[2];
+    for (int lv = 0; lv < 2; lv++) {
+      // class numbers in sorted order of the names: the same on every run
+      java.util.TreeSet<String> names = new java.util.TreeSet<>(List.of(refNames[lv]));
+      names.addAll(List.of(testNames[lv]));
+      Map<String, Integer> index = new HashMap<>();
+      for (String n : names) {
+        index.put(n, index.size());
+      }
+      refLabels[lv] = java.util.Arrays.stream(refNames[lv]).mapToInt(index::get).toArray();
+      testLabels[lv] = java.util.Arrays.stream(testNames[lv]).mapToInt(index::get).toArray();
+      classes[lv] = names.size();
+    }
+    return new Levels(ref.stream().map(WordNet.Synset::definition).toList(),
+        test.stream().map(WordNet.Synset::definition).toList(), refLabels, testLabels, classes);
+  }
+
+  /** An encoder's embeddings of the reference and test definitions, at full width. */
+  public static float[][] embed(Encoder enc, Tokenizer tok, Levels lv, WorkerPool pool) {
+    int seq = enc.config().maxSeqLen();
+    return new float[][] {
+        Embedder.embed(enc, pool, Trainer.tokenize(tok, lv.referenceTexts(), seq, pool), 256),
+        Embedder.embed(enc, pool, Trainer.tokenize(tok, lv.testTexts(), seq, pool), 256)};
+  }
+
+  /**
+   * metric → dim → accuracy: "knn_lexfile" and "knn_hypernym5" (kNN@k at each level) and, with
+   * {@code probe}, "probe_lexfile" (a linear probe on the coarse level).
+   */
+  public static Map<String, Map<String, Double>> evaluate(WorkerPool pool, Levels lv, float[] ref,
+      float[] test, int width, int[] dims, int k, boolean probe, long seed) {
+    String[] names = {LEXFILE, HYPERNYM};
     Map<String, Map<String, Double>> out = new LinkedHashMap<>();
-    for (int lv = 0; lv < levels.length; lv++) {
-      out.put("kNN@" + k + " " + levels[lv], new LinkedHashMap<>());
+    for (String n : names) {
+      out.put("knn_" + n, new LinkedHashMap<>());
     }
+    if (probe) {
+      out.put("probe_" + LEXFILE, new LinkedHashMap<>());
+    }
+    int nRef = lv.referenceTexts().size(), nTest = lv.testTexts().size();
     for (int m : dims) {
-      float[] rp = RetrievalMetrics.prefix(r, ref.size(), width, m);
-      float[] qp = RetrievalMetrics.prefix(q, test.size(), width, m);
-      int[][] hits = new int[levels.length][test.size()];
-      pool.forEach((test.size() + 255) / 256, t -> {
-        TopK top = new TopK(k);
-        int[] ids = new int[k];
-        float[] sc = new float[k];
-        for (int i = t * 256; i < Math.min(test.size(), (t + 1) * 256); i++) {
-          for (int j = 0; j < ref.size(); j++) {
-            top.offer(j, Vectors.dot(qp, i * m, rp, j * m, m));
-          }
-          int n = top.drainSorted(ids, sc);
-          for (int lv = 0; lv < levels.length; lv++) {
-            hits[lv][i] = vote(ids, n, refLabels[lv]).equals(testLabels[lv][i]) ? 1 : 0;
-          }
-        }
-      });
-      for (int lv = 0; lv < levels.length; lv++) {
-        int c = 0;
-        for (int h : hits[lv]) {
-          c += h;
-        }
-        out.get("kNN@" + k + " " + levels[lv]).put(String.valueOf(m), c / (double) test.size());
+      float[] rp = RetrievalMetrics.prefix(ref, nRef, width, m);
+      float[] qp = RetrievalMetrics.prefix(test, nTest, width, m);
+      for (int l = 0; l < names.length; l++) {
+        out.get("knn_" + names[l]).put(String.valueOf(m),
+            Classification.knn(pool, rp, lv.referenceLabels()[l], qp, lv.testLabels()[l], m, k));
       }
-    }
-    for (int lv = 0; lv < levels.length; lv++) {
-      // the rate of always answering the most frequent training label
-      Map<String, Integer> freq = new HashMap<>();
-      for (String l : refLabels[lv]) {
-        freq.merge(l, 1, Integer::sum);
+      if (probe) {
+        out.get("probe_" + LEXFILE).put(String.valueOf(m), Classification.linearProbe(pool, rp,
+            lv.referenceLabels()[0], qp, lv.testLabels()[0], m, lv.classes()[0], seed));
       }
-      String top = freq.entrySet().stream().max(Map.Entry.<String, Integer>comparingByValue()
-          .thenComparing(Map.Entry.comparingByKey())).orElseThrow().getKey();
-      int c = 0;
-      for (String l : testLabels[lv]) {
-        c += l.equals(top) ? 1 : 0;
-      }
-      Map<String, Double> row = new LinkedHashMap<>();
-      for (int m : dims) {
-        row.put(String.valueOf(m), c / (double) test.size());
-      }
-      out.put("majority class, " + levels[lv], row);
     }
     return out;
   }
 
-  /** The most frequent label among the neighbours; ties go to the label of the nearer one. */
-  static String vote(int[] ids, int n, String[] labels) {
-    Map<String, Integer> count = new LinkedHashMap<>(); // insertion order = nearness
-    for (int i = 0; i < n; i++) {
-      count.merge(labels[ids[i]], 1, Integer::sum);
-    }
-    String best = null;
-    int bestC = 0;
-    for (var e : count.entrySet()) {
-      if (e.getValue() > bestC) {
-        best = e.getKey();
-        bestC = e.getValue();
+  /** The accuracy of always answering the most frequent reference label, per level. */
+  public static Map<String, Double> majority(Levels lv) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    String[] names = {LEXFILE, HYPERNYM};
+    for (int l = 0; l < names.length; l++) {
+      int[] freq = new int[lv.classes()[l]];
+      for (int c : lv.referenceLabels()[l]) {
+        freq[c]++;
       }
+      int top = 0;
+      for (int c = 1; c < freq.length; c++) {
+        top = freq[c] > freq[top] ? c : top;
+      }
+      int hit = 0;
+      for (int c : lv.testLabels()[l]) {
+        hit += c == top ? 1 : 0;
+      }
+      out.put(names[l], hit / (double) lv.testLabels()[l].length);
     }
-    return best == null ? "" : best;
+    return out;
   }
 
   /** [level][synset]: the lexicographer file, and the hypernym at MID_DEPTH below the root. */

@@ -7,20 +7,30 @@ import java.util.Map;
 /**
  * Results as a person reads them: Markdown tables (one per metric, methods by dimension) and an
  * HTML report with the same tables and a line chart per metric — quality against dimensions, the
- * dimensions on a log scale (also bytes per float32 vector: 4 × dim). The SVG is drawn here, a few
- * lines of geometry, rather than with a plotting library.
+ * dimensions on a log scale (also bytes per float32 vector: 4 × dim) — plus quality against cost
+ * for adaptive retrieval (recall against queries per second). The SVG is drawn here, a few lines
+ * of geometry, rather than with a plotting library: Java plotting libraries draw through AWT,
+ * which needs system fonts that a headless server may lack, and the report must never fail.
  */
 public final class Report {
 
-  static final List<String> METRICS = List.of("recall@1", "recall@10", "mrr@10", "ndcg@10");
+  public static final List<String> METRICS = List.of("recall@1", "recall@10", "mrr@10", "ndcg@10");
+  /** The WordNet-levels metrics (see {@link Hierarchy#evaluate}). */
+  public static final List<String> LEVEL_METRICS = List.of("knn_lexfile", "knn_hypernym5", "probe_lexfile");
   private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
 
   private Report() {}
 
-  /** method → metric → dim → value */
+  /** method → metric → dim → value, the retrieval metrics. */
   public static String markdown(Map<String, Map<String, Map<String, Double>>> methods, int[] dims) {
+    return markdown(methods, dims, METRICS);
+  }
+
+  /** One table per metric: methods by dimension ("—" where a method has no value). */
+  public static String markdown(Map<String, Map<String, Map<String, Double>>> methods, int[] dims,
+      List<String> metrics) {
     StringBuilder sb = new StringBuilder();
-    for (String metric : METRICS) {
+    for (String metric : metrics) {
       sb.append("\n**").append(metric).append("**\n\n| method |");
       for (int m : dims) {
         sb.append(' ').append(m).append(" |");
@@ -42,8 +52,29 @@ public final class Report {
     return sb.toString();
   }
 
+  /** The adaptive-retrieval rows as a Markdown table. */
+  public static String funnelTable(List<Map<String, Object>> rows) {
+    StringBuilder sb = new StringBuilder("| search | recall@10 (task) | agreement with exact | queries/s | bytes/vector scanned |\n|---|---|---|---|---|\n");
+    for (Map<String, Object> r : rows) {
+      sb.append(String.format(Locale.ROOT, "| %s | %.4f | %.4f | %.0f | %d |%n", r.get("search"),
+          ((Number) r.get("recall@10")).doubleValue(), ((Number) r.get("agreement@10")).doubleValue(),
+          ((Number) r.get("qps")).doubleValue(), ((Number) r.get("bytes_per_vector")).intValue()));
+    }
+    return sb.toString();
+  }
+
   public static String html(Map<String, Map<String, Map<String, Double>>> methods, int[] dims,
       int queries, int candidates, int steps) {
+    return html(methods, Map.of(), Map.of(), List.of(), dims, queries, candidates, steps);
+  }
+
+  /**
+   * The quickstart's report: retrieval charts, WordNet-level charts (with the majority-class
+   * rate for scale), adaptive retrieval (quality against speed), and every table.
+   */
+  public static String html(Map<String, Map<String, Map<String, Double>>> methods,
+      Map<String, Map<String, Map<String, Double>>> levels, Map<String, Double> majority,
+      List<Map<String, Object>> funnels, int[] dims, int queries, int candidates, int steps) {
     StringBuilder sb = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\">"
         + "<title>mtk quickstart: Matryoshka embeddings on the WordNet reverse dictionary</title>"
         + "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}table{border-collapse:"
@@ -53,14 +84,72 @@ public final class Report {
         + "each to be matched to its word among %d held-out answers, by exact cosine search. Every "
         + "model trained %d steps of 64 pairs with the same settings and seed. <b>mrl</b>: one "
         + "Matryoshka model, its first m dimensions; <b>ff</b>: a model trained for m dimensions "
-        + "alone; <b>standard_truncated</b>: the first m dimensions of a model trained at 128; "
-        + "<b>pca</b> and <b>random_projection</b>: that standard model's embeddings reduced to m.</p>",
-        queries, candidates, steps));
+        + "alone; <b>standard_truncated</b>: the first m dimensions of a model trained at full "
+        + "width only; <b>pca</b> and <b>random_projection</b>: that standard model's embeddings "
+        + "reduced to m.</p>", queries, candidates, steps));
     for (String metric : METRICS) {
       sb.append("<h2>").append(metric).append("</h2>").append(chart(methods, dims, metric));
     }
-    sb.append("<h2>Tables</h2><pre>").append(markdown(methods, dims)).append("</pre></body></html>");
+    if (!levels.isEmpty()) {
+      sb.append("<h1>Does coarse meaning survive in short prefixes?</h1><p>Test-split definitions "
+          + "classified by the WordNet level of their synset: the lexicographer file (45 coarse "
+          + "classes such as noun.animal) and the hypernym 5 levels below the root (hundreds of "
+          + "classes), by a vote of the 10 nearest training definitions (kNN) or a linear probe "
+          + "trained on the training definitions' embeddings.");
+      majority.forEach((level, acc) -> sb.append(String.format(Locale.ROOT,
+          " Always answering the most frequent %s scores %.3f.", level, acc)));
+      sb.append("</p>");
+      for (String metric : LEVEL_METRICS) {
+        sb.append("<h2>").append(metric).append("</h2>").append(chart(levels, dims, metric));
+      }
+    }
+    if (!funnels.isEmpty()) {
+      sb.append("<h1>Adaptive retrieval: quality against cost</h1><p>The Matryoshka model's test "
+          + "split through mtk's search: shortlist with a short prefix (float32 or int8 codes), "
+          + "rerank the shortlist at full width. One query at a time, both cores.</p>")
+          .append(scatter(funnels)).append("<pre>").append(funnelTable(funnels)).append("</pre>");
+    }
+    sb.append("<h2>Tables</h2><pre>").append(markdown(methods, dims));
+    if (!levels.isEmpty()) {
+      sb.append(markdown(levels, dims, LEVEL_METRICS));
+    }
+    sb.append("</pre></body></html>");
     return sb.toString();
+  }
+
+  /** recall@10 against queries per second (log scale), one labelled point per search. */
+  static String scatter(List<Map<String, Object>> rows) {
+    int w = 640, h = 360, left = 60, right = 20, top = 20, bottom = 50;
+    double lo = Double.MAX_VALUE, hi = 0, rmax = 1e-9;
+    for (Map<String, Object> r : rows) {
+      double qps = ((Number) r.get("qps")).doubleValue();
+      lo = Math.min(lo, qps);
+      hi = Math.max(hi, qps);
+      rmax = Math.max(rmax, ((Number) r.get("recall@10")).doubleValue());
+    }
+    double l0 = Math.log10(lo) - 0.1, l1 = Math.log10(hi) + 0.1;
+    rmax = niceCeil(rmax);
+    int pw = w - left - right, ph = h - top - bottom;
+    StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-size=\"11\">"
+            + "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>",
+        w, h, left, top, pw, ph));
+    for (int i = 0; i <= 4; i++) {
+      double v = rmax * i / 4, y = top + ph - ph * v / rmax;
+      s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3f</text>", left - 5, y + 4, v));
+    }
+    s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">queries per second (log scale) — "
+        + "further right is cheaper, higher is better</text>", left + pw / 2, h - 8));
+    int k = 0;
+    for (Map<String, Object> r : rows) {
+      double qps = ((Number) r.get("qps")).doubleValue(), rec = ((Number) r.get("recall@10")).doubleValue();
+      double x = left + pw * (Math.log10(qps) - l0) / (l1 - l0), y = top + ph - ph * rec / rmax;
+      String color = COLORS[k++ % COLORS.length];
+      s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>"
+          + "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s (%.0f/s)</text>", x, y, color, x + 6, y - 6 - 11 * (k % 2),
+          color, r.get("search"), qps));
+    }
+    return s.append("</svg>").toString();
   }
 
   static String chart(Map<String, Map<String, Map<String, Double>>> methods, int[] dims, String metric) {

@@ -13,7 +13,9 @@ import dev.mtk.tokenizers.text.HuggingFaceJson;
 import dev.mtk.tokenizers.text.PreTokenizer;
 import dev.mtk.tokenizers.text.Tokenizer;
 import dev.mtk.training.eval.Baselines;
+import dev.mtk.training.data.WordNet;
 import dev.mtk.training.eval.Embedder;
+import dev.mtk.training.eval.Hierarchy;
 import dev.mtk.training.eval.Report;
 import dev.mtk.training.eval.RetrievalMetrics;
 import dev.mtk.training.task.ReverseDictionary;
@@ -35,13 +37,29 @@ import java.util.Map;
  * of 128 with a projection to 256 were worse still (0.062). It evaluates
  * every method at every size on the test split: MRL's prefixes, the standard model truncated, PCA
  * and a random projection of the standard model's embeddings, and each FF model at its own size.
- * Writes DIR/results.json, DIR/results.md, DIR/report.html and the Matryoshka model in DIR/model.
+ * Then, for every method, kNN and linear-probe accuracy of WordNet levels per size, and (when the
+ * caller measures it) adaptive retrieval with the Matryoshka model. Writes DIR/results.json,
+ * DIR/results.md, DIR/report.html and the Matryoshka model in DIR/model.
  */
 public final class Quickstart {
 
   public static final int[] DIMS = {8, 16, 32, 64, 128, 256};
+  /** Neighbours in the hierarchy's kNN vote. */
+  static final int K = 10;
   static final int FULL = 256;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /**
+   * Adaptive retrieval over the Matryoshka model's test split: a short-prefix shortlist, then a
+   * rerank at full width. Supplied by the caller (the CLI measures it with the search module,
+   * which training does not depend on); each row is a name and its measures (recall@10 of the
+   * task, agreement with exact search, queries per second, bytes per vector scanned first).
+   */
+  @FunctionalInterface
+  public interface AdaptiveRetrieval {
+    List<Map<String, Object>> measure(float[] queries, int nq, float[] docs, int nd, int width,
+        int[] relevant, Path dir) throws IOException;
+  }
 
   /** Told what runs now: a phase, and the step within it. */
   @FunctionalInterface
@@ -65,6 +83,17 @@ public final class Quickstart {
   /** method → metric → dim → value. */
   public static Map<String, Map<String, Map<String, Double>>> run(Path out, WorkerPool pool,
       int steps, long seed, Listener listener) throws IOException {
+    return run(out, pool, steps, seed, Hierarchy.MAX_REFERENCE, listener, null);
+  }
+
+  /**
+   * As above, with {@code levelReferences} training definitions as the WordNet-levels references
+   * (the kNN neighbours and the probe's training set) and adaptive retrieval measured by
+   * {@code adaptive} (null: left out).
+   */
+  public static Map<String, Map<String, Map<String, Double>>> run(Path out, WorkerPool pool,
+      int steps, long seed, int levelReferences, Listener listener, AdaptiveRetrieval adaptive)
+      throws IOException {
     Files.createDirectories(out);
     ReverseDictionary data = ReverseDictionary.load();
     listener.update("tokenizer", 0, 1, 0);
@@ -114,6 +143,37 @@ public final class Quickstart {
     methods.put("random_projection", RetrievalMetrics.byDim(pool, rp.apply(test.queries(), q), q,
         rp.apply(test.docs(), n), n, FULL, DIMS, test.relevant()));
 
+    // coarse and mid-level labels of WordNet's hierarchy: do short prefixes keep them?
+    listener.update("hierarchy", 0, 1, 0);
+    Hierarchy.Levels levels = Hierarchy.levels(WordNet.load(), levelReferences);
+    int nRef = levels.referenceTexts().size(), nTest = levels.testTexts().size();
+    Map<String, Map<String, Map<String, Double>>> hierarchy = new LinkedHashMap<>();
+    Encoder mrl = ModelDirectory.load(runs.resolve("mrl/model"));
+    float[][] me = Hierarchy.embed(mrl, tok, levels, pool);
+    hierarchy.put("mrl", Hierarchy.evaluate(pool, levels, me[0], me[1], FULL, DIMS, K, true, seed));
+    float[][] se = Hierarchy.embed(std, tok, levels, pool);
+    hierarchy.put("standard_truncated", Hierarchy.evaluate(pool, levels, se[0], se[1], FULL, DIMS, K, true, seed));
+    Map<String, Map<String, Double>> ffLevels = new LinkedHashMap<>();
+    for (int m : DIMS) {
+      Map<String, Map<String, Double>> r = m == FULL ? hierarchy.get("standard_truncated")
+          : evaluateAt(ModelDirectory.load(runs.resolve("ff-" + m + "/model")), tok, levels, m, pool, seed);
+      r.forEach((metric, byDim) -> ffLevels.computeIfAbsent(metric, k -> new LinkedHashMap<>())
+          .put(String.valueOf(m), byDim.get(String.valueOf(m))));
+    }
+    hierarchy.put("ff", ffLevels);
+    hierarchy.put("pca", Hierarchy.evaluate(pool, levels, pca.apply(se[0], nRef), pca.apply(se[1], nTest),
+        FULL, DIMS, K, true, seed));
+    hierarchy.put("random_projection", Hierarchy.evaluate(pool, levels, rp.apply(se[0], nRef),
+        rp.apply(se[1], nTest), FULL, DIMS, K, true, seed));
+
+    List<Map<String, Object>> funnels = List.of();
+    if (adaptive != null) {
+      listener.update("adaptive retrieval", 0, 1, 0);
+      Trainer.Embedded mt = Trainer.embedSplit(mrl, tok, data, ReverseDictionary.Split.TEST, pool);
+      funnels = adaptive.measure(mt.queries(), q, mt.docs(), mt.docCount(), FULL, mt.relevant(),
+          out.resolve("search"));
+    }
+
     // the Matryoshka model is the experiment's model
     copyTree(runs.resolve("mrl/model"), out.resolve("model"));
     ObjectNode results = JSON.createObjectNode();
@@ -128,10 +188,30 @@ public final class Quickstart {
     results.put("steps_per_model", steps);
     results.put("seed", seed);
     results.set("methods", JSON.valueToTree(methods));
+    ObjectNode h = results.putObject("hierarchy");
+    h.put("reference_definitions", nRef);
+    h.put("test_definitions", nTest);
+    h.put("k", K);
+    h.set("majority_class", JSON.valueToTree(Hierarchy.majority(levels)));
+    h.set("methods", JSON.valueToTree(hierarchy));
+    if (!funnels.isEmpty()) {
+      results.set("adaptive_retrieval", JSON.valueToTree(funnels));
+    }
     AtomicFile.write(out.resolve("results.json"), JSON.writeValueAsBytes(results));
-    AtomicFile.write(out.resolve("results.md"), Report.markdown(methods, DIMS).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    AtomicFile.write(out.resolve("report.html"), Report.html(methods, DIMS, q, n, steps).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    String md = Report.markdown(methods, DIMS, Report.METRICS) + "\n### WordNet levels (kNN@" + K
+        + " and linear probe accuracy)\n" + Report.markdown(hierarchy, DIMS, Report.LEVEL_METRICS)
+        + (funnels.isEmpty() ? "" : "\n### Adaptive retrieval (mrl, test split)\n\n" + Report.funnelTable(funnels));
+    AtomicFile.write(out.resolve("results.md"), md.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    AtomicFile.write(out.resolve("report.html"), Report.html(methods, hierarchy, Hierarchy.majority(levels),
+        funnels, DIMS, q, n, steps).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     return methods;
+  }
+
+  /** kNN, probe: a fixed-feature model at its own size m. */
+  private static Map<String, Map<String, Double>> evaluateAt(Encoder enc, Tokenizer tok,
+      Hierarchy.Levels levels, int m, WorkerPool pool, long seed) {
+    float[][] e = Hierarchy.embed(enc, tok, levels, pool);
+    return Hierarchy.evaluate(pool, levels, e[0], e[1], m, new int[] {m}, K, true, seed);
   }
 
   private static Map<String, Map<String, Double>> train(String name, TrainConfig cfg, Path runs,

@@ -32,15 +32,25 @@ abstract class Task {
   record Prepared(List<String> texts, int[][] examples, int[] labels, int[] keys, int rowsPerExample) {}
 
   static Task load(TrainConfig cfg) throws IOException {
-    Task t = switch (cfg.task()) {
+    return load(cfg.task(), cfg.data());
+  }
+
+  /** A task by name; {@code data} is the file of the user-data tasks (pairs, labels). */
+  static Task load(String task, String data) throws IOException {
+    if ((task.equals("pairs") || task.equals("labels")) && data == null) {
+      throw new IllegalArgumentException("task " + task + " needs a data file");
+    }
+    Task t = switch (task) {
       case "reverse-dictionary" -> new Retrieval(ReverseDictionary.load());
-      case "pairs" -> new Retrieval(ReverseDictionary.fromPairs(TextPairs.read(Path.of(cfg.data()))));
+      case "pairs" -> new Retrieval(ReverseDictionary.fromPairs(TextPairs.read(Path.of(data))));
       case "lexfile" -> new Labels(Labelled.lexFiles(WordNet.load()));
-      default -> new Labels(Labelled.read(Path.of(cfg.data())));
+      case "labels" -> new Labels(Labelled.read(Path.of(data)));
+      default -> throw new IllegalArgumentException("task '" + task + "' is not known: "
+          + "reverse-dictionary, lexfile, pairs or labels");
     };
     for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
       if (t.size(s) == 0) {
-        throw new IllegalArgumentException(cfg.data() + ": no example fell into the "
+        throw new IllegalArgumentException(data + ": no example fell into the "
             + s.name().toLowerCase(Locale.ROOT) + " split (examples are split 90/5/5 by a hash; "
             + "give a few hundred at least)");
       }

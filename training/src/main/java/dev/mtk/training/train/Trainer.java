@@ -292,6 +292,16 @@ public final class Trainer {
     return dims.stream().mapToInt(Integer::intValue).toArray();
   }
 
+  /**
+   * metric → (dim → value) of a model on any task's split: retrieval metrics for
+   * reverse-dictionary and pairs, kNN and linear-probe accuracy for lexfile and labels.
+   */
+  public static Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok, String task,
+      String data, ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed)
+      throws IOException {
+    return Task.load(task, data).evaluate(enc, tok, split, dims, pool, seed);
+  }
+
   /** metric → (dim → value) on a split, for one model. */
   public static Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok,
       ReverseDictionary data, ReverseDictionary.Split split, int[] dims, WorkerPool pool) {

@@ -32,10 +32,10 @@ class HierarchyTest {
 
   @Test
   void votesAreMajoritiesWithTiesToTheNearer() {
-    String[] labels = {"a", "b", "a", "c", "b"};
-    assertEquals("a", Hierarchy.vote(new int[] {0, 1, 2}, 3, labels));
-    assertEquals("b", Hierarchy.vote(new int[] {1, 0, 3}, 3, labels), "one each: the nearest");
-    assertEquals("b", Hierarchy.vote(new int[] {3, 1, 4, 0}, 4, labels));
-    assertEquals("a", Hierarchy.vote(new int[] {0, 1, 4, 2, 3}, 2, labels), "only the first n count");
+    int[] labels = {0, 1, 0, 2, 1};
+    assertEquals(0, Classification.vote(new int[] {0, 1, 2}, 3, labels));
+    assertEquals(1, Classification.vote(new int[] {1, 0, 3}, 3, labels), "one each: the nearest");
+    assertEquals(1, Classification.vote(new int[] {3, 1, 4, 0}, 4, labels));
+    assertEquals(0, Classification.vote(new int[] {0, 1, 4, 2, 3}, 2, labels), "only the first n count");
   }
 }
