@@ -14,8 +14,12 @@ import picocli.CommandLine.Option;
 /** Train a Matryoshka encoder from a YAML config into a run directory, then evaluate it. */
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Train a Matryoshka encoder from a YAML config.",
-        "See experiments/tiny.yaml. Writes a run directory: config.json, run.json, "
-            + "metrics.jsonl, model/, results.json (and checkpoints/ with checkpoint_every)."})
+        "Tasks: reverse-dictionary and lexfile (built in, WordNet), pairs and labels (your "
+            + ".jsonl/.tsv). Losses: InfoNCE (pairs, triplets), softmax classification, MSE "
+            + "distillation, each optionally under the Matryoshka loss and adaptive layers (2D). "
+            + "Examples in experiments/, reference in docs/TRAINING.md.",
+        "Writes a run directory: config.json, run.json, metrics.jsonl, model/, results.json "
+            + "(and checkpoints/ with checkpoint_every)."})
 final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--config", required = true, description = "The run's YAML config.")

@@ -23,7 +23,7 @@ import java.util.Map;
 public final class Hierarchy {
 
   public static final int MID_DEPTH = 5;
-  /** Reference definitions from the training split, the first this many in WordNet order. */
+  /** Reference definitions from the training split, at most this many, spread over it. */
   public static final int MAX_REFERENCE = 20_000;
 
   private Hierarchy() {}
@@ -32,7 +32,8 @@ public final class Hierarchy {
   public static final String LEXFILE = "lexfile", HYPERNYM = "hypernym" + MID_DEPTH;
 
   /**
-   * Definitions to classify: reference ones (training split, the first {@link #MAX_REFERENCE})
+   * Definitions to classify: reference ones (training split, at most {@link #MAX_REFERENCE}
+   * spread evenly over it)
    * and test ones, with each level's label as a class number.
    */
   public record Levels(List<String> referenceTexts, List<String> testTexts, int[][] referenceLabels,
@@ -54,12 +55,13 @@ public final class Hierarchy {
         continue;
       }
       ReverseDictionary.Split split = ReverseDictionary.split(s.id());
-      if (split == ReverseDictionary.Split.TRAIN && ref.size() < maxReference) {
+      if (split == ReverseDictionary.Split.TRAIN) {
         ref.add(s);
       } else if (split == ReverseDictionary.Split.TEST) {
         test.add(s);
       }
     }
+    ref = Classification.spread(ref, maxReference);
     String[][] refNames = labels(ref, byId), testNames = labels(test, byId);
     int[][] refLabels = new int[2][], testLabels = new int[2][];
     int[] classes = new int[2];

@@ -170,7 +170,7 @@ abstract class Task {
     Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok,
         ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed) {
       List<Labelled.Example> ref = data.examples(ReverseDictionary.Split.TRAIN);
-      ref = ref.subList(0, Math.min(MAX_REFERENCE, ref.size()));
+      ref = Classification.spread(ref, MAX_REFERENCE);
       List<Labelled.Example> test = data.examples(split);
       int seq = enc.config().maxSeqLen(), width = enc.config().embeddingSize();
       float[] r = Embedder.embed(enc, pool, Trainer.tokenize(tok, ref.stream().map(Labelled.Example::text).toList(), seq, pool), 256);
