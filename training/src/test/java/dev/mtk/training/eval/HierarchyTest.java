@@ -38,4 +38,16 @@ class HierarchyTest {
     assertEquals(1, Classification.vote(new int[] {3, 1, 4, 0}, 4, labels));
     assertEquals(0, Classification.vote(new int[] {0, 1, 4, 2, 3}, 2, labels), "only the first n count");
   }
+
+  @Test
+  void referenceSetsAreSpreadOverTheWholeList() {
+    List<Integer> items = java.util.stream.IntStream.range(0, 10).boxed().toList();
+    assertEquals(List.of(0, 4, 8), Classification.spread(items, 3));
+    assertEquals(items, Classification.spread(items, 10));
+    // WordNet's training split starts with thousands of nouns: the reference set must not
+    var lv = Hierarchy.levels(WordNet.load(), 2000);
+    assertEquals(2000, lv.referenceTexts().size(), 50);
+    long distinct = java.util.Arrays.stream(lv.referenceLabels()[0]).distinct().count();
+    assertEquals(true, distinct > 40, distinct + " lexicographer files among the references");
+  }
 }
