@@ -43,6 +43,10 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--dims", split = ",", description = "Prefix sizes, e.g. 8,16,32 (default: 8, 16, … up to the embedding size).")
   int[] dims;
 
+  @Option(names = "--layer", description = "Embed after this layer (1 … layers; default: the "
+      + "last): the model cut early, as adaptive-layer (2D Matryoshka) training prepares for.")
+  Integer layer;
+
   @Option(names = "--threads", description = "Threads (default: all cores).")
   Integer threads;
 
@@ -59,6 +63,9 @@ final class EvalCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--split must be dev or test");
     };
     Encoder enc = ModelDirectory.load(model);
+    if (layer != null) {
+      enc = enc.firstLayers(layer);
+    }
     var tok = HuggingFaceJson.load(model.resolve(ModelDirectory.TOKENIZER));
     int[] d = dims == null ? Trainer.ladder(enc.config().embeddingSize()) : dims;
     for (int m : d) {

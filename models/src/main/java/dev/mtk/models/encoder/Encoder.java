@@ -94,6 +94,23 @@ public final class Encoder {
     return new Encoder(config);
   }
 
+  /**
+   * The model cut after its first {@code layers} layers, the final layer norm, pooling and
+   * projection kept: the early exit that adaptive-layer (2D Matryoshka) training prepares for.
+   * Its embeddings equal this model's layer tap {@code layers − 1}. The weights are copied.
+   */
+  public Encoder firstLayers(int layers) {
+    if (layers < 1 || layers > config.layers()) {
+      throw new IllegalArgumentException("layer must be in 1.." + config.layers() + ", got " + layers);
+    }
+    EncoderConfig c = config;
+    Encoder cut = new Encoder(new EncoderConfig(c.vocabSize(), c.dModel(), c.heads(), c.ffn(), layers,
+        c.maxSeqLen(), c.layerNormEps(), c.nesting(), c.pooling(), c.dropout(), c.projection(),
+        c.patchDim()));
+    cut.byName.forEach((name, t) -> t.set(parameter(name).values()));
+    return cut;
+  }
+
   /** A standard normal by Box–Muller, so the sequence is defined by SplittableRandom alone. */
   static double gaussian(SplittableRandom rnd) {
     double u1 = rnd.nextDouble(), u2 = rnd.nextDouble();

@@ -2,6 +2,7 @@ package dev.mtk.models.encoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.nn.DoubleOps;
@@ -257,5 +258,31 @@ class EncoderGradientTest {
         assertEquals(a[i], b[16 + i], 1e-6f, "dim " + i);
       }
     }
+  }
+
+  @Test
+  void aModelCutAfterLayerLEmbedsAsItsLayerTap() {
+    EncoderConfig three = new EncoderConfig(TINY.vocabSize(), TINY.dModel(), TINY.heads(), TINY.ffn(),
+        3, TINY.maxSeqLen(), TINY.layerNormEps(), TINY.nesting());
+    Encoder enc = Encoder.init(three, 6);
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Encoder.Pass taps = enc.build(pool, 2, 6, null, 0f, true);
+      SplittableRandom rnd = new SplittableRandom(3);
+      for (int i = 0; i < taps.ids.length; i++) {
+        taps.ids[i] = rnd.nextInt(three.vocabSize());
+      }
+      taps.lengths[1] = 4;
+      taps.graph.forward();
+      for (int l = 1; l <= 3; l++) {
+        Encoder cut = enc.firstLayers(l);
+        assertEquals(l, cut.config().layers());
+        Encoder.Pass p = cut.build(pool, 2, 6, null, 0f, false);
+        System.arraycopy(taps.ids, 0, p.ids, 0, taps.ids.length);
+        System.arraycopy(taps.lengths, 0, p.lengths, 0, 2);
+        p.graph.forward();
+        assertArrayEquals(taps.layerPooled[l - 1].values(), p.pooled.values(), "cut after layer " + l);
+      }
+    }
+    assertThrows(IllegalArgumentException.class, () -> enc.firstLayers(4));
   }
 }
