@@ -8,15 +8,17 @@ import java.util.Map;
  * Results as a person reads them: Markdown tables (one per metric, methods by dimension) and an
  * HTML report with the same tables and a line chart per metric — quality against dimensions, the
  * dimensions on a log scale (also bytes per float32 vector: 4 × dim) — plus quality against cost
- * for adaptive retrieval (recall against queries per second). The SVG is drawn here, a few lines
- * of geometry, rather than with a plotting library: Java plotting libraries draw through AWT,
- * which needs system fonts that a headless server may lack, and the report must never fail.
+ * for adaptive retrieval (recall against queries per second). Charts are drawn by XChart
+ * ({@link Plots}) into PNGs inlined in the page; where AWT cannot draw (a headless machine
+ * without fonts), by the few lines of SVG geometry below instead, so the report never fails.
  */
 public final class Report {
 
   public static final List<String> METRICS = List.of("recall@1", "recall@10", "mrr@10", "ndcg@10");
   /** The WordNet-levels metrics (see {@link Hierarchy#evaluate}). */
   public static final List<String> LEVEL_METRICS = List.of("knn_lexfile", "knn_hypernym5", "probe_lexfile");
+  /** False draws every chart as SVG here (the fallback, and for tests of it). */
+  static volatile boolean plotLibrary = true;
   private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
 
   private Report() {}
@@ -117,8 +119,13 @@ public final class Report {
     return sb.toString();
   }
 
-  /** recall@10 against queries per second (log scale), one labelled point per search. */
+  /** recall@10 against queries per second (log scale): XChart's PNG, or the SVG fallback. */
   static String scatter(List<Map<String, Object>> rows) {
+    byte[] png = plotLibrary ? Plots.byCost(rows) : null;
+    return png != null ? image(png, "adaptive retrieval") : svgScatter(rows);
+  }
+
+  static String svgScatter(List<Map<String, Object>> rows) {
     int w = 640, h = 360, left = 60, right = 20, top = 20, bottom = 50;
     double lo = Double.MAX_VALUE, hi = 0, rmax = 1e-9;
     for (Map<String, Object> r : rows) {
@@ -152,7 +159,18 @@ public final class Report {
     return s.append("</svg>").toString();
   }
 
+  /** A chart of one metric against dimensions: XChart's PNG, or the SVG fallback. */
   static String chart(Map<String, Map<String, Map<String, Double>>> methods, int[] dims, String metric) {
+    byte[] png = plotLibrary ? Plots.byDim(methods, dims, metric) : null;
+    return png != null ? image(png, metric) : svgChart(methods, dims, metric);
+  }
+
+  private static String image(byte[] png, String alt) {
+    return "<img alt=\"" + alt + "\" width=\"" + Plots.WIDTH + "\" height=\"" + Plots.HEIGHT
+        + "\" src=\"data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(png) + "\">";
+  }
+
+  static String svgChart(Map<String, Map<String, Map<String, Double>>> methods, int[] dims, String metric) {
     int w = 640, h = 360, left = 60, right = 170, top = 20, bottom = 50;
     double max = 1e-9;
     for (var e : methods.values()) {

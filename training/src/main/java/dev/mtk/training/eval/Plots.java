@@ -1,0 +1,87 @@
+package dev.mtk.training.eval;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * The report's charts, drawn by XChart to PNG: quality against dimensions (log scale) per method,
+ * and quality against speed for adaptive retrieval. Drawing goes through AWT, headless; where AWT
+ * cannot draw (a machine without fonts), the methods return null and the report falls back to
+ * its own SVG, so a long run never fails at its last step.
+ */
+public final class Plots {
+
+  static final int WIDTH = 760, HEIGHT = 400;
+
+  private Plots() {}
+
+  /** metric against dimensions, one line per method; null if AWT cannot draw here. */
+  public static byte[] byDim(Map<String, Map<String, Map<String, Double>>> methods, int[] dims,
+      String metric) {
+    return draw(() -> {
+      XYChart chart = chart(metric + " against dimensions", "dimensions (log scale; float32 bytes = 4 × dim)", metric);
+      chart.getStyler().setXAxisLogarithmic(true);
+      for (var e : methods.entrySet()) {
+        Map<String, Double> byDim = e.getValue().get(metric);
+        if (byDim == null) {
+          continue;
+        }
+        List<Integer> present = java.util.Arrays.stream(dims).filter(m -> byDim.containsKey(String.valueOf(m))).boxed().toList();
+        double[] x = present.stream().mapToDouble(Integer::doubleValue).toArray();
+        double[] y = present.stream().mapToDouble(m -> byDim.get(String.valueOf(m))).toArray();
+        XYSeries s = chart.addSeries(e.getKey(), x, y);
+        s.setMarker(SeriesMarkers.CIRCLE);
+      }
+      return chart;
+    });
+  }
+
+  /** recall@10 against queries per second (log scale), one point per search setting. */
+  public static byte[] byCost(List<Map<String, Object>> rows) {
+    return draw(() -> {
+      XYChart chart = chart("adaptive retrieval: quality against speed",
+          "queries per second, one at a time (log scale)", "recall@10 of the task");
+      chart.getStyler().setXAxisLogarithmic(true);
+      chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+      for (Map<String, Object> r : rows) {
+        chart.addSeries(String.valueOf(r.get("search")),
+            new double[] {((Number) r.get("qps")).doubleValue()},
+            new double[] {((Number) r.get("recall@10")).doubleValue()});
+      }
+      return chart;
+    });
+  }
+
+  private static XYChart chart(String title, String x, String y) {
+    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(x)
+        .yAxisTitle(y).build();
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+    chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+    chart.getStyler().setMarkerSize(7);
+    return chart;
+  }
+
+  @FunctionalInterface
+  private interface ChartMaker {
+    XYChart make();
+  }
+
+  private static byte[] draw(ChartMaker maker) {
+    if (System.getProperty("java.awt.headless") == null) {
+      System.setProperty("java.awt.headless", "true");
+    }
+    try {
+      return BitmapEncoder.getBitmapBytes(maker.make(), BitmapEncoder.BitmapFormat.PNG);
+    } catch (IOException | RuntimeException | LinkageError e) {
+      // no fonts, no AWT: the caller draws its own SVG instead
+      return null;
+    }
+  }
+}
