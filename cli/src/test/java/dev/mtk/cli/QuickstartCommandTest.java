@@ -45,7 +45,11 @@ class QuickstartCommandTest {
     assertEquals(results.path("methods").path("mrl").path("recall@10").path("256").asDouble(),
         funnels.get(0).get("recall@10").asDouble(), 0.002, funnels.toString());
     String html = Files.readString(out.resolve("report.html"));
-    assertTrue(html.contains("<svg") && html.contains("Adaptive retrieval") && html.contains("knn_lexfile"));
+    // every chart drawn (XChart's inlined PNGs here; SVG where AWT cannot draw): 4 retrieval
+    // metrics, 3 level metrics, 1 quality-against-speed
+    int charts = html.split("data:image/png;base64,").length - 1 + html.split("<svg").length - 1;
+    assertEquals(8, charts, "charts in the report");
+    assertTrue(html.contains("Adaptive retrieval") && html.contains("knn_lexfile"));
     assertTrue(Files.isRegularFile(out.resolve("model/model.safetensors")));
     assertTrue(Files.isRegularFile(out.resolve("model/tokenizer.json")));
   }
