@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 /** Quality of a model per Matryoshka prefix size, on any task. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = {"Evaluate a model on a task at several prefix sizes.",
-        "Retrieval tasks (reverse-dictionary, pairs) report recall@1, recall@10, MRR@10 and "
+        "Retrieval tasks (reverse-dictionary, example-definition, pairs) report recall@1, recall@10, MRR@10 and "
             + "nDCG@10 by exact search; classification tasks (lexfile, labels) report kNN@10 and "
             + "linear-probe accuracy. pairs and labels read --data (the same files training reads, "
             + "split the same way, so --split test is held out from training)."})
@@ -28,7 +28,7 @@ final class EvalCommand implements Callable<Integer> {
   Path model;
 
   @Option(names = "--task", defaultValue = "reverse-dictionary",
-      description = "reverse-dictionary, lexfile, pairs or labels (default ${DEFAULT-VALUE}).")
+      description = "reverse-dictionary, example-definition, lexfile, pairs or labels (default ${DEFAULT-VALUE}).")
   String task;
 
   @Option(names = "--data", description = "The data file of task pairs (.jsonl/.tsv pairs) or labels (.jsonl/.tsv text, label).")

@@ -159,6 +159,22 @@ public final class Report {
     return s.append("</svg>").toString();
   }
 
+  /** The report of one training run: its scores per prefix size, a chart and a table per metric. */
+  public static String runHtml(String task, String split, Map<String, Map<String, Double>> results,
+      int[] dims) {
+    Map<String, Map<String, Map<String, Double>>> one = Map.of("model", results);
+    StringBuilder sb = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\">"
+        + "<title>mtk train: " + task + "</title><style>body{font-family:sans-serif;max-width:960px;"
+        + "margin:2em auto}</style></head><body><h1>" + task + ": quality against size</h1><p>The "
+        + "trained model on the " + split + " split, its first m dimensions (renormalised).</p>");
+    for (String metric : results.keySet()) {
+      sb.append("<h2>").append(metric).append("</h2>").append(chart(one, dims, metric));
+    }
+    sb.append("<h2>Table</h2><pre>").append(markdown(one, dims, List.copyOf(results.keySet())))
+        .append("</pre></body></html>");
+    return sb.toString();
+  }
+
   /** A chart of one metric against dimensions: XChart's PNG, or the SVG fallback. */
   static String chart(Map<String, Map<String, Map<String, Double>>> methods, int[] dims, String metric) {
     byte[] png = plotLibrary ? Plots.byDim(methods, dims, metric) : null;

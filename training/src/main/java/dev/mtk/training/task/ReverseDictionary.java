@@ -59,6 +59,31 @@ public final class ReverseDictionary {
     return new ReverseDictionary(List.copyOf(docIndex.keySet()), ex);
   }
 
+  /**
+   * WordNet's usage examples matched to their synset's definition: the query is an example
+   * sentence ("the river was high"), the answer its definition; synsets without examples are
+   * left out. Split by synset, like the reverse dictionary.
+   */
+  public static ReverseDictionary examplesToDefinitions(List<WordNet.Synset> synsets) {
+    Map<String, Integer> docIndex = new LinkedHashMap<>();
+    Map<Split, List<Example>> ex = new LinkedHashMap<>();
+    for (Split s : Split.values()) {
+      ex.put(s, new ArrayList<>());
+    }
+    for (WordNet.Synset s : synsets) {
+      if (s.definition().isBlank() || s.examples().isEmpty()) {
+        continue;
+      }
+      int d = docIndex.computeIfAbsent(s.definition(), k -> docIndex.size());
+      for (String e : s.examples()) {
+        if (!e.isBlank()) {
+          ex.get(split(s.id())).add(new Example(s.id(), e, d));
+        }
+      }
+    }
+    return new ReverseDictionary(List.copyOf(docIndex.keySet()), ex);
+  }
+
   /** (anchor, positive) pairs as a retrieval task: distinct positives are the documents. */
   public static ReverseDictionary fromPairs(List<dev.mtk.training.data.TextPairs.Pair> pairs) {
     Map<String, Integer> docIndex = new LinkedHashMap<>();

@@ -42,11 +42,12 @@ abstract class Task {
     }
     Task t = switch (task) {
       case "reverse-dictionary" -> new Retrieval(ReverseDictionary.load());
+      case "example-definition" -> new Retrieval(ReverseDictionary.examplesToDefinitions(WordNet.load()));
       case "pairs" -> new Retrieval(ReverseDictionary.fromPairs(TextPairs.read(Path.of(data))));
       case "lexfile" -> new Labels(Labelled.lexFiles(WordNet.load()));
       case "labels" -> new Labels(Labelled.read(Path.of(data)));
       default -> throw new IllegalArgumentException("task '" + task + "' is not known: "
-          + "reverse-dictionary, lexfile, pairs or labels");
+          + "reverse-dictionary, example-definition, lexfile, pairs or labels");
     };
     for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
       if (t.size(s) == 0) {

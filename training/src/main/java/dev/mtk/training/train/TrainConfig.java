@@ -17,6 +17,7 @@ import java.util.Set;
  *
  * <pre>
  * task: reverse-dictionary     # retrieval, built in: WordNet definition → lemmas
+ *                              # example-definition: built in: a usage example → its definition
  *                              # pairs: data: FILE (.jsonl anchor/positive[/negative], or .tsv)
  *                              # lexfile: classification, built in: definition → lexicographer file
  *                              # labels: data: FILE (.jsonl text/label, or .tsv)
@@ -53,14 +54,14 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
       "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps",
       "data", "teacher", "eval_every");
   /** Retrieval tasks (pairs of texts) and classification tasks (labelled texts). */
-  public static final Set<String> RETRIEVAL = Set.of("reverse-dictionary", "pairs"),
+  public static final Set<String> RETRIEVAL = Set.of("reverse-dictionary", "example-definition", "pairs"),
       CLASSIFICATION = Set.of("lexfile", "labels");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   public TrainConfig {
     if (!RETRIEVAL.contains(task) && !CLASSIFICATION.contains(task)) {
-      throw new IllegalArgumentException("task '" + task + "' is not known: reverse-dictionary or "
-          + "lexfile (built in), pairs or labels (with data: FILE.jsonl|.tsv)");
+      throw new IllegalArgumentException("task '" + task + "' is not known: reverse-dictionary, "
+          + "example-definition or lexfile (built in), pairs or labels (with data: FILE.jsonl|.tsv)");
     }
     boolean userData = task.equals("pairs") || task.equals("labels");
     if (userData != (data != null)) {
@@ -78,8 +79,8 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
     }
     String base = loss.base();
     if (base.equals("infonce") && !RETRIEVAL.contains(task)) {
-      throw new IllegalArgumentException("loss base infonce needs pairs (task reverse-dictionary or "
-          + "pairs); for task " + task + " use base: classification");
+      throw new IllegalArgumentException("loss base infonce needs pairs (task reverse-dictionary, "
+          + "example-definition or pairs); for task " + task + " use base: classification");
     }
     if (base.equals("classification") && !CLASSIFICATION.contains(task)) {
       throw new IllegalArgumentException("loss base classification needs labelled text (task lexfile "

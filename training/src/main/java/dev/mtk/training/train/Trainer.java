@@ -21,6 +21,7 @@ import dev.mtk.tokenizers.text.HuggingFaceJson;
 import dev.mtk.tokenizers.text.PreTokenizer;
 import dev.mtk.tokenizers.text.Tokenizer;
 import dev.mtk.training.eval.Embedder;
+import dev.mtk.training.eval.Report;
 import dev.mtk.training.eval.RetrievalMetrics;
 import dev.mtk.training.data.TextPairs;
 import dev.mtk.training.task.ReverseDictionary;
@@ -36,16 +37,17 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * One training run, start to finish: tokenizer, encoder, the Matryoshka InfoNCE loop on the
- * reverse-dictionary pairs (definition → lemmas, in-batch negatives), then evaluation of the test
- * split at every prefix size. Writes the run directory:
+ * One training run, start to finish: the task's data (built-in WordNet tasks or the user's file),
+ * the tokenizer, the encoder, the loss the config composes (docs/TRAINING.md), the loop, then
+ * evaluation of the test split at every prefix size. Writes the run directory:
  *
  * <pre>
  * config.json    the resolved configuration (every default filled in)
- * run.json       seed, versions (JDK, SIMD, threads)
- * metrics.jsonl  step, loss, learning rate, tokens/s
+ * run.json       seed, git commit, JDK, CPU, SIMD species, threads
+ * metrics.jsonl  step, loss (and each part: per dim, per layer), learning rate, tokens/s
  * model/         config.json, model.safetensors, tokenizer.json (as mtk model init writes)
  * results.json   {"task", "dims", "methods": {"mrl": {metric: {dim: value}}}}
+ * results.md, report.html   the same as tables and charts
  * </pre>
  *
  * Deterministic: the data order comes from the seed (a shuffled order per epoch, in-batch
@@ -213,6 +215,11 @@ public final class Trainer {
     Map<String, Map<String, Double>> results = data.evaluate(enc, tok, ReverseDictionary.Split.TEST,
         ladder(model.embeddingSize()), pool, cfg.seed());
     AtomicFile.write(out.resolve("results.json"), JSON.writeValueAsBytes(resultsJson(cfg.task(), results)));
+    int[] dims = ladder(model.embeddingSize());
+    AtomicFile.write(out.resolve("results.md"), Report.markdown(Map.of("model", results), dims,
+        List.copyOf(results.keySet())).getBytes(StandardCharsets.UTF_8));
+    AtomicFile.write(out.resolve("report.html"), Report.runHtml(cfg.task(), "test", results, dims)
+        .getBytes(StandardCharsets.UTF_8));
     return results;
   }
 

@@ -96,6 +96,22 @@ class TrainerTest {
   }
 
   @Test
+  void usageExamplesAreMatchedToTheirDefinitionAndSplitBySynset() {
+    List<dev.mtk.training.data.WordNet.Synset> wn = dev.mtk.training.data.WordNet.load();
+    ReverseDictionary ex = ReverseDictionary.examplesToDefinitions(wn);
+    int train = ex.examples(ReverseDictionary.Split.TRAIN).size(), test = ex.examples(ReverseDictionary.Split.TEST).size();
+    assertTrue(train > 30_000 && test > 1_000, train + " / " + test);
+    java.util.Map<String, dev.mtk.training.data.WordNet.Synset> byId = new java.util.HashMap<>();
+    wn.forEach(s -> byId.put(s.id(), s));
+    for (ReverseDictionary.Example e : ex.examples(ReverseDictionary.Split.TEST).subList(0, 200)) {
+      var s = byId.get(e.synset());
+      assertTrue(s.examples().contains(e.query()), e.toString());
+      assertEquals(s.definition(), ex.documents().get(e.document()));
+      assertEquals(ReverseDictionary.Split.TEST, ReverseDictionary.split(s.id()));
+    }
+  }
+
+  @Test
   void splitsAreFixedAndDisjoint() {
     ReverseDictionary data = ReverseDictionary.load();
     int train = data.examples(ReverseDictionary.Split.TRAIN).size();
@@ -125,6 +141,8 @@ class TrainerTest {
       }
       assertEquals(2, Files.readAllLines(out.resolve("metrics.jsonl")).size());
       assertTrue(Files.readString(out.resolve("results.json")).contains("\"mrl\""));
+      assertTrue(Files.readString(out.resolve("results.md")).contains("**recall@10**"));
+      assertTrue(Files.readString(out.resolve("report.html")).contains("<h2>recall@10</h2>"));
     }
   }
 
