@@ -14,11 +14,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The quickstart's adaptive-retrieval section, measured with the search module: the Matryoshka
@@ -92,16 +90,7 @@ final class QuickstartSearch implements Quickstart.AdaptiveRetrieval {
       Funnel f, Hits exact, int[][] relevant) {
     Searcher searcher = index.searcher(pool);
     Hits h = searcher.search(q, nq, d, K, m, f);
-    long agree = 0;
-    for (int i = 0; i < nq; i++) {
-      Set<Long> t = new HashSet<>();
-      for (int j = 0; j < exact.found(i); j++) {
-        t.add(exact.id(i, j));
-      }
-      for (int j = 0; j < h.found(i); j++) {
-        agree += t.contains(h.id(i, j)) ? 1 : 0;
-      }
-    }
+    long agree = SearchBench.overlap(exact, h);
     float[] one = new float[d];
     int[] next = {0};
     double qps = Timing.rate(seconds, () -> {

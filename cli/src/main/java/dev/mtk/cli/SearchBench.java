@@ -230,18 +230,7 @@ final class SearchBench implements Callable<Integer> {
       Funnel f, Hits truth, int[][] relevant) {
     Searcher s = ix.searcher(pool);
     Hits all = s.search(q, nq, d, k, m, f);
-    double hit = 0;
-    for (int i = 0; i < nq; i++) {
-      Set<Long> t = new HashSet<>();
-      for (int j = 0; j < truth.found(i); j++) {
-        t.add(truth.id(i, j));
-      }
-      for (int j = 0; j < all.found(i); j++) {
-        if (t.contains(all.id(i, j))) {
-          hit++;
-        }
-      }
-    }
+    double hit = overlap(truth, all);
     Double task = relevant == null ? null : taskRecall(all, relevant);
     // single-query timing: one query at a time over both cores, cycling through the queries
     float[] one = new float[d];
@@ -262,6 +251,21 @@ final class SearchBench implements Callable<Integer> {
     System.err.printf(Locale.ROOT, "%-34s recall@%d %.4f%s  %9.1f QPS%n", name, k, r.recall,
         task == null ? "" : String.format(Locale.ROOT, "  task hit@%d %.4f", k, task), qps);
     return r;
+  }
+
+  /** Ids that {@code got} shares with {@code truth}, summed over queries. */
+  static long overlap(Hits truth, Hits got) {
+    long hit = 0;
+    for (int i = 0; i < truth.queries(); i++) {
+      Set<Long> t = new HashSet<>();
+      for (int j = 0; j < truth.found(i); j++) {
+        t.add(truth.id(i, j));
+      }
+      for (int j = 0; j < got.found(i); j++) {
+        hit += t.contains(got.id(i, j)) ? 1 : 0;
+      }
+    }
+    return hit;
   }
 
   static double taskRecall(Hits h, int[][] relevant) {

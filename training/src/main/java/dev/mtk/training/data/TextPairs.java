@@ -1,16 +1,10 @@
 package dev.mtk.training.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * User data for training: (anchor, positive) text pairs — a question and its answer, a query and
@@ -29,67 +23,40 @@ public final class TextPairs {
     }
   }
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private TextPairs() {}
 
   public static List<Pair> read(Path file) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new NoSuchFileException(file.toString(), null, "no such pairs file");
-    }
-    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    boolean tsv = name.endsWith(".tsv");
-    if (!tsv && !name.endsWith(".jsonl") && !name.endsWith(".json")) {
-      throw new IllegalArgumentException(file + ": pairs come as .jsonl ({\"anchor\": …, "
-          + "\"positive\": …} per line) or .tsv (anchor TAB positive)");
-    }
     List<Pair> out = new ArrayList<>();
     List<Integer> lines = new ArrayList<>();
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      int no = 0;
-      while ((line = r.readLine()) != null) {
-        no++;
-        if (line.isBlank()) {
-          continue;
-        }
-        String where = file + ":" + no + ": ";
-        if (tsv) {
-          String[] cols = line.split("\t", -1);
-          if (cols.length != 2 && cols.length != 3) {
-            throw new IllegalArgumentException(where + "expected 2 tab-separated columns (anchor, "
-                + "positive) or 3 (anchor, positive, negative), found " + cols.length);
+    DataFile.read(file, "pairs", ".jsonl ({\"anchor\": …, \"positive\": …} per line) or .tsv "
+        + "(anchor TAB positive)", line -> {
+          String where = line.where();
+          if (line.columns() != null) {
+            String[] cols = line.columns();
+            if (cols.length != 2 && cols.length != 3) {
+              throw new IllegalArgumentException(where + "expected 2 tab-separated columns (anchor, "
+                  + "positive) or 3 (anchor, positive, negative), found " + cols.length);
+            }
+            if (line.number() == 1 && cols[0].trim().equalsIgnoreCase("anchor")) {
+              return;
+            }
+            out.add(pair(where, cols[0], cols[1], cols.length == 3 ? cols[2] : null));
+          } else {
+            JsonNode o = line.json();
+            JsonNode a = o.has("anchor") ? o.get("anchor") : o.get("query");
+            JsonNode p = o.has("positive") ? o.get("positive") : o.get("document");
+            if (a == null || p == null || !a.isTextual() || !p.isTextual()) {
+              throw new IllegalArgumentException(where + "expected text fields \"anchor\" and "
+                  + "\"positive\" (or \"query\" and \"document\")");
+            }
+            JsonNode n = o.get("negative");
+            if (n != null && !n.isTextual()) {
+              throw new IllegalArgumentException(where + "\"negative\" must be text");
+            }
+            out.add(pair(where, a.asText(), p.asText(), n == null ? null : n.asText()));
           }
-          if (no == 1 && cols[0].trim().equalsIgnoreCase("anchor")) {
-            continue;
-          }
-          out.add(pair(where, cols[0], cols[1], cols.length == 3 ? cols[2] : null));
-          lines.add(no);
-        } else {
-          JsonNode o;
-          try {
-            o = JSON.readTree(line);
-          } catch (IOException e) {
-            throw new IllegalArgumentException(where + "not valid JSON");
-          }
-          if (o == null || !o.isObject()) {
-            throw new IllegalArgumentException(where + "expected a JSON object");
-          }
-          JsonNode a = o.has("anchor") ? o.get("anchor") : o.get("query");
-          JsonNode p = o.has("positive") ? o.get("positive") : o.get("document");
-          if (a == null || p == null || !a.isTextual() || !p.isTextual()) {
-            throw new IllegalArgumentException(where + "expected text fields \"anchor\" and "
-                + "\"positive\" (or \"query\" and \"document\")");
-          }
-          JsonNode n = o.get("negative");
-          if (n != null && !n.isTextual()) {
-            throw new IllegalArgumentException(where + "\"negative\" must be text");
-          }
-          out.add(pair(where, a.asText(), p.asText(), n == null ? null : n.asText()));
-          lines.add(no);
-        }
-      }
-    }
+          lines.add(line.number());
+        });
     for (int i = 1; i < out.size(); i++) {
       if ((out.get(i).negative() == null) != (out.get(0).negative() == null)) {
         throw new IllegalArgumentException(file + ":" + lines.get(i) + ": " + (out.get(0).negative() == null

@@ -1,19 +1,14 @@
 package dev.mtk.training.task;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mtk.training.data.DataFile;
 import dev.mtk.training.data.WordNet;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 
@@ -27,8 +22,6 @@ import java.util.TreeSet;
 public final class Labelled {
 
   public record Example(String text, int label) {}
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final List<String> classes;
   private final Map<ReverseDictionary.Split, List<Example>> examples;
@@ -53,56 +46,33 @@ public final class Labelled {
 
   /** User labelled text (.jsonl or .tsv); errors name the file and line. */
   public static Labelled read(Path file) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new NoSuchFileException(file.toString(), null, "no such labelled-text file");
-    }
-    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    boolean tsv = name.endsWith(".tsv");
-    if (!tsv && !name.endsWith(".jsonl") && !name.endsWith(".json")) {
-      throw new IllegalArgumentException(file + ": labelled text comes as .jsonl ({\"text\": …, "
-          + "\"label\": …} per line) or .tsv (text TAB label)");
-    }
     List<String[]> rows = new ArrayList<>();
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      int no = 0;
-      while ((line = r.readLine()) != null) {
-        no++;
-        if (line.isBlank()) {
-          continue;
-        }
-        String where = file + ":" + no + ": ";
-        String text, label;
-        if (tsv) {
-          String[] cols = line.split("\t", -1);
-          if (cols.length != 2) {
-            throw new IllegalArgumentException(where + "expected 2 tab-separated columns (text, label), found " + cols.length);
+    DataFile.read(file, "labelled texts", ".jsonl ({\"text\": …, \"label\": …} per line) or .tsv "
+        + "(text TAB label)", line -> {
+          String where = line.where(), text, label;
+          if (line.columns() != null) {
+            String[] cols = line.columns();
+            if (cols.length != 2) {
+              throw new IllegalArgumentException(where + "expected 2 tab-separated columns (text, label), found " + cols.length);
+            }
+            if (line.number() == 1 && cols[0].trim().equalsIgnoreCase("text") && cols[1].trim().equalsIgnoreCase("label")) {
+              return;
+            }
+            text = cols[0];
+            label = cols[1];
+          } else {
+            JsonNode o = line.json();
+            if (!o.path("text").isTextual() || !(o.path("label").isTextual() || o.path("label").isIntegralNumber())) {
+              throw new IllegalArgumentException(where + "expected {\"text\": \"…\", \"label\": \"…\" or an integer}");
+            }
+            text = o.get("text").asText();
+            label = o.get("label").asText();
           }
-          if (no == 1 && cols[0].trim().equalsIgnoreCase("text") && cols[1].trim().equalsIgnoreCase("label")) {
-            continue;
+          if (text.isBlank() || label.isBlank()) {
+            throw new IllegalArgumentException(where + "empty text or label");
           }
-          text = cols[0];
-          label = cols[1];
-        } else {
-          JsonNode o;
-          try {
-            o = JSON.readTree(line);
-          } catch (IOException e) {
-            throw new IllegalArgumentException(where + "not valid JSON");
-          }
-          if (o == null || !o.isObject() || !o.path("text").isTextual()
-              || !(o.path("label").isTextual() || o.path("label").isIntegralNumber())) {
-            throw new IllegalArgumentException(where + "expected {\"text\": \"…\", \"label\": \"…\" or an integer}");
-          }
-          text = o.get("text").asText();
-          label = o.get("label").asText();
-        }
-        if (text.isBlank() || label.isBlank()) {
-          throw new IllegalArgumentException(where + "empty text or label");
-        }
-        rows.add(new String[] {text.strip(), label.strip()});
-      }
-    }
+          rows.add(new String[] {text.strip(), label.strip()});
+        });
     Labelled l = of(rows, rows.stream().map(x -> x[0]).toList());
     if (l.classes.size() < 2) {
       throw new IllegalArgumentException(file + ": " + l.classes.size() + " distinct label(s); "

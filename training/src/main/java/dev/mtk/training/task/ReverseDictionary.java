@@ -108,6 +108,16 @@ public final class ReverseDictionary {
     return bucket < 90 ? Split.TRAIN : bucket < 95 ? Split.DEV : Split.TEST;
   }
 
+  /** Every query of every split, then the documents: the text a tokenizer for the task learns from. */
+  public List<String> allTexts() {
+    List<String> texts = new ArrayList<>();
+    for (Split s : Split.values()) {
+      examples(s).forEach(e -> texts.add(e.query()));
+    }
+    texts.addAll(documents);
+    return texts;
+  }
+
   public List<String> documents() {
     return documents;
   }

@@ -111,12 +111,7 @@ public final class Quickstart {
     Files.createDirectories(out);
     ReverseDictionary data = ReverseDictionary.load();
     listener.update("tokenizer", 0, 1, 0);
-    List<String> corpus = new ArrayList<>();
-    for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
-      data.examples(s).forEach(e -> corpus.add(e.query()));
-    }
-    corpus.addAll(data.documents());
-    Tokenizer tok = BpeTrainer.train(corpus.iterator(), new BpeTrainer.Config(4096, 2, List.of(),
+    Tokenizer tok = BpeTrainer.train(data.allTexts().iterator(), new BpeTrainer.Config(4096, 2, List.of(),
         PreTokenizer.named("o200k"), 0, null), pool, BpeTrainer.Progress.NONE);
     Path tokFile = out.resolve("tokenizer.json");
     HuggingFaceJson.save(tok, tokFile);

@@ -87,12 +87,7 @@ abstract class Task {
 
     @Override
     List<String> corpus() {
-      List<String> corpus = new ArrayList<>();
-      for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
-        data.examples(s).forEach(e -> corpus.add(e.query()));
-      }
-      corpus.addAll(data.documents());
-      return corpus;
+      return data.allTexts();
     }
 
     @Override
