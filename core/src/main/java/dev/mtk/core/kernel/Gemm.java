@@ -41,7 +41,10 @@ public final class Gemm {
       scaleC(m, n, beta, c, cOff, ldc);
       return;
     }
-    if (KernelProvider.vectorized()) {
+    if (KernelProvider.vectorized() && SmallGemm.suits(m, n, k)) {
+      SmallGemm.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff,
+          ldc, null, 0);
+    } else if (KernelProvider.vectorized()) {
       PackedGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
           cOff, ldc, null, 0);
     } else {
@@ -71,7 +74,10 @@ public final class Gemm {
       }
       return;
     }
-    if (KernelProvider.vectorized()) {
+    if (KernelProvider.vectorized() && SmallGemm.suits(m, n, k)) {
+      SmallGemm.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, c, cOff, ldc,
+          bias, biasOff);
+    } else if (KernelProvider.vectorized()) {
       PackedGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, c,
           cOff, ldc, bias, biasOff);
     } else {

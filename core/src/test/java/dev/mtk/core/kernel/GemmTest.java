@@ -102,6 +102,45 @@ class GemmTest {
     pr.check(pr.runScalar(POOL), "scalar");
   }
 
+  /**
+   * Small problems take another path (SmallGemm, no packing of A, one thread); it must give the
+   * packed path's bits exactly, so that which one runs is invisible, bias and beta included.
+   */
+  @Test
+  void smallPathGivesThePackedPathsBits() {
+    // a JUnit test rather than a property: with the vector kernels off it is skipped, not exhausted
+    org.junit.jupiter.api.Assumptions.assumeTrue(KernelProvider.vectorized());
+    SplittableRandom rnd = new SplittableRandom(11);
+    for (int trial = 0; trial < 150; trial++) {
+      int m = 4 + rnd.nextInt(67), n = 1 + rnd.nextInt(90), k = 1 + rnd.nextInt(256);
+      boolean ta = rnd.nextBoolean(), tb = rnd.nextBoolean();
+      int mode = rnd.nextInt(5);
+      checkSmallAgainstPacked(m, n, k, ta, tb, mode);
+    }
+    checkSmallAgainstPacked(64, 64, 64, false, true, 0); // attention's Q·Kᵀ
+    checkSmallAgainstPacked(64, 64, 64, false, false, 0); // and P·V
+  }
+
+  private static void checkSmallAgainstPacked(int m, int n, int k, boolean ta, boolean tb, int mode) {
+    float alpha = mode == 3 ? -0.3f : 1f;
+    float beta = switch (mode) {
+      case 0, 4 -> 0f;
+      case 1 -> 1f;
+      default -> 0.7f;
+    };
+    Problem pr = Problem.random(m * 131L + n * 17L + k + mode, ta, tb, m, n, k, alpha, beta);
+    float[] bias = mode == 4 ? Reference.randomFloats(new SplittableRandom(k), n + 1, 1) : null;
+    float[] small = pr.c().clone(), packed = pr.c().clone();
+    SmallGemm.gemm(ta, tb, m, n, k, alpha, pr.a(), pr.aOff(), pr.lda(), pr.b(), pr.bOff(),
+        pr.ldb(), beta, small, pr.cOff(), pr.ldc(), bias, 1);
+    PackedGemm.gemm(POOL, ta, tb, m, n, k, alpha, pr.a(), pr.aOff(), pr.lda(), pr.b(), pr.bOff(),
+        pr.ldb(), beta, packed, pr.cOff(), pr.ldc(), bias, 1);
+    assertArrayEquals(packed, small, pr.shape() + (bias != null ? " with bias" : ""));
+    if (bias == null) {
+      pr.check(small, "small");
+    }
+  }
+
   @Test
   void awkwardShapesAllTransposes() {
     int[][] shapes = {{1, 1, 1}, {1, 257, 33}, {257, 1, 33}, {6, 32, 1}, {7, 33, 257},
