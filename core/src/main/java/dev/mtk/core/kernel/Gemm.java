@@ -43,14 +43,25 @@ public final class Gemm {
     }
     if (KernelProvider.vectorized() && SmallGemm.suits(m, n, k)) {
       SmallGemm.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff,
-          ldc, null, 0);
+          ldc, null, 0, null);
     } else if (KernelProvider.vectorized()) {
       PackedGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
-          cOff, ldc, null, 0);
+          cOff, ldc, null, 0, null);
     } else {
       ScalarGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c,
           cOff, ldc, null, 0);
     }
+  }
+
+  /**
+   * Work on rows of C once they are final. A GEMM that takes one calls it, from its worker
+   * threads, once for each block of rows, with disjoint blocks covering [0, m) — as soon as it can:
+   * when a task owns whole rows, right after it computed them, while they are still in its cache.
+   * Whatever it computes per row must not depend on how rows are grouped into blocks.
+   */
+  @FunctionalInterface
+  public interface Epilogue {
+    void rows(int from, int to);
   }
 
   /**
@@ -60,6 +71,19 @@ public final class Gemm {
   public static void sgemmBias(WorkerPool pool, boolean transA, boolean transB, int m, int n,
       int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] bias,
       int biasOff, float[] c, int cOff, int ldc) {
+    sgemmBias(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, bias, biasOff, c,
+        cOff, ldc, null);
+  }
+
+  /**
+   * {@link #sgemmBias(WorkerPool, boolean, boolean, int, int, int, float, float[], int, int,
+   * float[], int, int, float[], int, float[], int, int) sgemmBias}, then {@code after} on every
+   * row block of C (null for none): how a linear layer runs the row-wise operations that follow it
+   * (residual add, layer norm, GELU) on its output while that is still in cache.
+   */
+  public static void sgemmBias(WorkerPool pool, boolean transA, boolean transB, int m, int n,
+      int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] bias,
+      int biasOff, float[] c, int cOff, int ldc, Epilogue after) {
     check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
     Vectors.range("bias", bias.length, biasOff, n);
     if (c == bias && cOff < biasOff + n && biasOff < cOff + (long) (m - 1) * ldc + n && m > 0) {
@@ -72,19 +96,28 @@ public final class Gemm {
       for (int i = 0; i < m; i++) {
         System.arraycopy(bias, biasOff, c, cOff + i * ldc, n);
       }
+      if (after != null) {
+        after.rows(0, m);
+      }
       return;
     }
     if (KernelProvider.vectorized() && SmallGemm.suits(m, n, k)) {
       SmallGemm.gemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, c, cOff, ldc,
-          bias, biasOff);
+          bias, biasOff, after);
     } else if (KernelProvider.vectorized()) {
       PackedGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, c,
-          cOff, ldc, bias, biasOff);
+          cOff, ldc, bias, biasOff, after);
     } else {
       ScalarGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, c,
           cOff, ldc, bias, biasOff);
+      if (after != null) {
+        int blocks = (m + EPILOGUE_ROWS - 1) / EPILOGUE_ROWS;
+        pool.forEach(blocks, t -> after.rows(t * EPILOGUE_ROWS, Math.min(m, (t + 1) * EPILOGUE_ROWS)));
+      }
     }
   }
+
+  private static final int EPILOGUE_ROWS = 64;
 
   /** The scalar twin, for tests and comparisons; same contract, same checks. */
   public static void sgemmScalar(WorkerPool pool, boolean transA, boolean transB, int m, int n,

@@ -44,7 +44,7 @@ final class PackedGemm {
 
   static void gemm(WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff,
-      int ldc, float[] bias, int biasOff) {
+      int ldc, float[] bias, int biasOff, Gemm.Epilogue after) {
     int mSlivers = (m + MR - 1) / MR;
     int threads = pool.threads();
     // Row blocks small enough for a few tasks per thread (load balance), large enough to amortise
@@ -52,6 +52,7 @@ final class PackedGemm {
     int slPerTask = Math.max(1, Math.min(MC_MAX / MR, (mSlivers + 4 * threads - 1) / (4 * threads)));
     int mc = slPerTask * MR;
     int mTasks = (m + mc - 1) / mc;
+    boolean ranInTask = false;
     for (int jc = 0; jc < n; jc += NC) {
       int nc = Math.min(NC, n - jc);
       int nSlivers = (nc + NR - 1) / NR;
@@ -59,13 +60,17 @@ final class PackedGemm {
       int nSplit = mTasks >= 2 * threads ? 1 : Math.min(nSlivers, (2 * threads + mTasks - 1) / mTasks);
       int slPerSplit = (nSlivers + nSplit - 1) / nSplit;
       int nParts = (nSlivers + slPerSplit - 1) / slPerSplit;
+      // A task owns whole rows of C when there is one column block and it is not split: it can run
+      // the epilogue on them after the last slice of k, while they are still in its cache.
+      boolean epilogueInTask = after != null && n <= NC && nParts == 1;
+      ranInTask = epilogueInTask;
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
         float[] pb = ensure(PACKED_B, nSlivers * kc * NR);
         final int jcF = jc, pcF = pc;
         pool.forEach(nSlivers, s -> packB(tb, b, bOff, ldb, pcF, kc, jcF + s * NR,
             Math.min(NR, nc - s * NR), pb, s * kc * NR));
-        boolean first = pc == 0;
+        boolean first = pc == 0, last = pc + KC >= k;
         pool.forEach(mTasks * nParts, t -> {
           int i0 = (t / nParts) * mc;
           int rows = Math.min(mc, m - i0);
@@ -112,8 +117,14 @@ final class PackedGemm {
               }
             }
           }
+          if (epilogueInTask && last) {
+            after.rows(i0, i0 + rows);
+          }
         });
       }
+    }
+    if (after != null && !ranInTask) {
+      pool.forEach(mTasks, t -> after.rows(t * mc, Math.min(m, (t + 1) * mc)));
     }
   }
 

@@ -36,7 +36,7 @@ final class SmallGemm {
 
   static void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff,
       int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, float[] bias,
-      int biasOff) {
+      int biasOff, Gemm.Epilogue after) {
     // A's element (i, p) sits at aOff + i·rs + p·ps
     int rs = ta ? 1 : lda, ps = ta ? lda : 1;
     // op(B)'s row p, as whole vectors: B itself when it allows, else a zero-padded copy
@@ -70,6 +70,9 @@ final class SmallGemm {
         epilogue(tile, L, 1, Math.min(L, n - v * L), mode, beta, c, cOff + i * ldc + v * L, ldc,
             bias, biasOff + v * L);
       }
+    }
+    if (after != null) {
+      after.rows(0, m);
     }
   }
 

@@ -132,12 +132,48 @@ class GemmTest {
     float[] bias = mode == 4 ? Reference.randomFloats(new SplittableRandom(k), n + 1, 1) : null;
     float[] small = pr.c().clone(), packed = pr.c().clone();
     SmallGemm.gemm(ta, tb, m, n, k, alpha, pr.a(), pr.aOff(), pr.lda(), pr.b(), pr.bOff(),
-        pr.ldb(), beta, small, pr.cOff(), pr.ldc(), bias, 1);
+        pr.ldb(), beta, small, pr.cOff(), pr.ldc(), bias, 1, null);
     PackedGemm.gemm(POOL, ta, tb, m, n, k, alpha, pr.a(), pr.aOff(), pr.lda(), pr.b(), pr.bOff(),
-        pr.ldb(), beta, packed, pr.cOff(), pr.ldc(), bias, 1);
+        pr.ldb(), beta, packed, pr.cOff(), pr.ldc(), bias, 1, null);
     assertArrayEquals(packed, small, pr.shape() + (bias != null ? " with bias" : ""));
     if (bias == null) {
       pr.check(small, "small");
+    }
+  }
+
+  /**
+   * The epilogue sees every row of C exactly once, and only when it is final: a snapshot taken in
+   * the callback equals C after the call. Shapes: small (one block), tall with one column block
+   * (in the tasks), wider than a column block and short (after the GEMM), slices of k.
+   */
+  @Test
+  void epilogueSeesEveryRowOnceAndFinal() {
+    int[][] shapes = {{40, 30, 20}, {3000, 256, 300}, {500, 1500, 64}, {7, 2000, 600}, {1, 5, 5}};
+    for (int[] sh : shapes) {
+      int m = sh[0], n = sh[1], k = sh[2];
+      SplittableRandom rnd = new SplittableRandom(m + n + k);
+      float[] a = Reference.randomFloats(rnd, m * k, 1), b = Reference.randomFloats(rnd, n * k, 1);
+      float[] bias = Reference.randomFloats(rnd, n, 1);
+      for (int threads : new int[] {1, 3}) {
+        try (WorkerPool pool = new WorkerPool(threads)) {
+          float[] c = new float[m * n], snapshot = new float[m * n];
+          java.util.concurrent.atomic.AtomicIntegerArray seen = new java.util.concurrent.atomic.AtomicIntegerArray(m);
+          Gemm.sgemmBias(pool, false, true, m, n, k, 1f, a, 0, k, b, 0, k, bias, 0, c, 0, n,
+              (from, to) -> {
+                for (int i = from; i < to; i++) {
+                  seen.incrementAndGet(i);
+                  System.arraycopy(c, i * n, snapshot, i * n, n);
+                }
+              });
+          for (int i = 0; i < m; i++) {
+            assertEquals(1, seen.get(i), "row " + i + " of " + m + "×" + n + "×" + k);
+          }
+          assertArrayEquals(c, snapshot, "rows were final when seen, " + m + "×" + n + "×" + k);
+          float[] plain = new float[m * n];
+          Gemm.sgemmBias(pool, false, true, m, n, k, 1f, a, 0, k, b, 0, k, bias, 0, plain, 0, n);
+          assertArrayEquals(plain, c, "an epilogue changes nothing in C");
+        }
+      }
     }
   }
 

@@ -12,6 +12,7 @@ import dev.mtk.models.nn.LayerNorm;
 import dev.mtk.models.nn.Linear;
 import dev.mtk.models.nn.MatryoshkaInfoNce;
 import dev.mtk.models.nn.MeanPool;
+import dev.mtk.models.nn.RowWise;
 import dev.mtk.models.nn.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -243,41 +244,53 @@ public final class Encoder {
           parameter("embeddings.position.weight"), x, seqLen));
     }
     Tensor[] taps = layerTaps ? new Tensor[config.layers()] : null;
+    // The linear layer whose output the next row-wise ops read (null when a dropout or another op
+    // sits between): they run inside its GEMM (Linear.then), with the same results.
+    Linear rowSource = null;
     for (int l = 0; l < config.layers(); l++) {
       String p = "layers." + l + ".";
       Tensor ln1 = a.alloc(p + "ln1", n, d);
-      g.add(new LayerNorm(pool, x, parameter(p + "ln1.weight"), parameter(p + "ln1.bias"), ln1, eps));
+      addRowWise(g, rowSource, new LayerNorm(pool, x, parameter(p + "ln1.weight"),
+          parameter(p + "ln1.bias"), ln1, eps));
       Tensor qkv = a.alloc(p + "qkv", n, 3 * d);
       g.add(new Linear(pool, ln1, parameter(p + "attn.qkv.weight"), parameter(p + "attn.qkv.bias"), qkv));
       Tensor probs = a.alloc(p + "probs", batch, h, seqLen, seqLen);
       Tensor att = a.alloc(p + "att", n, d);
       g.add(new Attention(pool, qkv, att, probs, lengths, h));
       Tensor proj = a.alloc(p + "proj", n, d);
-      g.add(new Linear(pool, att, parameter(p + "attn.out.weight"), parameter(p + "attn.out.bias"), proj));
-      proj = dropout(g, a, drops, proj, rate, dropoutSeed, p + "drop1");
+      Linear out = g.add(new Linear(pool, att, parameter(p + "attn.out.weight"),
+          parameter(p + "attn.out.bias"), proj));
+      Tensor dropped = dropout(g, a, drops, proj, rate, dropoutSeed, p + "drop1");
+      rowSource = dropped == proj ? out : null;
       Tensor res1 = a.alloc(p + "res1", n, d);
-      g.add(new Add(pool, x, proj, res1));
+      addRowWise(g, rowSource, new Add(pool, x, dropped, res1));
       Tensor ln2 = a.alloc(p + "ln2", n, d);
-      g.add(new LayerNorm(pool, res1, parameter(p + "ln2.weight"), parameter(p + "ln2.bias"), ln2, eps));
+      addRowWise(g, rowSource, new LayerNorm(pool, res1, parameter(p + "ln2.weight"),
+          parameter(p + "ln2.bias"), ln2, eps));
       Tensor fc1 = a.alloc(p + "fc1", n, f);
-      g.add(new Linear(pool, ln2, parameter(p + "mlp.fc1.weight"), parameter(p + "mlp.fc1.bias"), fc1));
+      Linear up = g.add(new Linear(pool, ln2, parameter(p + "mlp.fc1.weight"),
+          parameter(p + "mlp.fc1.bias"), fc1));
       Tensor act = a.alloc(p + "gelu", n, f);
-      g.add(new Gelu(pool, GeluForm.ERF, fc1, act));
+      addRowWise(g, up, new Gelu(pool, GeluForm.ERF, fc1, act));
       act = dropout(g, a, drops, act, rate, dropoutSeed, p + "drop_mlp");
       Tensor fc2 = a.alloc(p + "fc2", n, d);
-      g.add(new Linear(pool, act, parameter(p + "mlp.fc2.weight"), parameter(p + "mlp.fc2.bias"), fc2));
-      fc2 = dropout(g, a, drops, fc2, rate, dropoutSeed, p + "drop2");
+      Linear down = g.add(new Linear(pool, act, parameter(p + "mlp.fc2.weight"),
+          parameter(p + "mlp.fc2.bias"), fc2));
+      dropped = dropout(g, a, drops, fc2, rate, dropoutSeed, p + "drop2");
+      rowSource = dropped == fc2 ? down : null;
       Tensor res2 = a.alloc(p + "res2", n, d);
-      g.add(new Add(pool, res1, fc2, res2));
+      addRowWise(g, rowSource, new Add(pool, res1, dropped, res2));
       x = res2;
       if (taps != null && l < config.layers() - 1) {
         Tensor tapLn = a.alloc(p + "tap_ln", n, d);
-        g.add(new LayerNorm(pool, x, parameter("final_ln.weight"), parameter("final_ln.bias"), tapLn, eps));
+        addRowWise(g, rowSource, new LayerNorm(pool, x, parameter("final_ln.weight"),
+            parameter("final_ln.bias"), tapLn, eps));
         taps[l] = head(g, a, pool, tapLn, lengths, batch, p + "tap_");
       }
     }
     Tensor fin = a.alloc("final_ln", n, d);
-    g.add(new LayerNorm(pool, x, parameter("final_ln.weight"), parameter("final_ln.bias"), fin, eps));
+    addRowWise(g, rowSource, new LayerNorm(pool, x, parameter("final_ln.weight"),
+        parameter("final_ln.bias"), fin, eps));
     Tensor pooled = head(g, a, pool, fin, lengths, batch, "");
     if (taps != null) {
       taps[config.layers() - 1] = pooled;
@@ -304,6 +317,11 @@ public final class Encoder {
     Tensor projected = a.alloc(prefix + "projected", batch, config.projection());
     g.add(new Linear(pool, pooled, parameter("projection.weight"), parameter("projection.bias"), projected));
     return projected;
+  }
+
+  /** Puts a row-wise op on the tape, run inside source's GEMM when there is a source. */
+  private static void addRowWise(Graph g, Linear source, RowWise op) {
+    g.add(source == null ? op : source.then(op));
   }
 
   private static Tensor dropout(Graph g, Arena a, java.util.List<dev.mtk.models.nn.Dropout> drops,

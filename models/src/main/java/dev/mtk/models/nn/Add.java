@@ -1,7 +1,7 @@
 package dev.mtk.models.nn;
 
 /** out = a + b (the residual connection), element-wise in parallel chunks. */
-public final class Add implements Op {
+public final class Add implements RowWise {
 
   private static final int CHUNK = 1 << 15;
 
@@ -20,13 +20,27 @@ public final class Add implements Op {
 
   @Override
   public void forward() {
-    float[] x = a.data(), y = b.data(), o = out.data();
     int n = a.size();
-    pool.forEach((n + CHUNK - 1) / CHUNK, c -> {
-      for (int i = c * CHUNK, end = Math.min(n, i + CHUNK); i < end; i++) {
-        o[out.offset() + i] = x[a.offset() + i] + y[b.offset() + i];
-      }
-    });
+    pool.forEach((n + CHUNK - 1) / CHUNK, c -> add(c * CHUNK, Math.min(n, (c + 1) * CHUNK)));
+  }
+
+  @Override
+  public int rows() {
+    return out.dim(0);
+  }
+
+  @Override
+  public void forwardRows(int from, int to) {
+    int width = out.size() / out.dim(0);
+    add(from * width, to * width);
+  }
+
+  private void add(int from, int to) {
+    float[] x = a.data(), y = b.data(), o = out.data();
+    int ao = a.offset(), bo = b.offset(), oo = out.offset();
+    for (int i = from; i < to; i++) {
+      o[oo + i] = x[ao + i] + y[bo + i];
+    }
   }
 
   @Override

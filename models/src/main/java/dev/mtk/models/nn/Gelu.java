@@ -6,7 +6,7 @@ import dev.mtk.core.kernel.VectorKernels;
 import dev.mtk.core.parallel.WorkerPool;
 
 /** out = GELU(in), element-wise, erf or tanh form. */
-public final class Gelu implements Op {
+public final class Gelu implements RowWise {
 
   private static final VectorKernels K = KernelProvider.kernels();
   private static final int CHUNK = 1 << 14;
@@ -29,6 +29,18 @@ public final class Gelu implements Op {
       int from = c * CHUNK, len = Math.min(CHUNK, n - from);
       K.geluForward(form, out.data(), out.offset() + from, in.data(), in.offset() + from, len);
     });
+  }
+
+  @Override
+  public int rows() {
+    return in.dim(0);
+  }
+
+  @Override
+  public void forwardRows(int from, int to) {
+    int width = in.size() / in.dim(0);
+    K.geluForward(form, out.data(), out.offset() + from * width, in.data(),
+        in.offset() + from * width, (to - from) * width);
   }
 
   @Override

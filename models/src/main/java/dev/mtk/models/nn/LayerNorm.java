@@ -9,7 +9,7 @@ import dev.mtk.core.parallel.WorkerPool;
  * PyTorch). Rows run in parallel chunks; gamma and beta gradients are summed per chunk, then the
  * chunks in order.
  */
-public final class LayerNorm implements Op {
+public final class LayerNorm implements RowWise {
 
   private static final VectorKernels K = KernelProvider.kernels();
 
@@ -34,14 +34,22 @@ public final class LayerNorm implements Op {
 
   @Override
   public void forward() {
+    RowChunks.run(pool, mean.length, (c, from, to) -> forwardRows(from, to));
+  }
+
+  @Override
+  public int rows() {
+    return mean.length;
+  }
+
+  @Override
+  public void forwardRows(int from, int to) {
     int d = gamma.size();
     float[] x = in.data(), y = out.data(), g = gamma.data(), b = beta.data();
-    RowChunks.run(pool, mean.length, (c, from, to) -> {
-      for (int r = from; r < to; r++) {
-        K.layerNormForward(y, out.offset() + r * d, x, in.offset() + r * d, g, gamma.offset(), b,
-            beta.offset(), d, eps, mean, rstd, r);
-      }
-    });
+    for (int r = from; r < to; r++) {
+      K.layerNormForward(y, out.offset() + r * d, x, in.offset() + r * d, g, gamma.offset(), b,
+          beta.offset(), d, eps, mean, rstd, r);
+    }
   }
 
   @Override
