@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * GEMM for small problems on one thread, without packing A: attention's per-head products (64 × 64
  * × 64 in the reference encoder) are too small for {@link PackedGemm}'s packing, scratch tiles and
- * task dispatch to pay off; here they run at two to three times its speed.
+ * task dispatch to pay off (64³ with B in place: 4.6 µs here against 6.0 µs there).
  *
  * <p>A 4 × (4 vectors) tile of C stays in sixteen registers while k runs; A is read in place (four
  * broadcasts per step, alpha applied as it is read) and op(B) row by row, in place when it is B
