@@ -254,15 +254,20 @@ public final class Encoder {
           parameter(p + "ln1.bias"), ln1, eps));
       Tensor qkv = a.alloc(p + "qkv", n, 3 * d);
       g.add(new Linear(pool, ln1, parameter(p + "attn.qkv.weight"), parameter(p + "attn.qkv.bias"), qkv));
-      Tensor probs = a.alloc(p + "probs", batch, h, seqLen, seqLen);
       Tensor att = a.alloc(p + "att", n, d);
-      g.add(new Attention(pool, qkv, att, probs, lengths, h));
+      if (training) {
+        Tensor probs = a.alloc(p + "probs", batch, h, seqLen, seqLen);
+        g.add(new Attention(pool, qkv, att, probs, lengths, h));
+      } else {
+        g.add(Attention.forInference(pool, qkv, att, lengths, h, batch, seqLen));
+      }
       Tensor proj = a.alloc(p + "proj", n, d);
       Linear out = g.add(new Linear(pool, att, parameter(p + "attn.out.weight"),
           parameter(p + "attn.out.bias"), proj));
       Tensor dropped = dropout(g, a, drops, proj, rate, dropoutSeed, p + "drop1");
       rowSource = dropped == proj ? out : null;
-      Tensor res1 = a.alloc(p + "res1", n, d);
+      // Inference adds the residual in place, into the projection just computed (still in cache).
+      Tensor res1 = training ? a.alloc(p + "res1", n, d) : dropped;
       addRowWise(g, rowSource, new Add(pool, x, dropped, res1));
       Tensor ln2 = a.alloc(p + "ln2", n, d);
       addRowWise(g, rowSource, new LayerNorm(pool, res1, parameter(p + "ln2.weight"),
@@ -270,7 +275,9 @@ public final class Encoder {
       Tensor fc1 = a.alloc(p + "fc1", n, f);
       Linear up = g.add(new Linear(pool, ln2, parameter(p + "mlp.fc1.weight"),
           parameter(p + "mlp.fc1.bias"), fc1));
-      Tensor act = a.alloc(p + "gelu", n, f);
+      // Inference keeps no pre-activations for a backward pass: GELU then works in place, which
+      // spares writing (and first fetching) the widest activation a second time.
+      Tensor act = training ? a.alloc(p + "gelu", n, f) : fc1;
       addRowWise(g, up, new Gelu(pool, GeluForm.ERF, fc1, act));
       act = dropout(g, a, drops, act, rate, dropoutSeed, p + "drop_mlp");
       Tensor fc2 = a.alloc(p + "fc2", n, d);
@@ -278,7 +285,7 @@ public final class Encoder {
           parameter(p + "mlp.fc2.bias"), fc2));
       dropped = dropout(g, a, drops, fc2, rate, dropoutSeed, p + "drop2");
       rowSource = dropped == fc2 ? down : null;
-      Tensor res2 = a.alloc(p + "res2", n, d);
+      Tensor res2 = training ? a.alloc(p + "res2", n, d) : dropped;
       addRowWise(g, rowSource, new Add(pool, res1, dropped, res2));
       x = res2;
       if (taps != null && l < config.layers() - 1) {

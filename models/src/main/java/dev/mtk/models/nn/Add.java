@@ -1,6 +1,9 @@
 package dev.mtk.models.nn;
 
-/** out = a + b (the residual connection), element-wise in parallel chunks. */
+/**
+ * out = a + b (the residual connection), element-wise in parallel chunks. out may be b itself (in
+ * place, as inference does); backward then no longer applies.
+ */
 public final class Add implements RowWise {
 
   private static final int CHUNK = 1 << 15;

@@ -29,14 +29,28 @@ public final class Attention implements Op {
   private final float scale;
 
   public Attention(WorkerPool pool, Tensor qkv, Tensor out, Tensor probs, int[] lengths, int heads) {
+    this(pool, qkv, out, probs, lengths, heads, probs.dim(0), probs.dim(2));
+  }
+
+  /**
+   * For inference only: the probabilities go to a per-thread scratch instead of a [B, H, T, T]
+   * tensor kept for backward (which then throws) — less memory, and nothing written out.
+   */
+  public static Attention forInference(WorkerPool pool, Tensor qkv, Tensor out, int[] lengths,
+      int heads, int batch, int seq) {
+    return new Attention(pool, qkv, out, null, lengths, heads, batch, seq);
+  }
+
+  private Attention(WorkerPool pool, Tensor qkv, Tensor out, Tensor probs, int[] lengths,
+      int heads, int batch, int seq) {
     this.pool = pool;
     this.qkv = qkv;
     this.out = out;
     this.probs = probs;
     this.lengths = lengths;
     this.heads = heads;
-    this.batch = probs.dim(0);
-    this.seq = probs.dim(2);
+    this.batch = batch;
+    this.seq = seq;
     this.d = out.size() / (batch * seq);
     this.hd = d / heads;
     if (hd * heads != d) {
@@ -60,10 +74,12 @@ public final class Attention implements Op {
 
   @Override
   public void forward() {
-    float[] x = qkv.data(), o = out.data(), p = probs.data();
+    float[] x = qkv.data(), o = out.data();
     int ld = 3 * d;
     pool.forEach(batch * heads, task -> {
-      int b = task / heads, h = task % heads, len = lengths[b], pb = p(b, h);
+      int b = task / heads, h = task % heads, len = lengths[b];
+      float[] p = probs != null ? probs.data() : scratch(seq * seq);
+      int pb = probs != null ? p(b, h) : 0;
       // S = scale · Q Kᵀ over the real keys [T, len]; masked columns set below
       Gemm.sgemm(INLINE, false, true, seq, len, hd, scale, x, q(b, 0, h), ld, x, q(b, 0, h) + d, ld,
           0f, p, pb, seq);
@@ -81,6 +97,9 @@ public final class Attention implements Op {
 
   @Override
   public void backward() {
+    if (probs == null) {
+      throw new IllegalStateException("attention built for inference keeps no probabilities");
+    }
     float[] x = qkv.data(), gx = qkv.grad(), go = out.grad(), p = probs.data();
     int ld = 3 * d;
     pool.forEach(batch * heads, task -> {

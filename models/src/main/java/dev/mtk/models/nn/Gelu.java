@@ -5,7 +5,10 @@ import dev.mtk.core.kernel.KernelProvider;
 import dev.mtk.core.kernel.VectorKernels;
 import dev.mtk.core.parallel.WorkerPool;
 
-/** out = GELU(in), element-wise, erf or tanh form. */
+/**
+ * out = GELU(in), element-wise, erf or tanh form. out may be in itself (in place, as inference
+ * does); backward, which needs in, then no longer applies.
+ */
 public final class Gelu implements RowWise {
 
   private static final VectorKernels K = KernelProvider.kernels();
