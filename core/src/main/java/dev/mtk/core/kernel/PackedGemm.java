@@ -7,12 +7,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * GEMM on the Vector API, blocked as in BLIS/GotoBLAS. For each NC-wide column block of op(B) and
  * each KC-deep slice of k, op(B) is packed into NR-wide slivers (kc × NR, row by row), shared by
- * all threads and kept in L2; each task packs its MC rows of op(A), times alpha, into MR-tall
- * slivers (kc × MR, column by column); the micro-kernel keeps one B sliver in L1 while it sweeps
- * the A slivers. It holds a 12 × 2·lanes tile of C in 24 registers: per k it loads two vectors of
- * B, broadcasts twelve values of A (loads, not shuffles) and issues 24 FMAs. Measured with all data
- * in L1 on AVX-512: 94% of the FMA peak, against 80% for the 6-row tile this replaced (twelve
- * accumulators could not hide the loads and the FMA latency).
+ * all threads and kept in L2; each task packs its MC rows of op(A), times alpha, into MR-row
+ * slivers (MR rows of stride KC) and, one A sliver at a time (kept in L1), sweeps the B slivers.
+ * The micro-kernel holds a 12 × 2·lanes tile of C in 24 registers: per k it loads two vectors of
+ * B, broadcasts twelve values of A (loads, not shuffles) and issues 24 FMAs. Measured with all
+ * data in L1 on AVX-512: 94% of the FMA peak, against 80% for the 6-row tile this replaced
+ * (twelve accumulators could not hide the loads and the FMA latency).
  *
  * <p>Packing turns every transpose into the same inner loop, and zero padding turns every edge
  * into a full tile (computed into a scratch tile, then merged), so the micro-kernel has one shape.
@@ -20,7 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  * added to C in order, and tile boundaries depend only on m, n and k.
  *
  * <p>All vector loads and stores in the micro-kernel address the packed buffers, which this class
- * sizes, and C, whose bounds {@link Gemm} checked on entry; that is what makes running with the
+ * sizes, and C; packing reads whole vectors only inside the rows of A that {@link Gemm} checked
+ * on entry, as it checked C; that is what makes running with the
  * Vector API's own bounds checks off ({@code -Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0})
  * safe here.
  */

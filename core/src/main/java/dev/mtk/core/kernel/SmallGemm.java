@@ -15,6 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * element of C is then computed exactly as there — the products (alpha·a)·b fused-added in order
  * of k into zero, then stored, biased, or added to beta·C — so the two give the same bits and the
  * choice between them is invisible.
+ *
+ * <p>Vector accesses stay inside what {@link Gemm} checked: whole vectors within the n columns of
+ * B's rows (read in place only when n is a multiple of the vector length) and of C's rows (the
+ * last partial vector of a row is stored element by element), or inside the padded copy.
  */
 final class SmallGemm {
 
@@ -22,7 +26,10 @@ final class SmallGemm {
   static final int L = F.length();
   private static final int MR = 4;
   private static final int NV = 4;
-  /** Above this many multiply-adds the packed, multi-threaded path is faster. */
+  /**
+   * The most multiply-adds taken here: attention's per-head products (64³ = 2¹⁸) with room to
+   * spare; anything larger keeps the packed path, which can use every thread.
+   */
   static final long MAX_WORK = 1L << 19;
 
   private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[0]);
