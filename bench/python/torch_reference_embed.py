@@ -1,4 +1,4 @@
-# Inference of the "reference" encoder in PyTorch, timed like `mtk bench embed`: warm-up, then
+# Inference of the "reference" encoder in PyTorch, timed like `mtk bench embed`: 10 s warm-up, then
 # several passes of 256 sequences × 64 tokens, median and best. Same model as
 # ../../../shared/anchors/torch_reference.py (nn.TransformerEncoder, pre-LN, GELU, mean pooling).
 # Optional: needs Debian's python3-torch. Run: /usr/bin/python3 bench/python/torch_reference_embed.py THREADS
@@ -18,7 +18,7 @@ class Enc(nn.Module):
 m = Enc().eval()
 x = torch.randint(0, V, (256, T))
 with torch.inference_mode():
-    end = time.perf_counter() + 3
+    end = time.perf_counter() + 10  # as long as mtk bench embed warms up
     while time.perf_counter() < end:
         m(x)
     ts = []

@@ -349,7 +349,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--runs", defaultValue = "5", description = "Timed passes (default ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--warmup", defaultValue = "3", description = "Warm-up seconds (default ${DEFAULT-VALUE}).")
+    // The JIT is still compiling the last row-wise and GEMM helpers 6-8 s into a run (both cores
+    // busy leave its compiler threads little time): a shorter warm-up measured them half-compiled.
+    @Option(names = "--warmup", defaultValue = "10",
+        description = "Warm-up seconds, until the JIT has compiled everything (default ${DEFAULT-VALUE}).")
     double warmup;
 
     @Option(names = "--threads", description = "Threads (default: all cores).")
