@@ -5,13 +5,13 @@ import dev.mtk.core.io.Npy;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.tokenizers.FloatTokens;
 import dev.mtk.tokenizers.codebook.Codebook;
-import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** k-means codebooks: continuous tokens to ids. */
@@ -27,33 +27,6 @@ final class CodebookCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
-  }
-
-  /** Token files of one feature width, concatenated, each read once. */
-  static FloatTokens read(List<Path> files) throws Exception {
-    Inputs.mustExist(files);
-    try (Arena arena = Arena.ofConfined()) {
-      List<Npy.Matrix> ms = new java.util.ArrayList<>();
-      long total = 0;
-      for (Path f : files) {
-        Npy.Matrix m = Npy.map(f, arena);
-        if (!ms.isEmpty() && m.cols() != ms.get(0).cols()) {
-          throw new IllegalArgumentException(f + " has " + m.cols() + " features, " + files.get(0)
-              + " " + ms.get(0).cols());
-        }
-        ms.add(m);
-        total += m.rows();
-      }
-      int dim = ms.get(0).cols();
-      float[] all = new float[Math.toIntExact(total * dim)];
-      int at = 0;
-      for (Npy.Matrix m : ms) {
-        float[] v = m.toArray();
-        System.arraycopy(v, 0, all, at, v.length);
-        at += v.length;
-      }
-      return new FloatTokens(all, (int) total, dim);
-    }
   }
 
   @Command(name = "train", mixinStandardHelpOptions = true,
@@ -72,17 +45,16 @@ final class CodebookCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "0", description = "Seed (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threads", description = "Threads (default: all cores).")
-    Integer threads;
+    @Mixin Shared.Threads threads;
 
     @Option(names = "--output", required = true, description = "codebook.npy to write.")
     Path output;
 
     @Override
     public Integer call() throws Exception {
-      FloatTokens x = read(input);
+      FloatTokens x = FloatTokens.read(input);
       ProgressBar bar = new ProgressBar("iterations");
-      try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
+      try (WorkerPool pool = threads.pool()) {
         double[] last = {Double.NaN};
         Codebook book = Codebook.train(x, k, iterations, seed, pool, (i, n, mse) -> {
           last[0] = mse;
@@ -106,19 +78,18 @@ final class CodebookCommand implements Runnable {
     @Option(names = "--input", required = true, description = "Token .npy.")
     Path input;
 
-    @Option(names = "--threads", description = "Threads (default: all cores).")
-    Integer threads;
+    @Mixin Shared.Threads threads;
 
     @Option(names = "--output", required = true, description = "ids.txt to write.")
     Path output;
 
     @Override
     public Integer call() throws Exception {
-      FloatTokens book = read(List.of(codebook));
-      FloatTokens x = read(List.of(input));
+      FloatTokens book = FloatTokens.read(List.of(codebook));
+      FloatTokens x = FloatTokens.read(List.of(input));
       Codebook cb = new Codebook(book.values(), book.count(), book.dim());
       int[] ids = new int[x.count()];
-      try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
+      try (WorkerPool pool = threads.pool()) {
         double mse = cb.assign(x, ids, pool);
         StringBuilder sb = new StringBuilder();
         for (int id : ids) {

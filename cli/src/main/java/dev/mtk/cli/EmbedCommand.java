@@ -2,26 +2,23 @@ package dev.mtk.cli;
 
 import dev.mtk.core.io.Npy;
 import dev.mtk.core.parallel.WorkerPool;
-import dev.mtk.models.encoder.Encoder;
-import dev.mtk.models.io.ModelDirectory;
-import dev.mtk.tokenizers.text.HuggingFaceJson;
-import dev.mtk.tokenizers.text.TextSources;
-import dev.mtk.tokenizers.text.Tokenizer;
-import dev.mtk.training.eval.Embedder;
-import dev.mtk.training.eval.RetrievalMetrics;
-import java.nio.file.Files;
+import dev.mtk.models.inference.EmbedOptions;
+import dev.mtk.models.inference.EmbeddingModel;
+import dev.mtk.models.inference.Embeddings;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Text in, Matryoshka embeddings out, one float32 row per input line. */
+/** Texts in, Matryoshka embeddings out, one float32 row per input line. */
 @Command(name = "embed", mixinStandardHelpOptions = true,
     description = {"Embed texts with a model into a float32 .npy.",
         "Reads JSON Lines {\"text\": …} (or text lines) and writes one L2-normalised row per "
-            + "input line, in order."})
+            + "input text, in order. Texts are cut to the model's max_seq_len tokens (the first "
+            + "kept); an empty text gives a row of zeros; no CLS/BOS token is added and "
+            + "special-token strings are ordinary text. Rules: docs/ARCHITECTURE.md, \"Inference\"."})
 final class EmbedCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory (config.json, "
@@ -34,83 +31,45 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, description = "emb.npy to write.")
   Path output;
 
-  @Option(names = "--dim", description = "Matryoshka prefix size m ≤ d_model (default: all).")
+  @Option(names = "--dim", description = "Matryoshka prefix size m ≤ d (default: all d).")
   Integer dim;
 
-  @Option(names = "--layer", description = "Embed after this layer, 1..layers (default: the last).")
+  @Option(names = "--layer", description = "The model cut after its first l layers, 1..L "
+      + "(default: L, the whole model).")
   Integer layer;
 
-  @Option(names = "--batch", defaultValue = "64", description = "Sequences per pass (default ${DEFAULT-VALUE}).")
+  @Option(names = "--batch", defaultValue = "64", description = "Sequences per pass (default "
+      + "${DEFAULT-VALUE}); rows do not depend on it.")
   int batch;
 
-  @Option(names = "--threads", description = "Threads (default: all cores).")
-  Integer threads;
+  @Mixin Shared.Threads threads;
+  @Mixin Shared.Json json;
 
   @Override
   public Integer call() throws Exception {
-    Inputs.mustExist(List.of(input));
-    Encoder enc = ModelDirectory.load(model);
-    Path tokFile = model.resolve(ModelDirectory.TOKENIZER);
-    if (!Files.isRegularFile(tokFile)) {
-      throw new IllegalArgumentException(model + " has no " + ModelDirectory.TOKENIZER
-          + " to turn text into ids (mtk model init --tokenizer FILE puts one there)");
-    }
-    Tokenizer tok = HuggingFaceJson.load(tokFile);
-    var c = enc.config();
-    if (c.patchDim() > 0) {
-      throw new IllegalArgumentException(model + " takes continuous tokens (patch_dim "
-          + c.patchDim() + "), not text");
-    }
-    int width = c.embeddingSize();
-    int m = dim == null ? width : dim;
-    if (m < 1 || m > width) {
-      throw new IllegalArgumentException("--dim must be in 1.." + width);
-    }
-    int at = layer == null ? c.layers() : layer;
-    if (at < 1 || at > c.layers()) {
-      throw new IllegalArgumentException("--layer must be in 1.." + c.layers());
-    }
-    if (batch < 1) {
-      throw new IllegalArgumentException("--batch must be at least 1");
-    }
-    if (tok.vocabSize() > c.vocabSize()) {
-      throw new IllegalArgumentException("the tokenizer has " + tok.vocabSize() + " tokens but the "
-          + "model only " + c.vocabSize());
-    }
-    List<int[]> docs = new ArrayList<>();
-    int truncated = 0, empty = 0;
-    try (TextSources.Reader r = TextSources.open(List.of(input))) {
-      while (r.hasNext()) {
-        int[] ids = tok.encodeOrdinary(r.next());
-        if (ids.length > c.maxSeqLen()) {
-          ids = java.util.Arrays.copyOf(ids, c.maxSeqLen());
-          truncated++;
-        }
-        if (ids.length == 0) {
-          empty++;
-        }
-        docs.add(ids);
+    List<String> texts = Inputs.texts(input);
+    try (WorkerPool pool = threads.pool()) {
+      EmbeddingModel m = EmbeddingModel.load(model, pool);
+      var options = new EmbedOptions(Inputs.positive(dim, "--dim"), Inputs.positive(layer, "--layer"),
+          batch, true);
+      Embeddings e = m.embedTexts(texts, options);
+      Npy.writeFloat32(output, e.vectors(), e.rows(), e.dim());
+      if (e.truncated() > 0) {
+        System.err.printf("mtk: note: %d texts were longer than %d tokens and were truncated%n",
+            e.truncated(), m.maxTokens());
+      }
+      if (e.empty() > 0) {
+        System.err.printf("mtk: note: %d empty texts have all-zero rows%n", e.empty());
+      }
+      int at = layer == null ? m.layers() : layer;
+      System.err.printf("embedded %d texts at dim %d (layer %d of %d); wrote %s%n", e.rows(), e.dim(),
+          at, m.layers(), output);
+      if (json.json) {
+        System.out.println(Inputs.JSON.writeValueAsString(java.util.Map.of("rows", e.rows(),
+            "dim", e.dim(), "layer", at, "truncated", e.truncated(), "empty", e.empty(),
+            "output", output.toString())));
       }
     }
-    float[] full;
-    try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
-      full = Embedder.embed(enc, pool, docs, batch, at);
-    }
-    float[] out = RetrievalMetrics.prefix(full, docs.size(), width, m);
-    for (int i = 0; i < docs.size(); i++) {
-      if (docs.get(i).length == 0) {
-        // an empty text has no tokens: its row is zero rather than some token's embedding
-        java.util.Arrays.fill(out, i * m, (i + 1) * m, 0f);
-      }
-    }
-    Npy.writeFloat32(output, out, docs.size(), m);
-    if (truncated > 0) {
-      System.err.printf("mtk: note: %d texts were longer than %d tokens and were truncated%n", truncated, c.maxSeqLen());
-    }
-    if (empty > 0) {
-      System.err.printf("mtk: note: %d empty texts have all-zero rows%n", empty);
-    }
-    System.err.printf("embedded %d texts at dim %d (layer %d); wrote %s%n", docs.size(), m, at, output);
     return 0;
   }
 }

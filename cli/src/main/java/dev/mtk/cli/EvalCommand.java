@@ -1,21 +1,18 @@
 package dev.mtk.cli;
 
 import dev.mtk.core.parallel.WorkerPool;
-import dev.mtk.models.encoder.Encoder;
-import dev.mtk.models.io.ModelDirectory;
-import dev.mtk.tokenizers.text.HuggingFaceJson;
-import dev.mtk.training.eval.Hierarchy;
-import dev.mtk.training.task.ReverseDictionary;
-import dev.mtk.training.train.Trainer;
+import dev.mtk.experiments.report.Report;
+import dev.mtk.experiments.run.Evaluation;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Quality of a model per Matryoshka prefix size, on any task. */
+/** Scores of a model directory on a task, per prefix size. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
     description = {"Evaluate a model on a task at several prefix sizes.",
         "Retrieval tasks (reverse-dictionary, example-definition, pairs) report recall@1, recall@10, MRR@10 and "
@@ -43,65 +40,41 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--dims", split = ",", description = "Prefix sizes, e.g. 8,16,32 (default: 8, 16, … up to the embedding size).")
   int[] dims;
 
-  @Option(names = "--layer", description = "Embed after this layer (1 … layers; default: the "
-      + "last): the model cut early, as adaptive-layer (2D Matryoshka) training prepares for.")
+  @Option(names = "--layer", description = "The model cut after its first l layers, 1..L "
+      + "(default: L): what adaptive-layer (2D Matryoshka) training prepares for.")
   Integer layer;
-
-  @Option(names = "--threads", description = "Threads (default: all cores).")
-  Integer threads;
 
   @Option(names = "--hierarchy", description = "Instead: kNN accuracy (k = 10) of test "
       + "definitions' lexicographer file and depth-5 hypernym, and a linear probe of the "
       + "lexicographer file, per prefix size.")
   boolean hierarchy;
 
+  @Mixin Shared.Threads threads;
+  @Mixin Shared.Json json;
+
   @Override
   public Integer call() throws Exception {
-    ReverseDictionary.Split s = switch (split) {
-      case "dev" -> ReverseDictionary.Split.DEV;
-      case "test" -> ReverseDictionary.Split.TEST;
-      default -> throw new IllegalArgumentException("--split must be dev or test");
-    };
-    Encoder enc = ModelDirectory.load(model);
-    if (layer != null) {
-      enc = enc.firstLayers(layer);
+    var settings = new Evaluation.Settings(model, task, data, split, dims,
+        Inputs.positive(layer, "--layer"), hierarchy, seed);
+    Map<String, Map<String, Double>> results;
+    try (WorkerPool pool = threads.pool()) {
+      results = Evaluation.run(settings, pool);
     }
-    var tok = HuggingFaceJson.load(model.resolve(ModelDirectory.TOKENIZER));
-    int[] d = dims == null ? Trainer.ladder(enc.config().embeddingSize()) : dims;
-    for (int m : d) {
-      if (m < 1 || m > enc.config().embeddingSize()) {
-        throw new IllegalArgumentException("--dims must lie within 1.." + enc.config().embeddingSize());
+    Map<String, Map<String, Double>> table = new LinkedHashMap<>();
+    Map<String, Double> majority = new LinkedHashMap<>();
+    results.forEach((metric, byDim) -> {
+      if (metric.startsWith("majority/")) {
+        majority.put(metric.substring(9), byDim.get("all"));
+      } else {
+        table.put(metric, byDim);
       }
+    });
+    if (json.json) {
+      System.out.println(Inputs.JSON.writeValueAsString(results));
+      return 0;
     }
-    try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
-      if (hierarchy) {
-        var lv = Hierarchy.levels(dev.mtk.training.data.WordNet.load());
-        float[][] e = Hierarchy.embed(enc, tok, lv, pool);
-        var h = Hierarchy.evaluate(pool, lv, e[0], e[1], enc.config().embeddingSize(), d, 10, true, seed);
-        System.out.println(table(model.getFileName().toString(), h));
-        Hierarchy.majority(lv).forEach((level, acc) -> System.out.printf(Locale.ROOT,
-            "majority class, %s: %.4f%n", level, acc));
-        return 0;
-      }
-      var results = Trainer.evaluate(enc, tok, task, data == null ? null : data.toString(), s, d, pool, seed);
-      System.out.println(table(model.getFileName().toString(), results));
-    }
+    System.out.println(Report.byDim(model.getFileName().toString(), table));
+    majority.forEach((level, acc) -> System.out.printf(Locale.ROOT, "majority class, %s: %.4f%n", level, acc));
     return 0;
-  }
-
-  /** A Markdown table: one row per dim, one column per metric. */
-  static String table(String method, Map<String, Map<String, Double>> byMetric) {
-    StringBuilder sb = new StringBuilder();
-    sb.append("| ").append(method).append(" dim |");
-    byMetric.keySet().forEach(m -> sb.append(' ').append(m).append(" |"));
-    sb.append("\n|---|");
-    byMetric.keySet().forEach(m -> sb.append("---|"));
-    for (String dim : byMetric.values().iterator().next().keySet()) {
-      sb.append("\n| ").append(dim).append(" |");
-      for (Map<String, Double> v : byMetric.values()) {
-        sb.append(String.format(Locale.ROOT, " %.4f |", v.get(dim)));
-      }
-    }
-    return sb.toString();
   }
 }

@@ -28,6 +28,22 @@ final class Inputs {
     }
   }
 
+  /** Every text of a JSON Lines ({"text": …}) or plain text file, in order. */
+  static List<String> texts(Path file) throws IOException {
+    return dev.mtk.tokenizers.text.TextSources.readAll(List.of(file));
+  }
+
+  /** An optional option that must be at least 1 when given; 0 stands for "not given". */
+  static int positive(Integer value, String option) {
+    if (value == null) {
+      return 0;
+    }
+    if (value < 1) {
+      throw new IllegalArgumentException(option + " must be at least 1, got " + value);
+    }
+    return value;
+  }
+
   /** The tokenizer named by --encoding or --tokenizer (exactly one of them). */
   static Tokenizer tokenizer(String encoding, Path file) {
     if ((encoding == null) == (file == null)) {

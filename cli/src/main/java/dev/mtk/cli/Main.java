@@ -26,7 +26,12 @@ import picocli.CommandLine.Command;
         "  ./mtk jmh ARGS the JMH suites beside their peers (./mtk jmh Gemm -p n=1024)",
         "",
         "Environment: MTK_DEBUG=1 shows stack traces; MTK_JAVA_OPTS takes JVM",
-        "options: -Dmtk.simd=off|128|256|512 (kernel width), -Dmtk.threads=N."
+        "options: -Dmtk.simd=off|128|256|512 (kernel width), -Dmtk.threads=N.",
+        "",
+        "Output: results go to stdout (with --json, one JSON object on its last line);",
+        "progress and notes go to stderr. The launcher hides the JVM's notice that the SIMD",
+        "kernels use an incubator module (\"WARNING: Using incubator modules:",
+        "jdk.incubator.vector\"); MTK_JVM_WARNINGS=1 shows it."
     })
 public final class Main implements Runnable {
 

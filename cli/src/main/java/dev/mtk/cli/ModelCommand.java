@@ -25,8 +25,10 @@ final class ModelCommand implements Runnable {
   @Command(name = "init", mixinStandardHelpOptions = true,
       description = "A new encoder with seeded weights: the same seed gives the same bits.")
   static final class Init implements Callable<Integer> {
-    @Option(names = "--config", description = "model.json: vocab_size, d_model, heads, ffn, "
-        + "layers, max_seq_len, layer_norm_eps, nesting. Default: the reference preset.")
+    @Option(names = "--config", description = "model.json with vocab_size, d_model, heads, ffn, "
+        + "layers, max_seq_len (required), layer_norm_eps (1e-5), nesting (d_model), pooling "
+        + "(mean or cls), dropout (0), projection (0: none), patch_dim (0: token ids); any other "
+        + "key is an error. docs/ARCHITECTURE.md explains each. Default: the reference preset.")
     Path config;
 
     @Option(names = "--seed", defaultValue = "0", description = "Weight seed (default ${DEFAULT-VALUE}).")

@@ -2,26 +2,16 @@ package dev.mtk.cli;
 
 import dev.mtk.core.io.Npy;
 import dev.mtk.tokenizers.FloatTokens;
-import dev.mtk.tokenizers.audio.Audio;
-import dev.mtk.tokenizers.audio.Frames;
-import dev.mtk.tokenizers.audio.LogMel;
-import dev.mtk.tokenizers.audio.Resampler;
-import dev.mtk.tokenizers.audio.WavReader;
-import dev.mtk.tokenizers.image.Image;
-import dev.mtk.tokenizers.image.ImageReader;
+import dev.mtk.tokenizers.audio.AudioTokenizer;
+import dev.mtk.tokenizers.image.ImageTokenizer;
 import dev.mtk.tokenizers.image.ImageTransforms;
-import dev.mtk.tokenizers.image.Patches;
-import dev.mtk.tokenizers.video.Tubelets;
-import dev.mtk.tokenizers.video.Video;
-import dev.mtk.tokenizers.video.Y4mReader;
+import dev.mtk.tokenizers.video.VideoTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,20 +31,15 @@ final class TokenizeCommand implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
-  /** Problems with the content (too small, wrong shape) name the file, as format errors do. */
-  static IllegalArgumentException about(Path input, IllegalArgumentException e) {
-    String m = e.getMessage();
-    return m != null && m.contains(input.toString()) ? e : new IllegalArgumentException(input + ": " + m, e);
-  }
-
   static void write(Path out, FloatTokens t) throws IOException {
     Npy.writeFloat32(out, t.values(), t.count(), t.dim());
     System.err.printf(Locale.ROOT, "%,d tokens × %d → %s%n", t.count(), t.dim(), out);
   }
 
-  /** Shorter side to size, then the central size × size (the ViT evaluation transform). */
-  static Image square(Image img, int size) {
-    return ImageTransforms.centerCrop(ImageTransforms.resizeShorter(img, size), size, size);
+  static void mustExist(Path input) {
+    if (!Files.exists(input)) {
+      throw new IllegalArgumentException(input + ": no such file");
+    }
   }
 
   @Command(name = "image", mixinStandardHelpOptions = true,
@@ -71,8 +56,8 @@ final class TokenizeCommand implements Runnable {
     @Option(names = "--patch", defaultValue = "16", description = "Patch side (default ${DEFAULT-VALUE}).")
     int patch;
 
-    @Option(names = "--normalize", defaultValue = "vit", description = "vit (0.5/0.5), imagenet "
-        + "or none (default ${DEFAULT-VALUE}).")
+    @Option(names = {"--pixel-norm", "--normalize"}, defaultValue = "vit", description = "Pixel "
+        + "normalisation: vit (0.5/0.5), imagenet or none (default ${DEFAULT-VALUE}).")
     String normalize;
 
     @Option(names = "--fit", defaultValue = "error", description = "When a side is not a multiple "
@@ -84,52 +69,31 @@ final class TokenizeCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      var norm = ImageTransforms.Norm.named(normalize);
-      Image img = ImageReader.read(input);
-      if (size != null) {
-        img = square(img, size);
-      }
-      img = ImageTransforms.normalize(img, norm);
-      Patches.Fit how = fit(fit);
-      if (how == Patches.Fit.ERROR && img.height() >= patch && img.width() >= patch
-          && (img.height() % patch != 0 || img.width() % patch != 0)) {
-        throw new IllegalArgumentException(input + " is " + img.height() + "×" + img.width()
-            + ", not a multiple of the patch size " + patch + ": use --size, or --fit crop|pad");
-      }
-      try {
-        write(output, Patches.patchify(img, patch, how));
-      } catch (IllegalArgumentException e) {
-        throw about(input, e);
-      }
+      mustExist(input);
+      var tokenizer = new ImageTokenizer(size == null ? 0 : Inputs.positive(size, "--size"),
+          Inputs.positive(patch, "--patch"), ImageTransforms.Norm.named(normalize), ImageTokenizer.fit(fit));
+      write(output, tokenizer.tokenize(input));
       return 0;
     }
-  }
-
-  static Patches.Fit fit(String s) {
-    return switch (s.toLowerCase(Locale.ROOT)) {
-      case "error" -> Patches.Fit.ERROR;
-      case "crop" -> Patches.Fit.CROP;
-      case "pad" -> Patches.Fit.PAD;
-      default -> throw new IllegalArgumentException("--fit must be error, crop or pad, got " + s);
-    };
   }
 
   @Command(name = "audio", mixinStandardHelpOptions = true,
       description = {"WAV (PCM 8/16/24/32-bit or 32-bit float, channels averaged) → frames or "
           + "log-mel.",
           "--log-mel: Whisper's features at 16 kHz (resampled if needed): (⌊n/160⌋, mels).",
-          "--frames W:H: raw windows of W samples every H at --rate (wav2vec2: 400:320 at 16 kHz)."})
+          "--window W:H: raw windows of W samples every H at --rate (wav2vec2: 400:320 at 16 kHz)."})
   static final class AudioCmd implements Callable<Integer> {
     @Option(names = "--input", required = true, description = "WAV file.")
     Path input;
 
-    @Option(names = "--frames", description = "WINDOW:HOP in samples.")
-    String frames;
+    @Option(names = {"--window", "--frames"}, description = "WINDOW:HOP in samples (--frames is "
+        + "the older name).")
+    String window;
 
     @Option(names = "--log-mel", description = "80 or 128 mel bins.")
     Integer logMel;
 
-    @Option(names = "--rate", defaultValue = "16000", description = "Sample rate for --frames "
+    @Option(names = "--rate", defaultValue = "16000", description = "Sample rate for --window "
         + "(default ${DEFAULT-VALUE}).")
     int rate;
 
@@ -138,25 +102,13 @@ final class TokenizeCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      if ((frames == null) == (logMel == null)) {
-        throw new IllegalArgumentException("give exactly one of --frames WINDOW:HOP or --log-mel 80|128");
+      if ((window == null) == (logMel == null)) {
+        throw new IllegalArgumentException("give exactly one of --window WINDOW:HOP or --log-mel 80|128");
       }
-      Audio a = WavReader.read(input);
-      try {
-        if (logMel != null) {
-          LogMel mel = new LogMel(logMel);
-          write(output, mel.compute(Resampler.resample(a, LogMel.SAMPLE_RATE)));
-        } else {
-          String[] wh = frames.split(":");
-          if (wh.length != 2) {
-            throw new IllegalArgumentException("--frames takes WINDOW:HOP, e.g. 400:320");
-          }
-          write(output, Frames.frame(Resampler.resample(a, rate), Integer.parseInt(wh[0].trim()),
-              Integer.parseInt(wh[1].trim())));
-        }
-      } catch (IllegalArgumentException e) {
-        throw about(input, e);
-      }
+      mustExist(input);
+      AudioTokenizer tokenizer = logMel != null ? new AudioTokenizer.LogMelFeatures(logMel)
+          : AudioTokenizer.RawFrames.parse(window, rate);
+      write(output, tokenizer.tokenize(input));
       return 0;
     }
   }
@@ -182,7 +134,8 @@ final class TokenizeCommand implements Runnable {
     @Option(names = "--tubelet", defaultValue = "2x16x16", description = "TxPxP (default ${DEFAULT-VALUE}).")
     String tubelet;
 
-    @Option(names = "--normalize", defaultValue = "vit", description = "vit, imagenet or none (default ${DEFAULT-VALUE}).")
+    @Option(names = {"--pixel-norm", "--normalize"}, defaultValue = "vit", description = "Pixel "
+        + "normalisation: vit, imagenet or none (default ${DEFAULT-VALUE}).")
     String normalize;
 
     @Option(names = "--output", required = true, description = "tokens.npy to write.")
@@ -190,99 +143,18 @@ final class TokenizeCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      String[] tp = tubelet.toLowerCase(Locale.ROOT).split("x");
-      if (tp.length != 3 || !tp[1].equals(tp[2])) {
-        throw new IllegalArgumentException("--tubelet takes TxPxP, e.g. 2x16x16");
+      int[] tp = VideoTokenizer.parseTubelet(tubelet);
+      mustExist(input);
+      var tokenizer = new VideoTokenizer(Inputs.positive(frames, "--frames"),
+          Inputs.positive(every, "--every"), Inputs.positive(size, "--size"), tp[0], tp[1],
+          ImageTransforms.Norm.named(normalize));
+      VideoTokenizer.Result r = tokenizer.tokenize(input);
+      if (r.dropped() > 0) {
+        System.err.printf("using %d of %d frames (a multiple of the tubelet's %d)%n", r.used(),
+            r.used() + r.dropped(), tp[0]);
       }
-      int t = Integer.parseInt(tp[0]), p = Integer.parseInt(tp[1]);
-      if (every < 1 || (frames != null && frames < 1)) {
-        throw new IllegalArgumentException("--every and --frames must be at least 1");
-      }
-      var norm = ImageTransforms.Norm.named(normalize);
-      List<Image> list = readFrames();
-      if (frames != null && frames < list.size()) {
-        List<Image> picked = new ArrayList<>();
-        for (int i = 0; i < frames; i++) {
-          picked.add(list.get(frames == 1 ? 0 : (int) Math.round((double) i * (list.size() - 1) / (frames - 1))));
-        }
-        list = picked;
-      }
-      int keep = list.size() / t * t;
-      if (keep == 0) {
-        throw new IllegalArgumentException(input + ": " + list.size() + " frame(s), fewer than one "
-            + "tubelet of " + t);
-      }
-      if (keep < list.size()) {
-        System.err.printf("using %d of %d frames (a multiple of the tubelet's %d)%n", keep, list.size(), t);
-      }
-      Image first = null;
-      float[] data = null;
-      for (int i = 0; i < keep; i++) {
-        Image img = list.get(i);
-        if (size != null) {
-          img = square(img, size);
-        }
-        img = ImageTransforms.normalize(img, norm);
-        if (first == null) {
-          first = img;
-          data = new float[keep * img.data().length];
-        } else if (img.height() != first.height() || img.width() != first.width()) {
-          throw new IllegalArgumentException(input + ": frame " + i + " is " + img.height() + "×"
-              + img.width() + ", frame 0 " + first.height() + "×" + first.width() + " (use --size)");
-        }
-        System.arraycopy(img.data(), 0, data, i * img.data().length, img.data().length);
-      }
-      Video v = new Video(data, keep, first.channels(), first.height(), first.width());
-      try {
-        write(output, Tubelets.tubeletize(v, t, p));
-      } catch (IllegalArgumentException e) {
-        throw about(input, e);
-      }
+      write(output, r.tokens());
       return 0;
     }
-
-    private List<Image> readFrames() throws IOException {
-      List<Image> out = new ArrayList<>();
-      String name = input.getFileName().toString().toLowerCase(Locale.ROOT);
-      if (Files.isDirectory(input)) {
-        List<Path> files;
-        try (Stream<Path> s = Files.list(input)) {
-          files = s.filter(f -> f.getFileName().toString().toLowerCase(Locale.ROOT)
-              .matches(".*\\.(png|jpe?g|bmp|gif)")).sorted(TokenizeCommand::byNumber).toList();
-        }
-        if (files.isEmpty()) {
-          throw new IllegalArgumentException(input + ": no PNG, JPEG, BMP or GIF frames in this folder");
-        }
-        for (int i = 0; i < files.size(); i += every) {
-          out.add(ImageReader.read(files.get(i)));
-        }
-      } else if (name.endsWith(".gif")) {
-        List<Image> all = ImageReader.frames(input, Integer.MAX_VALUE);
-        for (int i = 0; i < all.size(); i += every) {
-          out.add(all.get(i));
-        }
-      } else {
-        Video v = Y4mReader.read(input, every, Integer.MAX_VALUE);
-        int plane = v.channels() * v.height() * v.width();
-        for (int i = 0; i < v.frames(); i++) {
-          out.add(new Image(java.util.Arrays.copyOfRange(v.data(), i * plane, (i + 1) * plane),
-              v.channels(), v.height(), v.width()));
-        }
-      }
-      return out;
-    }
-  }
-
-  /** frame2.png before frame10.png: compare the digits as numbers. */
-  static int byNumber(Path a, Path b) {
-    String x = a.getFileName().toString(), y = b.getFileName().toString();
-    String dx = x.replaceAll("\\D+", ""), dy = y.replaceAll("\\D+", "");
-    if (!dx.isEmpty() && !dy.isEmpty() && dx.length() < 18 && dy.length() < 18) {
-      int c = Long.compare(Long.parseLong(dx), Long.parseLong(dy));
-      if (c != 0) {
-        return c;
-      }
-    }
-    return x.compareTo(y);
   }
 }

@@ -1,29 +1,23 @@
 package dev.mtk.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mtk.core.console.ProgressBar;
-import dev.mtk.core.io.AtomicFile;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.tokenizers.text.BpeTrainer;
 import dev.mtk.tokenizers.text.HuggingFaceJson;
+import dev.mtk.tokenizers.text.IdsFiles;
 import dev.mtk.tokenizers.text.Normalizer;
 import dev.mtk.tokenizers.text.PreTokenizer;
 import dev.mtk.tokenizers.text.TextSources;
 import dev.mtk.tokenizers.text.Tokenizer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Train, encode and decode with byte-level BPE tokenizers. */
@@ -54,14 +48,6 @@ final class TokenizerCommand implements Runnable {
     }
   }
 
-  static int threads(Integer t) {
-    int n = t == null ? WorkerPool.defaultThreads() : t;
-    if (n < 1) {
-      throw new IllegalArgumentException("--threads must be at least 1");
-    }
-    return n;
-  }
-
   @Command(name = "train", mixinStandardHelpOptions = true,
       description = "Train byte-level BPE on text files (one document per line) or JSON Lines "
           + "({\"text\": …}; .jsonl/.json) and save it as a Hugging Face tokenizer.json.")
@@ -89,18 +75,16 @@ final class TokenizerCommand implements Runnable {
         description = "Longest token in bytes; 0 for no limit (default ${DEFAULT-VALUE}).")
     int maxTokenLength;
 
-    @Option(names = "--normalize", defaultValue = "none",
-        description = "none, nfc, nfkc or lowercase (default ${DEFAULT-VALUE}).")
+    @Option(names = {"--unicode-norm", "--normalize"}, defaultValue = "none",
+        description = "Unicode normalisation of the text: none, nfc, nfkc or lowercase (default ${DEFAULT-VALUE}).")
     String normalize;
 
-    @Option(names = "--threads", description = "Threads for counting (default: all cores).")
-    Integer threads;
+    @Mixin Shared.Threads threads;
 
     @Option(names = "--output", required = true, description = "tokenizer.json to write.")
     Path output;
 
-    @Option(names = "--json", description = "Print a JSON summary as the last line.")
-    boolean json;
+    @Mixin Shared.Json json;
 
     @Override
     public Integer call() throws IOException {
@@ -118,7 +102,7 @@ final class TokenizerCommand implements Runnable {
       long start = System.nanoTime();
       Tokenizer t;
       long bytes, invalid;
-      try (WorkerPool pool = new WorkerPool(threads(threads));
+      try (WorkerPool pool = threads.pool();
           TextSources.Reader reader = TextSources.open(inputs)) {
         t = BpeTrainer.train(reader, config, pool, bar::update);
         bytes = reader.bytesRead();
@@ -136,9 +120,14 @@ final class TokenizerCommand implements Runnable {
         System.err.printf("mtk: note: stopped at %d tokens: no pair occurs %d times or more%n",
             t.vocabSize(), minFrequency);
       }
-      if (json) {
-        System.out.println(BenchCommand.json("vocab_size", t.vocabSize(), "merges", merges,
-            "seconds", secs, "mb", bytes / 1e6, "output", output.toString()));
+      if (json.json) {
+        var o = new java.util.LinkedHashMap<String, Object>();
+        o.put("vocab_size", t.vocabSize());
+        o.put("merges", merges);
+        o.put("seconds", secs);
+        o.put("mb", bytes / 1e6);
+        o.put("output", output.toString());
+        System.out.println(Inputs.JSON.writeValueAsString(o));
       }
       return 0;
     }
@@ -156,8 +145,7 @@ final class TokenizerCommand implements Runnable {
     @Option(names = "--output", required = true, description = "ids.jsonl (written atomically)")
     Path output;
 
-    @Option(names = "--threads", description = "Threads (default: all cores).")
-    Integer threads;
+    @Mixin Shared.Threads threads;
 
     @Option(names = "--allow-special", defaultValue = "none",
         description = "none: text containing a special token is an error (tiktoken's default); "
@@ -168,63 +156,12 @@ final class TokenizerCommand implements Runnable {
     public Integer call() throws IOException {
       Inputs.mustExist(List.of(input));
       Tokenizer t = which.load();
-      boolean ordinary = allowSpecial.equals("ordinary");
-      Set<String> allowed = switch (allowSpecial) {
-        case "none", "ordinary" -> Set.of();
-        case "all" -> Set.copyOf(t.specialTokens().keySet());
-        default -> throw new IllegalArgumentException("--allow-special must be none, all or ordinary");
-      };
-      long[] counts = new long[3];
-      try (WorkerPool pool = new WorkerPool(threads(threads));
-          BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
-        AtomicFile.write(output, out -> {
-          List<String> texts = new ArrayList<>();
-          long lineNo = 0;
-          String line;
-          while (true) {
-            texts.clear();
-            long firstLine = lineNo + 1;
-            while (texts.size() < 8192 && (line = in.readLine()) != null) {
-              lineNo++;
-              texts.add(TextSources.textOf(line, input, lineNo));
-            }
-            if (texts.isEmpty()) {
-              break;
-            }
-            List<int[]> ids;
-            try {
-              ids = ordinary ? encodeOrdinary(t, texts, pool) : t.encodeBatch(texts, allowed, pool);
-            } catch (dev.mtk.tokenizers.text.SpecialTokenException e) {
-              long at = firstLine + texts.indexOf(texts.stream().filter(s -> s.contains(e.token())).findFirst().orElse(""));
-              throw new TextSources.InputException(input, at, "contains the special token "
-                  + e.token() + "; pass --allow-special all or ordinary");
-            }
-            StringBuilder sb = new StringBuilder();
-            for (int[] a : ids) {
-              sb.setLength(0);
-              sb.append("{\"ids\": [");
-              for (int i = 0; i < a.length; i++) {
-                if (i > 0) {
-                  sb.append(", ");
-                }
-                sb.append(a[i]);
-              }
-              sb.append("]}\n");
-              out.write(sb.toString().getBytes(StandardCharsets.US_ASCII));
-              counts[1] += a.length;
-            }
-            counts[0] += texts.size();
-          }
-        });
+      IdsFiles.Counts c;
+      try (WorkerPool pool = threads.pool()) {
+        c = IdsFiles.encode(t, input, output, IdsFiles.Special.parse(allowSpecial), pool);
       }
-      System.err.printf("encoded %d lines into %d tokens; wrote %s%n", counts[0], counts[1], output);
+      System.err.printf("encoded %d lines into %d tokens; wrote %s%n", c.lines(), c.tokens(), output);
       return 0;
-    }
-
-    private static List<int[]> encodeOrdinary(Tokenizer t, List<String> texts, WorkerPool pool) {
-      int[][] r = new int[texts.size()][];
-      pool.forEach(texts.size(), i -> r[i] = t.encodeOrdinary(texts.get(i)));
-      return java.util.Arrays.asList(r);
     }
   }
 
@@ -243,43 +180,8 @@ final class TokenizerCommand implements Runnable {
     @Override
     public Integer call() throws IOException {
       Inputs.mustExist(List.of(input));
-      Tokenizer t = which.load();
-      ObjectMapper json = Inputs.JSON;
-      long[] lines = {0};
-      try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
-        AtomicFile.write(output, out -> {
-          String line;
-          while ((line = in.readLine()) != null) {
-            lines[0]++;
-            JsonNode node;
-            try {
-              node = json.readTree(line);
-            } catch (IOException e) {
-              throw new TextSources.InputException(input, lines[0], "not valid JSON");
-            }
-            JsonNode ids = node == null ? null : node.get("ids");
-            if (ids == null || !ids.isArray()) {
-              throw new TextSources.InputException(input, lines[0], "expected {\"ids\": [...]}");
-            }
-            int[] a = new int[ids.size()];
-            for (int i = 0; i < a.length; i++) {
-              if (!ids.get(i).canConvertToInt()) {
-                throw new TextSources.InputException(input, lines[0], "ids[" + i + "] is not an integer");
-              }
-              a[i] = ids.get(i).asInt();
-            }
-            String text;
-            try {
-              text = t.decode(a);
-            } catch (IllegalArgumentException e) {
-              throw new TextSources.InputException(input, lines[0], e.getMessage());
-            }
-            out.write(json.writeValueAsBytes(Map.of("text", text)));
-            out.write('\n');
-          }
-        });
-      }
-      System.err.printf("decoded %d lines; wrote %s%n", lines[0], output);
+      long lines = IdsFiles.decode(which.load(), input, output);
+      System.err.printf("decoded %d lines; wrote %s%n", lines, output);
       return 0;
     }
   }

@@ -3,12 +3,13 @@ package dev.mtk.cli;
 import dev.mtk.core.console.ProgressBar;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.training.train.TrainConfig;
-import dev.mtk.training.train.Trainer;
+import dev.mtk.experiments.run.TrainingRun;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Train a Matryoshka encoder from a YAML config into a run directory, then evaluate it. */
@@ -18,8 +19,8 @@ import picocli.CommandLine.Option;
             + ".jsonl/.tsv). Losses: InfoNCE (pairs, triplets), softmax classification, MSE "
             + "distillation, each optionally under the Matryoshka loss and adaptive layers (2D). "
             + "Examples in experiments/, reference in docs/TRAINING.md.",
-        "Writes a run directory: config.json, run.json, metrics.jsonl, model/, results.json "
-            + "(and checkpoints/ with checkpoint_every)."})
+        "Writes a run directory: config.json, run.json, metrics.jsonl, model/, results.json, "
+            + "results.md, report.html (and checkpoints/ with checkpoint_every)."})
 final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--config", required = true, description = "The run's YAML config.")
@@ -28,8 +29,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, description = "Run directory to write.")
   Path output;
 
-  @Option(names = "--threads", description = "Threads (default: all cores); results do not depend on it.")
-  Integer threads;
+  @Mixin Shared.Threads threads;
 
   @Option(names = "--seed", description = "Overrides the config's seed.")
   Long seed;
@@ -48,13 +48,13 @@ final class TrainCommand implements Callable<Integer> {
     ProgressBar bar = new ProgressBar("steps");
     long start = System.nanoTime();
     Map<String, Map<String, Double>> results;
-    try (WorkerPool pool = new WorkerPool(TokenizerCommand.threads(threads))) {
-      results = Trainer.run(cfg, output, pool, (step, steps, loss, tps) ->
-          bar.update(String.format(Locale.ROOT, "training (loss %.3f, %.0f tokens/s)", loss, tps), step, steps), resume);
+    try (WorkerPool pool = threads.pool()) {
+      results = TrainingRun.run(cfg, output, pool, resume, (step, steps, loss, tps) ->
+          bar.update(String.format(Locale.ROOT, "training (loss %.3f, %.0f tokens/s)", loss, tps), step, steps));
     }
     bar.finish(String.format(Locale.ROOT, "trained %d steps in %.1f s; wrote %s", cfg.steps(),
         (System.nanoTime() - start) / 1e9, output));
-    System.out.println(EvalCommand.table("mrl", results));
+    System.out.println(dev.mtk.experiments.report.Report.byDim("mrl", results));
     return 0;
   }
 }

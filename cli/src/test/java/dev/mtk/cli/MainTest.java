@@ -35,7 +35,7 @@ class MainTest {
   }
 
   static double number(String json, String key) {
-    Matcher m = Pattern.compile("\"" + key + "\": ([-0-9.eE]+)").matcher(json);
+    Matcher m = Pattern.compile("\"" + key + "\":\\s*([-0-9.eE]+)").matcher(json);
     assertTrue(m.find(), key + " in " + json);
     return Double.parseDouble(m.group(1));
   }

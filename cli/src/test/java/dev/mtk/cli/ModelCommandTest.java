@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,11 +79,63 @@ class ModelCommandTest {
     r = MainTest.run("embed", "--model", model.toString(), "--input", docs.toString(), "--output",
         emb.toString(), "--dim", "33");
     assertEquals(1, r.code());
-    assertTrue(r.err().contains("--dim"), r.err());
+    assertTrue(r.err().contains("dim must be in 1..32, got 33"), r.err());
 
     r = MainTest.run("query", "--model", model.toString(), "--top", "3", "--dim", "8", "a", "small", "cat");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("top 3 at 8 dimensions"), r.out());
     assertEquals(4, r.out().strip().split("\\R").length, r.out());
+  }
+
+  @Test
+  void textsIndexedByAModelAreSearchedByText(@TempDir Path dir) throws Exception {
+    Path cfg = TokenizerCommandTest.write(dir, "model.json",
+        "{\"vocab_size\": 300, \"d_model\": 32, \"heads\": 4, \"ffn\": 64, \"layers\": 1, "
+            + "\"max_seq_len\": 16, \"nesting\": [8, 16, 32]}");
+    Path corpus = TokenizerCommandTest.write(dir, "c.txt", "a river of water\nthe cat sat on the mat\nstars at night\n".repeat(30));
+    Path tok = dir.resolve("tok.json");
+    assertEquals(0, MainTest.run("tokenizer", "train", "--input", corpus.toString(), "--vocab-size",
+        "280", "--output", tok.toString()).code());
+    Path model = dir.resolve("model");
+    assertEquals(0, MainTest.run("model", "init", "--config", cfg.toString(), "--seed", "3",
+        "--tokenizer", tok.toString(), "--output", model.toString()).code());
+    Path docs = TokenizerCommandTest.write(dir, "d.jsonl",
+        "{\"text\": \"a river of water\"}\n{\"text\": \"the cat sat on the mat\"}\n{\"text\": \"stars at night\"}\n");
+    Path ix = dir.resolve("ix");
+    MainTest.Result r = MainTest.run("index", "build", "--model", model.toString(), "--input",
+        docs.toString(), "--output", ix.toString());
+    assertEquals(0, r.code(), r.err());
+    // a text's own row is its nearest neighbour (cosine 1), printed with its text
+    r = MainTest.run("query", "--model", model.toString(), "--index", ix.toString(), "--k", "2",
+        "the cat sat on the mat");
+    assertEquals(0, r.code(), r.err());
+    String[] lines = r.out().strip().split("\n");
+    assertEquals(3, lines.length, r.out());
+    assertTrue(lines[1].matches(" 1\\. 1\\.0000  the cat sat on the mat"), lines[1]);
+    // the same through index search on mtk embed's rows: ids, scores and texts
+    Path q = dir.resolve("q.npy"), hits = dir.resolve("hits.jsonl");
+    assertEquals(0, MainTest.run("embed", "--model", model.toString(), "--input", docs.toString(),
+        "--output", q.toString()).code());
+    r = MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries",
+        q.toString(), "--k", "1", "--output", hits.toString());
+    assertEquals(0, r.code(), r.err());
+    List<String> rows = Files.readAllLines(hits);
+    assertTrue(rows.get(2).startsWith("{\"ids\": [2], \"scores\": [") && rows.get(2).endsWith("\"texts\": [\"stars at night\"]}"),
+        rows.get(2));
+    // more texts, then the new one is found by its text
+    Path more = TokenizerCommandTest.write(dir, "more.txt", "a mat for the cat\n");
+    r = MainTest.run("index", "add", "--index", ix.toString(), "--model", model.toString(), "--input", more.toString());
+    assertEquals(0, r.code(), r.err());
+    r = MainTest.run("query", "--model", model.toString(), "--index", ix.toString(), "--k", "1", "--json",
+        "a mat for the cat");
+    assertEquals(0, r.code(), r.err());
+    var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out().strip());
+    assertEquals(3, node.get("hits").get(0).get("id").asLong());
+    assertEquals("a mat for the cat", node.get("hits").get(0).get("text").asText());
+    // an empty query is refused, and bare vectors cannot join an index of texts
+    IndexCommandTest.assertOneLine(MainTest.run("query", "--model", model.toString(), "--index",
+        ix.toString(), ""), "empty");
+    IndexCommandTest.assertOneLine(MainTest.run("index", "add", "--index", ix.toString(), "--vectors",
+        q.toString()), "keeps a text per row");
   }
 }

@@ -52,5 +52,12 @@ class QuickstartCommandTest {
     assertTrue(html.contains("Adaptive retrieval") && html.contains("knn_lexfile"));
     assertTrue(Files.isRegularFile(out.resolve("model/model.safetensors")));
     assertTrue(Files.isRegularFile(out.resolve("model/tokenizer.json")));
+    // the WordNet index beside the model answers a query with words and their definitions
+    MainTest.Result q = MainTest.run("query", "--model", out.resolve("model").toString(), "--index",
+        out.resolve("index").toString(), "--dim", "16", "--json", "a large natural stream of water");
+    assertEquals(0, q.code(), q.err());
+    JsonNode hits = new ObjectMapper().readTree(q.out().strip()).get("hits");
+    assertEquals(10, hits.size());
+    assertTrue(hits.get(0).get("text").asText().contains(" — "), hits.toString());
   }
 }

@@ -40,7 +40,7 @@ class TokenizeCommandTest {
 
   @Test
   void imageAudioVideoAndCodebook() throws Exception {
-    BufferedImage b = MediaBench.generated(100, 60);
+    BufferedImage b = dev.mtk.experiments.bench.MediaThroughput.generated(100, 60);
     Path png = dir.resolve("a.png");
     ImageIO.write(b, "png", png.toFile());
     Path out = dir.resolve("a.npy");
@@ -49,7 +49,7 @@ class TokenizeCommandTest {
     assertEquals(0, r.code(), r.err());
     assertEquals(List.of(16L, 192L), List.of(shape(out)[0], shape(out)[1]));
     IndexCommandTest.assertOneLine(MainTest.run("tokenize", "image", "--input", png.toString(),
-        "--output", out.toString()), "--fit crop|pad");
+        "--output", out.toString()), "fit to crop or pad");
     IndexCommandTest.assertOneLine(MainTest.run("tokenize", "image", "--input", png.toString(),
         "--patch", "128", "--output", out.toString()), png + ": a 60×100 image is smaller than one 128×128 patch");
 
@@ -76,7 +76,7 @@ class TokenizeCommandTest {
     Path folder = dir.resolve("frames");
     Files.createDirectories(folder);
     for (int i = 0; i < 5; i++) {
-      ImageIO.write(MediaBench.generated(20, 16), "png", folder.resolve("f" + (i + 1) * 5 + ".png").toFile());
+      ImageIO.write(dev.mtk.experiments.bench.MediaThroughput.generated(20, 16), "png", folder.resolve("f" + (i + 1) * 5 + ".png").toFile());
     }
     Path vid = dir.resolve("v.npy");
     r = MainTest.run("tokenize", "video", "--input", folder.toString(), "--size", "16", "--tubelet",

@@ -81,10 +81,26 @@ public final class ModelDirectory {
     return configFrom(o, file);
   }
 
+  /**
+   * Every key a model config may hold, in the order config.json writes them: the architecture's
+   * fixed choices (architecture, norm, activation, positions: only mtk's values), then the sizes
+   * and options. docs/ARCHITECTURE.md explains each.
+   */
+  public static final java.util.List<String> KEYS = java.util.List.of("architecture", "vocab_size",
+      "d_model", "heads", "ffn", "layers", "max_seq_len", "layer_norm_eps", "nesting", "norm",
+      "activation", "positions", "pooling", "dropout", "projection", "patch_dim");
+
   /** An encoder config from a JSON (or YAML) mapping; errors name the file and the field. */
   public static EncoderConfig configFrom(JsonNode o, Path file) {
     if (o == null || !o.isObject()) {
       throw new IllegalArgumentException(file + ": expected a mapping of model settings");
+    }
+    for (var it = o.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!KEYS.contains(key)) {
+        throw new IllegalArgumentException(file + ": unknown model setting \"" + key
+            + "\" (known: " + String.join(", ", KEYS) + ")");
+      }
     }
     for (String[] fixed : new String[][] {{"norm", "pre"}, {"activation", "gelu_erf"},
         {"positions", "learned"}, {"architecture", "mtk-encoder"}}) {
@@ -96,24 +112,34 @@ public final class ModelDirectory {
     int d = need(o, "d_model", file);
     int[] nesting;
     if (o.has("nesting")) {
-      nesting = new int[o.get("nesting").size()];
+      JsonNode list = o.get("nesting");
+      if (!list.isArray() || list.isEmpty()) {
+        throw new IllegalArgumentException(file + ": field \"nesting\" must be a list of whole "
+            + "numbers, e.g. [8, 16, 32]");
+      }
+      nesting = new int[list.size()];
       for (int i = 0; i < nesting.length; i++) {
-        nesting[i] = o.get("nesting").get(i).asInt();
+        if (!list.get(i).isIntegralNumber() || !list.get(i).canConvertToInt()) {
+          throw new IllegalArgumentException(file + ": field \"nesting\" must be a list of whole "
+              + "numbers, not " + list.get(i));
+        }
+        nesting[i] = list.get(i).asInt();
       }
     } else {
-      nesting = new int[] {o.path("projection").asInt(0) > 0 ? o.path("projection").asInt() : d};
+      int projection = optionalInt(o, "projection", 0, file);
+      nesting = new int[] {projection > 0 ? projection : d};
     }
-    String pooling = o.path("pooling").asText("mean");
+    String pooling = o.has("pooling") ? o.get("pooling").asText() : "mean";
     if (!pooling.equals("mean") && !pooling.equals("cls")) {
       throw new IllegalArgumentException(file + ": pooling '" + pooling + "' is not supported (mean, cls)");
     }
-    int patchDim = o.path("patch_dim").asInt(0);
+    int patchDim = optionalInt(o, "patch_dim", 0, file);
     try {
-      return new EncoderConfig(patchDim > 0 ? o.path("vocab_size").asInt(1) : need(o, "vocab_size", file),
+      return new EncoderConfig(patchDim > 0 ? optionalInt(o, "vocab_size", 1, file) : need(o, "vocab_size", file),
           d, need(o, "heads", file), need(o, "ffn", file), need(o, "layers", file),
-          need(o, "max_seq_len", file), (float) o.path("layer_norm_eps").asDouble(1e-5), nesting,
+          need(o, "max_seq_len", file), (float) optionalNumber(o, "layer_norm_eps", 1e-5, file), nesting,
           pooling.equals("cls") ? EncoderConfig.Pooling.CLS : EncoderConfig.Pooling.MEAN,
-          (float) o.path("dropout").asDouble(0), o.path("projection").asInt(0), patchDim);
+          (float) optionalNumber(o, "dropout", 0, file), optionalInt(o, "projection", 0, file), patchDim);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage());
     }
@@ -121,9 +147,25 @@ public final class ModelDirectory {
 
   private static int need(JsonNode o, String field, Path file) {
     JsonNode v = o.get(field);
-    if (v == null || !v.canConvertToInt()) {
-      throw new IllegalArgumentException(file + ": field \"" + field + "\" must be an integer");
+    if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
+      throw new IllegalArgumentException(file + ": field \"" + field + "\" must be a whole number"
+          + (v == null ? " (it is missing)" : ", not " + v));
     }
     return v.asInt();
+  }
+
+  private static int optionalInt(JsonNode o, String field, int otherwise, Path file) {
+    return o.has(field) ? need(o, field, file) : otherwise;
+  }
+
+  private static double optionalNumber(JsonNode o, String field, double otherwise, Path file) {
+    JsonNode v = o.get(field);
+    if (v == null) {
+      return otherwise;
+    }
+    if (!v.isNumber()) {
+      throw new IllegalArgumentException(file + ": field \"" + field + "\" must be a number, not " + v);
+    }
+    return v.asDouble();
   }
 }

@@ -34,7 +34,8 @@ import java.util.zip.CRC32C;
  * 3 norm dims (u32 P, P × u32), 4 norms (P × n × f32: 1/|x_m| for cosine, |x_m|² for l2),
  * 5 int8 ranges (d × f32 scale, d × f32 offset), 6 int8 codes, 7 sign bits (⌈d/64⌉ × n × u64,
  * word-major: word 0 of every row, then word 1 of every row…; bit j of word w set when dimension
- * 64w + j is positive). Every length is checked against n and d before anything is mapped, and
+ * 64w + j is positive), 8 texts (optional: (n + 1) × u64 byte offsets, then the rows' texts
+ * as UTF-8, row r between offsets r and r + 1). Every length is checked against n and d before anything is mapped, and
  * every section's checksum before it is used.
  *
  * <p>The int8 codes are laid out for Matryoshka prefixes: the dimensions are cut into bands
@@ -51,9 +52,9 @@ public final class IndexFile {
   static final int VERSION = 1;
   static final int MAX_SECTIONS = 16;
   static final int IDS = 1, VECTORS = 2, NORM_DIMS = 3, NORMS = 4, INT8_RANGES = 5, INT8_CODES = 6,
-      SIGN_BITS = 7;
+      SIGN_BITS = 7, TEXTS = 8;
   static final String[] KIND_NAMES = {"?", "ids", "vectors", "norm dims", "norms", "int8 ranges",
-      "int8 codes", "sign bits"};
+      "int8 codes", "sign bits", "texts"};
   static final int MAX_DIM = 65_536;
   static final ValueLayout.OfFloat LE_FLOAT =
       ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -72,13 +73,9 @@ public final class IndexFile {
 
   /** The prefixes whose norms are stored: 8, 16, 32, … below d, and d. */
   static int[] normDims(int d) {
-    List<Integer> dims = new ArrayList<>();
-    for (int m = 8; m < d; m *= 2) {
-      dims.add(m);
-    }
-    dims.add(d);
-    return dims.stream().mapToInt(Integer::intValue).toArray();
+    return dev.mtk.core.matryoshka.Ladder.doubling(8, d);
   }
+
 
   /** What the norms section holds for a prefix whose squared norm is ss. */
   static float storedNorm(Metric metric, double ss) {
@@ -169,6 +166,12 @@ public final class IndexFile {
    */
   public static void write(Path file, RowSource src, long[] ids, Metric metric, Precision precision,
       Int8Codes codes, Progress progress) throws IOException {
+    write(file, src, ids, null, metric, precision, codes, progress);
+  }
+
+  /** As above, keeping a text for each row ({@code texts} null: none), returned with hits. */
+  public static void write(Path file, RowSource src, long[] ids, List<String> texts, Metric metric,
+      Precision precision, Int8Codes codes, Progress progress) throws IOException {
     long n = src.rows();
     int d = src.dim();
     if (d < 1 || d > MAX_DIM) {
@@ -180,6 +183,9 @@ public final class IndexFile {
     }
     if (ids != null && ids.length != n) {
       throw new IllegalArgumentException(ids.length + " ids for " + n + " vectors");
+    }
+    if (texts != null && texts.size() != n) {
+      throw new IllegalArgumentException(texts.size() + " texts for " + n + " vectors");
     }
     Int8Codes q8 = precision != Precision.INT8 ? null : codes != null ? codes : Int8Codes.calibrate(src);
     int[] normDims = metric == Metric.IP ? null : normDims(d);
@@ -193,6 +199,9 @@ public final class IndexFile {
     if (precision == Precision.BINARY) {
       kinds.add(SIGN_BITS);
     }
+    if (texts != null) {
+      kinds.add(TEXTS);
+    }
     int headerBytes = 64 + 32 * kinds.size();
     float[][] norms = normDims == null ? null : new float[normDims.length][(int) n];
     long work = n * (2 + (q8 != null ? 1 : 0) + (precision == Precision.BINARY ? 1 : 0));
@@ -200,7 +209,7 @@ public final class IndexFile {
     AtomicFile.writeChannel(file, ch -> {
       List<Entry> entries = new ArrayList<>();
       long[] pos = {headerBytes};
-      Body[] bodies = new Body[8];
+      Body[] bodies = new Body[9];
       float[] row = new float[d];
       bodies[IDS] = out -> {
         for (long i = 0; i < n; i++) {
@@ -287,6 +296,18 @@ public final class IndexFile {
         }
         progress.update(done[0] += n, work);
       };
+      bodies[TEXTS] = out -> {
+        byte[][] utf8 = new byte[texts.size()][];
+        long offset = 0;
+        out.putLong(0);
+        for (int i = 0; i < utf8.length; i++) {
+          utf8[i] = texts.get(i).getBytes(StandardCharsets.UTF_8);
+          out.putLong(offset += utf8[i].length);
+        }
+        for (byte[] b : utf8) {
+          out.put(b, 0, b.length);
+        }
+      };
       for (int kind : kinds) {
         long start = (pos[0] + 63) & ~63L;
         ch.position(start);
@@ -313,6 +334,50 @@ public final class IndexFile {
         ch.write(h);
       }
     });
+  }
+
+  /**
+   * Appends rows to an index, rewriting it atomically (written beside the mapped file and renamed
+   * over it: an open mapping stays valid). {@code ids} null continues after the largest id; the
+   * int8 ranges stay as calibrated at build time; an index that keeps texts needs
+   * {@code texts} for the new rows, one that keeps none takes none. Returns the new row count.
+   */
+  public static int append(Path index, RowSource more, long[] ids, List<String> texts,
+      Progress progress) throws IOException {
+    try (VectorIndex ix = open(index)) {
+      if (more.dim() != ix.dim()) {
+        throw new IllegalArgumentException("the new vectors have " + more.dim()
+            + " dimensions, the index " + ix.dim());
+      }
+      if (ix.hasTexts() != (texts != null)) {
+        throw new IllegalArgumentException(ix.hasTexts()
+            ? "the index keeps a text per row: add rows with their texts (index add --model --input)"
+            : "the index keeps no texts: add vectors only");
+      }
+      long[] old = ix.ids();
+      long[] all = new long[Math.toIntExact(old.length + more.rows())];
+      System.arraycopy(old, 0, all, 0, old.length);
+      long next = 0;
+      java.util.Set<Long> seen = new java.util.HashSet<>();
+      for (long id : old) {
+        next = Math.max(next, id + 1);
+        seen.add(id);
+      }
+      for (int i = 0; i < more.rows(); i++) {
+        all[old.length + i] = ids == null ? next + i : ids[i];
+        if (!seen.add(all[old.length + i])) {
+          throw new IllegalArgumentException("id " + all[old.length + i] + " is already in the index");
+        }
+      }
+      List<String> allTexts = null;
+      if (texts != null) {
+        allTexts = new ArrayList<>(ix.texts());
+        allTexts.addAll(texts);
+      }
+      write(ix.file(), ix.rows().concat(more), all, allTexts, ix.metric(), ix.precision(),
+          ix.int8(), progress);
+      return all.length;
+    }
   }
 
   /** Progress of a long write: done out of total rows of work. */
@@ -392,13 +457,13 @@ public final class IndexFile {
       Metric metric = Metric.values()[metricCode];
       Precision precision = Precision.values()[precisionCode];
       MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-      MemorySegment[] sec = new MemorySegment[8];
+      MemorySegment[] sec = new MemorySegment[9];
       for (int s = 0; s < sections; s++) {
         int at = 64 + 32 * s;
         int kind = all.getInt(at);
         long off = all.getLong(at + 8), len = all.getLong(at + 16);
         int sum = all.getInt(at + 24);
-        if (kind < 1 || kind > 7 || sec[kind] != null) {
+        if (kind < 1 || kind > TEXTS || sec[kind] != null) {
           throw new CorruptIndexException(file, "section table is damaged (kind " + kind + ")");
         }
         if (off < headerBytes || len < 0 || off > size || len > size - off) {
@@ -444,10 +509,24 @@ public final class IndexFile {
       if (precision == Precision.BINARY) {
         need(file, sec, SIGN_BITS, 8 * n * ((d + 63) / 64));
       }
+      long[] textOffsets = null;
+      if (sec[TEXTS] != null) {
+        if (sec[TEXTS].byteSize() < 8 * (n + 1)) {
+          throw new CorruptIndexException(file, "the texts section is too short for " + n + " rows");
+        }
+        textOffsets = new long[(int) n + 1];
+        MemorySegment.copy(sec[TEXTS], LE_LONG, 0, textOffsets, 0, (int) n + 1);
+        long base = 8 * (n + 1), room = sec[TEXTS].byteSize() - base;
+        for (int i = 0; i <= n; i++) {
+          if (textOffsets[i] < (i == 0 ? 0 : textOffsets[i - 1]) || textOffsets[i] > room) {
+            throw new CorruptIndexException(file, "the texts section's offsets are damaged at row " + i);
+          }
+        }
+      }
       long[] ids = new long[(int) n];
       MemorySegment.copy(sec[IDS], LE_LONG, 0, ids, 0, (int) n);
       return new VectorIndex(file, arena, d, (int) n, metric, precision, ids, sec[VECTORS],
-          normDims, norms, q8, sec[INT8_CODES], sec[SIGN_BITS]);
+          normDims, norms, q8, sec[INT8_CODES], sec[SIGN_BITS], sec[TEXTS], textOffsets);
     }
   }
 

@@ -61,4 +61,24 @@ public interface RowSource {
       }
     };
   }
+
+  /** The rows of a (memory-mapped) .npy matrix. */
+  static RowSource of(dev.mtk.core.io.Npy.Matrix m) {
+    return new RowSource() {
+      @Override
+      public long rows() {
+        return m.rows();
+      }
+
+      @Override
+      public int dim() {
+        return m.cols();
+      }
+
+      @Override
+      public void row(long r, float[] out) {
+        m.row(r, out, 0);
+      }
+    };
+  }
 }

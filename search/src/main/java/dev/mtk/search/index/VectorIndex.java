@@ -31,11 +31,16 @@ public final class VectorIndex implements AutoCloseable {
   // ties go to the lower id: when ids are not ascending with rows, heaps are keyed by id rank
   final int[] rankOfRow;
   final int[] rowOfRank;
+  /** The texts section and its n + 1 offsets; null when the index keeps no texts. */
+  private final MemorySegment texts;
+  private final long[] textOffsets;
   private final ConcurrentHashMap<Integer, float[]> extraNorms = new ConcurrentHashMap<>();
 
   VectorIndex(Path file, Arena arena, int dim, int count, Metric metric, Precision precision,
       long[] ids, MemorySegment vectors, int[] normDims, float[][] norms, Int8Codes int8,
-      MemorySegment codes, MemorySegment signBits) {
+      MemorySegment codes, MemorySegment signBits, MemorySegment texts, long[] textOffsets) {
+    this.texts = texts;
+    this.textOffsets = textOffsets;
     this.file = file;
     this.arena = arena;
     this.dim = dim;
@@ -94,6 +99,51 @@ public final class VectorIndex implements AutoCloseable {
   /** The ids in row order (a copy). */
   public long[] ids() {
     return ids.clone();
+  }
+
+  /** Whether the index keeps a text per row (index build --model --input does). */
+  public boolean hasTexts() {
+    return texts != null;
+  }
+
+  /** Row r's text, or null when the index keeps none. */
+  public String text(int row) {
+    if (texts == null) {
+      return null;
+    }
+    long base = 8L * (count + 1);
+    byte[] b = texts.asSlice(base + textOffsets[row], textOffsets[row + 1] - textOffsets[row])
+        .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+    return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** Every row's text in row order (to append rows); null when the index keeps none. */
+  public java.util.List<String> texts() {
+    if (texts == null) {
+      return null;
+    }
+    java.util.List<String> all = new java.util.ArrayList<>(count);
+    for (int r = 0; r < count; r++) {
+      all.add(text(r));
+    }
+    return all;
+  }
+
+  /** The row holding id {@code id}, or -1. */
+  public int rowOf(long id) {
+    int lo = 0, hi = count - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      long v = ids[row(mid)];
+      if (v < id) {
+        lo = mid + 1;
+      } else if (v > id) {
+        hi = mid - 1;
+      } else {
+        return row(mid);
+      }
+    }
+    return -1;
   }
 
   /** The int8 ranges, or null when the index has no int8 codes. */

@@ -73,6 +73,55 @@ class IndexFileTest {
   }
 
   @Test
+  void keepsATextPerRowThroughWritesAndAppends() throws Exception {
+    int d = 12;
+    float[] a = SearchTest.gaussian(5, d, 5), b = SearchTest.gaussian(3, d, 6);
+    java.util.List<String> ta = java.util.List.of("first", "", "déjà vu — 東京 🙂", "line\nbreak \"q\"", "e");
+    java.util.List<String> tb = java.util.List.of("six", "seven", "eight");
+    long[] ids = {40, 10, 30, 20, 50};
+    Path f = dir.resolve("t.mtk");
+    IndexFile.write(f, RowSource.of(a, 5, d), ids, ta, Metric.COSINE, Precision.INT8, null, IndexFile.Progress.NONE);
+    try (VectorIndex ix = IndexFile.open(f)) {
+      assertTrue(ix.hasTexts());
+      assertEquals(ta, ix.texts());
+      for (int r = 0; r < 5; r++) {
+        assertEquals(r, ix.rowOf(ids[r]), "unordered ids map back to their rows");
+      }
+      assertEquals(-1, ix.rowOf(11));
+    }
+    assertEquals(8, IndexFile.append(f, RowSource.of(b, 3, d), null, tb, IndexFile.Progress.NONE));
+    try (VectorIndex ix = IndexFile.open(f)) {
+      java.util.List<String> all = new java.util.ArrayList<>(ta);
+      all.addAll(tb);
+      assertEquals(all, ix.texts());
+      assertArrayEquals(new long[] {40, 10, 30, 20, 50, 51, 52, 53}, ix.ids());
+      // the hits file carries each hit's text, escaped as JSON
+      Hits h = ix.searcher(new WorkerPool(1)).search(Arrays.copyOfRange(a, 3 * d, 4 * d), 1, d, 2, d, null);
+      BatchedSearch run = new BatchedSearch(java.util.List.of(h), 1, 1);
+      Path out = dir.resolve("hits.jsonl");
+      run.writeJsonl(out, ix);
+      var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(out));
+      assertEquals(20, node.get("ids").get(0).asLong());
+      assertEquals("line\nbreak \"q\"", node.get("texts").get(0).asText());
+    }
+    // an index of texts takes no bare vectors, and one without texts takes no texts
+    assertThrows(IllegalArgumentException.class, () -> IndexFile.append(f, RowSource.of(b, 3, d), null, null, IndexFile.Progress.NONE));
+    Path plain = dir.resolve("plain.mtk");
+    IndexFile.write(plain, RowSource.of(a, 5, d), null, Metric.COSINE, Precision.F32, null, IndexFile.Progress.NONE);
+    assertThrows(IllegalArgumentException.class, () -> IndexFile.append(plain, RowSource.of(b, 3, d), null, tb, IndexFile.Progress.NONE));
+    try (VectorIndex ix = IndexFile.open(plain)) {
+      assertTrue(!ix.hasTexts());
+    }
+    // a damaged texts section is named
+    byte[] bad = Files.readAllBytes(f);
+    bad[bad.length - 3] ^= 0x20;
+    Path g = dir.resolve("badtexts.mtk");
+    Files.write(g, bad);
+    var e = assertThrows(IndexFile.CorruptIndexException.class, () -> IndexFile.open(g));
+    assertTrue(e.getMessage().contains("texts") && e.getMessage().contains("checksum"), e.getMessage());
+  }
+
+  @Test
   void everyDamagedSectionIsReportedByName() throws Exception {
     int n = 40, d = 20;
     Path f = dir.resolve("i.mtk");

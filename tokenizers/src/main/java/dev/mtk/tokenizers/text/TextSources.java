@@ -58,6 +58,25 @@ public final class TextSources {
   }
 
   /** Documents of several files in order; {@link Reader#invalidUtf8()} counts replacements. */
+  /** Every text of the files, in order (one per line; see the class comment). */
+  public static List<String> readAll(List<Path> files) throws java.io.IOException {
+    for (Path f : files) {
+      if (java.nio.file.Files.isDirectory(f)) {
+        throw new IllegalArgumentException(f + " is a directory, not a text or JSON Lines file");
+      }
+      if (!java.nio.file.Files.isRegularFile(f)) {
+        throw new IllegalArgumentException(f + ": no such file");
+      }
+    }
+    List<String> out = new java.util.ArrayList<>();
+    try (Reader r = open(files)) {
+      while (r.hasNext()) {
+        out.add(r.next());
+      }
+    }
+    return out;
+  }
+
   public static Reader open(List<Path> files) {
     return new Reader(files);
   }

@@ -132,6 +132,24 @@ public final class Tokenizer {
     return Arrays.asList(result);
   }
 
+  /**
+   * Encodes many texts on a pool as {@link #encodeOrdinary} would (special token strings are
+   * plain text), each cut to its first {@code maxTokens} ids; in input order.
+   */
+  public List<int[]> encodeOrdinaryBatch(List<String> texts, int maxTokens, WorkerPool pool) {
+    if (maxTokens < 1) {
+      throw new IllegalArgumentException("maxTokens must be at least 1, got " + maxTokens);
+    }
+    int[][] result = new int[texts.size()][];
+    pool.forEach((texts.size() + 1023) / 1024, t -> {
+      for (int i = t * 1024; i < Math.min(texts.size(), (t + 1) * 1024); i++) {
+        int[] ids = encodeOrdinary(texts.get(i));
+        result[i] = ids.length > maxTokens ? Arrays.copyOf(ids, maxTokens) : ids;
+      }
+    });
+    return Arrays.asList(result);
+  }
+
   /** Encodes raw bytes: valid UTF-8 as text, anything else byte by byte through BPE. */
   public int[] encodeBytes(byte[] bytes) {
     IntList out = new IntList(bytes.length / 3 + 4);

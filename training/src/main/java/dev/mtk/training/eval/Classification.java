@@ -3,6 +3,7 @@ package dev.mtk.training.eval;
 import dev.mtk.core.kernel.TopK;
 import dev.mtk.core.kernel.Vectors;
 import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.inference.Embeddings;
 import dev.mtk.models.nn.AdamW;
 import dev.mtk.models.nn.Arena;
 import dev.mtk.models.nn.CrossEntropy;
@@ -54,8 +55,8 @@ public final class Classification {
     out.put("knn_accuracy", new LinkedHashMap<>());
     out.put("linear_probe_accuracy", new LinkedHashMap<>());
     for (int m : dims) {
-      float[] tr = RetrievalMetrics.prefix(train, trainLabels.length, width, m);
-      float[] te = RetrievalMetrics.prefix(test, testLabels.length, width, m);
+      float[] tr = Embeddings.normalizedPrefix(train, trainLabels.length, width, m);
+      float[] te = Embeddings.normalizedPrefix(test, testLabels.length, width, m);
       out.get("knn_accuracy").put(String.valueOf(m), knn(pool, tr, trainLabels, te, testLabels, m, K));
       out.get("linear_probe_accuracy").put(String.valueOf(m),
           linearProbe(pool, tr, trainLabels, te, testLabels, m, classes, seed));

@@ -1,8 +1,9 @@
 package dev.mtk.training.eval;
 
 import dev.mtk.core.parallel.WorkerPool;
-import dev.mtk.models.encoder.Encoder;
-import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.models.inference.EmbedOptions;
+import dev.mtk.models.inference.EmbeddingModel;
+import dev.mtk.models.inference.Embeddings;
 import dev.mtk.training.data.WordNet;
 import dev.mtk.training.task.ReverseDictionary;
 import dev.mtk.training.train.Trainer;
@@ -82,11 +83,10 @@ public final class Hierarchy {
   }
 
   /** An encoder's embeddings of the reference and test definitions, at full width. */
-  public static float[][] embed(Encoder enc, Tokenizer tok, Levels lv, WorkerPool pool) {
-    int seq = enc.config().maxSeqLen();
+  public static float[][] embed(EmbeddingModel model, Levels lv) {
     return new float[][] {
-        Embedder.embed(enc, pool, Trainer.tokenize(tok, lv.referenceTexts(), seq, pool), 256),
-        Embedder.embed(enc, pool, Trainer.tokenize(tok, lv.testTexts(), seq, pool), 256)};
+        model.embedTexts(lv.referenceTexts(), EmbedOptions.EVALUATION).vectors(),
+        model.embedTexts(lv.testTexts(), EmbedOptions.EVALUATION).vectors()};
   }
 
   /**
@@ -105,8 +105,8 @@ public final class Hierarchy {
     }
     int nRef = lv.referenceTexts().size(), nTest = lv.testTexts().size();
     for (int m : dims) {
-      float[] rp = RetrievalMetrics.prefix(ref, nRef, width, m);
-      float[] qp = RetrievalMetrics.prefix(test, nTest, width, m);
+      float[] rp = Embeddings.normalizedPrefix(ref, nRef, width, m);
+      float[] qp = Embeddings.normalizedPrefix(test, nTest, width, m);
       for (int l = 0; l < names.length; l++) {
         out.get("knn_" + names[l]).put(String.valueOf(m),
             Classification.knn(pool, rp, lv.referenceLabels()[l], qp, lv.testLabels()[l], m, k));

@@ -3,6 +3,7 @@ package dev.mtk.training.eval;
 import dev.mtk.core.kernel.Gemm;
 import dev.mtk.core.kernel.TopK;
 import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.inference.Embeddings;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -23,7 +24,8 @@ public final class RetrievalMetrics {
    */
   public static Map<String, Double> evaluate(WorkerPool pool, float[] queries, int q, float[] docs,
       int n, int width, int m, int[] relevant) {
-    float[] qs = prefix(queries, q, width, m), ds = prefix(docs, n, width, m);
+    float[] qs = Embeddings.normalizedPrefix(queries, q, width, m);
+    float[] ds = Embeddings.normalizedPrefix(docs, n, width, m);
     int block = 256;
     double r1 = 0, r10 = 0, mrr = 0, ndcg = 0;
     float[] scores = new float[block * n];
@@ -70,22 +72,6 @@ public final class RetrievalMetrics {
     for (int m : dims) {
       evaluate(pool, queries, q, docs, n, width, m, relevant)
           .forEach((metric, v) -> out.computeIfAbsent(metric, k -> new LinkedHashMap<>()).put(String.valueOf(m), v));
-    }
-    return out;
-  }
-
-  /** The first m of width dimensions of each row, L2-normalised. */
-  public static float[] prefix(float[] x, int rows, int width, int m) {
-    float[] out = new float[rows * m];
-    for (int r = 0; r < rows; r++) {
-      double ss = 0;
-      for (int i = 0; i < m; i++) {
-        ss += (double) x[r * width + i] * x[r * width + i];
-      }
-      float inv = (float) (1 / Math.max(Math.sqrt(ss), 1e-12));
-      for (int i = 0; i < m; i++) {
-        out[r * m + i] = x[r * width + i] * inv;
-      }
     }
     return out;
   }

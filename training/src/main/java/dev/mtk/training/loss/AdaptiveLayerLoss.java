@@ -66,14 +66,16 @@ public final class AdaptiveLayerLoss implements Loss {
     }
     int chosen = layersPerStep < 0 ? prior : Math.min(layersPerStep, prior);
     Tensor[] parts = new Tensor[1 + 2 * prior];
-    parts[0] = g.scoped("layer" + last + "/", inner, embeddings);
-    g.component("layer" + last, parts[0]);
+    // names count layers from 1, as everywhere in mtk: "layer2" is the model after 2 layers
+    parts[0] = g.scoped("layer" + (last + 1) + "/", inner, embeddings);
+    g.component("layer" + (last + 1), parts[0]);
     for (int l = 0; l < prior; l++) {
-      parts[1 + 2 * l] = g.scoped("layer" + l + "/", inner, layers[l]);
-      g.component("layer" + l, parts[1 + 2 * l]);
-      Tensor kl = g.tensor("layer" + l + "/kl", 1);
+      String name = "layer" + (l + 1);
+      parts[1 + 2 * l] = g.scoped(name + "/", inner, layers[l]);
+      g.component(name, parts[1 + 2 * l]);
+      Tensor kl = g.tensor(name + "/kl", 1);
       g.add(new KlDivergence(layers[l], embeddings, klTemperature, kl));
-      g.component("layer" + l + "/kl", kl);
+      g.component(name + "/kl", kl);
       parts[2 + 2 * l] = kl;
     }
     float[] full = new float[parts.length];

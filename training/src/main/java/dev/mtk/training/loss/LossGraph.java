@@ -152,7 +152,7 @@ public final class LossGraph {
     return java.util.Collections.unmodifiableMap(components);
   }
 
-  /** Attaches {@code loss} with names prefixed by {@code prefix} (e.g. "layer0/"). */
+  /** Attaches {@code loss} with names prefixed by {@code prefix} (e.g. "layer1/"). */
   Tensor scoped(String prefix, Loss loss, Tensor embeddings) {
     String saved = scope;
     scope = saved + prefix;

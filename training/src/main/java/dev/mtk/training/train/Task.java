@@ -6,7 +6,8 @@ import dev.mtk.tokenizers.text.Tokenizer;
 import dev.mtk.training.data.TextPairs;
 import dev.mtk.training.data.WordNet;
 import dev.mtk.training.eval.Classification;
-import dev.mtk.training.eval.Embedder;
+import dev.mtk.models.inference.EmbedOptions;
+import dev.mtk.models.inference.EmbeddingModel;
 import dev.mtk.training.task.Labelled;
 import dev.mtk.training.task.ReverseDictionary;
 import java.io.IOException;
@@ -70,7 +71,7 @@ abstract class Task {
   abstract Prepared training();
 
   /** metric → dim → value on a split. */
-  abstract Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok,
+  abstract Map<String, Map<String, Double>> evaluate(EmbeddingModel model,
       ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed);
 
   static final class Retrieval extends Task {
@@ -116,9 +117,9 @@ abstract class Task {
     }
 
     @Override
-    Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok,
+    Map<String, Map<String, Double>> evaluate(EmbeddingModel model,
         ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed) {
-      return Trainer.evaluate(enc, tok, data, split, dims, pool);
+      return Trainer.evaluate(model, data, split, dims, pool);
     }
   }
 
@@ -163,14 +164,14 @@ abstract class Task {
     }
 
     @Override
-    Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok,
+    Map<String, Map<String, Double>> evaluate(EmbeddingModel model,
         ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed) {
       List<Labelled.Example> ref = data.examples(ReverseDictionary.Split.TRAIN);
       ref = Classification.spread(ref, MAX_REFERENCE);
       List<Labelled.Example> test = data.examples(split);
-      int seq = enc.config().maxSeqLen(), width = enc.config().embeddingSize();
-      float[] r = Embedder.embed(enc, pool, Trainer.tokenize(tok, ref.stream().map(Labelled.Example::text).toList(), seq, pool), 256);
-      float[] q = Embedder.embed(enc, pool, Trainer.tokenize(tok, test.stream().map(Labelled.Example::text).toList(), seq, pool), 256);
+      int width = model.width();
+      float[] r = model.embedTexts(ref.stream().map(Labelled.Example::text).toList(), EmbedOptions.EVALUATION).vectors();
+      float[] q = model.embedTexts(test.stream().map(Labelled.Example::text).toList(), EmbedOptions.EVALUATION).vectors();
       return Classification.byDim(pool, r, ref.stream().mapToInt(Labelled.Example::label).toArray(),
           q, test.stream().mapToInt(Labelled.Example::label).toArray(), width, classes(), dims, seed);
     }

@@ -6,7 +6,8 @@ import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.models.nn.Tensor;
 import dev.mtk.tokenizers.text.HuggingFaceJson;
 import dev.mtk.tokenizers.text.Tokenizer;
-import dev.mtk.training.eval.Embedder;
+import dev.mtk.models.inference.EmbedOptions;
+import dev.mtk.models.inference.EmbeddingModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,11 +28,9 @@ final class Teacher {
 
   /** Embeds {@code texts} with the model directory's encoder and its own tokenizer. */
   static Teacher embed(Path modelDir, List<String> texts, WorkerPool pool) throws IOException {
-    Encoder enc = ModelDirectory.load(modelDir);
-    Tokenizer tok = HuggingFaceJson.load(modelDir.resolve(ModelDirectory.TOKENIZER));
-    int seq = enc.config().maxSeqLen();
-    float[] v = Embedder.embed(enc, pool, Trainer.tokenize(tok, texts, seq, pool), 256);
-    return new Teacher(v, enc.config().embeddingSize());
+    EmbeddingModel teacher = EmbeddingModel.load(modelDir, pool);
+    float[] v = teacher.embedTexts(texts, EmbedOptions.EVALUATION).vectors();
+    return new Teacher(v, teacher.width());
   }
 
   int width() {

@@ -1,5 +1,6 @@
 package dev.mtk.training.train;
 
+import dev.mtk.core.matryoshka.Ladder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,8 +21,8 @@ import dev.mtk.tokenizers.text.BpeTrainer;
 import dev.mtk.tokenizers.text.HuggingFaceJson;
 import dev.mtk.tokenizers.text.PreTokenizer;
 import dev.mtk.tokenizers.text.Tokenizer;
-import dev.mtk.training.eval.Embedder;
-import dev.mtk.training.eval.Report;
+import dev.mtk.models.inference.EmbedOptions;
+import dev.mtk.models.inference.EmbeddingModel;
 import dev.mtk.training.eval.RetrievalMetrics;
 import dev.mtk.training.data.TextPairs;
 import dev.mtk.training.task.ReverseDictionary;
@@ -47,8 +48,9 @@ import java.util.SplittableRandom;
  * metrics.jsonl  step, loss (and each part: per dim, per layer), learning rate, tokens/s
  * model/         config.json, model.safetensors, tokenizer.json (as mtk model init writes)
  * results.json   {"task", "dims", "methods": {"mrl": {metric: {dim: value}}}}
- * results.md, report.html   the same as tables and charts
  * </pre>
+ *
+ * (mtk train also writes results.md and report.html beside them: experiments' TrainingRun.)
  *
  * Deterministic: the data order comes from the seed (a shuffled order per epoch, in-batch
  * duplicates of one answer skipped), the weights from the seed, and every op gives the same bits
@@ -97,7 +99,7 @@ public final class Trainer {
     }
     int seq = model.maxSeqLen();
     Task.Prepared train = data.training();
-    List<int[]> tokens = tokenize(tok, train.texts(), seq, pool);
+    List<int[]> tokens = tok.encodeOrdinaryBatch(train.texts(), seq, pool);
     int k = train.rowsPerExample(), b = cfg.batchPairs(), rows = k * b;
 
     Encoder enc = Encoder.init(model, cfg.seed());
@@ -196,7 +198,7 @@ public final class Trainer {
         }
         if (cfg.evalEvery() > 0 && (step + 1) % cfg.evalEvery() == 0 && step + 1 < cfg.steps()) {
           int[] ends = {cfg.dims()[0], model.embeddingSize()};
-          var dev = data.evaluate(enc, tok, ReverseDictionary.Split.DEV, ends, pool, cfg.seed());
+          var dev = data.evaluate(EmbeddingModel.of(enc, tok, pool), ReverseDictionary.Split.DEV, ends, pool, cfg.seed());
           metrics.write(("{\"step\": " + (step + 1) + ", \"dev\": " + JSON.writer()
               .without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(dev) + "}\n")
               .getBytes(StandardCharsets.UTF_8));
@@ -212,14 +214,9 @@ public final class Trainer {
     ModelDirectory.save(enc, modelDir);
     HuggingFaceJson.save(tok, modelDir.resolve(ModelDirectory.TOKENIZER));
 
-    Map<String, Map<String, Double>> results = data.evaluate(enc, tok, ReverseDictionary.Split.TEST,
+    Map<String, Map<String, Double>> results = data.evaluate(EmbeddingModel.of(enc, tok, pool), ReverseDictionary.Split.TEST,
         ladder(model.embeddingSize()), pool, cfg.seed());
     AtomicFile.write(out.resolve("results.json"), JSON.writeValueAsBytes(resultsJson(cfg.task(), results)));
-    int[] dims = ladder(model.embeddingSize());
-    AtomicFile.write(out.resolve("results.md"), Report.markdown(Map.of("model", results), dims,
-        List.copyOf(results.keySet())).getBytes(StandardCharsets.UTF_8));
-    AtomicFile.write(out.resolve("report.html"), Report.runHtml(cfg.task(), "test", results, dims)
-        .getBytes(StandardCharsets.UTF_8));
     return results;
   }
 
@@ -291,28 +288,24 @@ public final class Trainer {
 
   /** 8, 16, 32 … up to the embedding size, which is always included. */
   public static int[] ladder(int width) {
-    List<Integer> dims = new ArrayList<>();
-    for (int m = 8; m < width; m *= 2) {
-      dims.add(m);
-    }
-    dims.add(width);
-    return dims.stream().mapToInt(Integer::intValue).toArray();
+    return Ladder.doubling(8, width);
   }
+
 
   /**
    * metric → (dim → value) of a model on any task's split: retrieval metrics for
    * reverse-dictionary and pairs, kNN and linear-probe accuracy for lexfile and labels.
    */
-  public static Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok, String task,
+  public static Map<String, Map<String, Double>> evaluate(EmbeddingModel model, String task,
       String data, ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed)
       throws IOException {
-    return Task.load(task, data).evaluate(enc, tok, split, dims, pool, seed);
+    return Task.load(task, data).evaluate(model, split, dims, pool, seed);
   }
 
   /** metric → (dim → value) on a split, for one model. */
-  public static Map<String, Map<String, Double>> evaluate(Encoder enc, Tokenizer tok,
+  public static Map<String, Map<String, Double>> evaluate(EmbeddingModel model,
       ReverseDictionary data, ReverseDictionary.Split split, int[] dims, WorkerPool pool) {
-    Embedded e = embedSplit(enc, tok, data, split, pool);
+    Embedded e = embedSplit(model, data, split);
     return RetrievalMetrics.byDim(pool, e.queries, e.relevant.length, e.docs, e.docCount, e.width, dims, e.relevant);
   }
 
@@ -323,9 +316,9 @@ public final class Trainer {
    */
   public record Embedded(float[] queries, float[] docs, int docCount, int width, int[] relevant) {}
 
-  public static Embedded embedSplit(Encoder enc, Tokenizer tok, ReverseDictionary data,
-      ReverseDictionary.Split split, WorkerPool pool) {
-    int seq = enc.config().maxSeqLen(), width = enc.config().embeddingSize();
+  public static Embedded embedSplit(EmbeddingModel model, ReverseDictionary data,
+      ReverseDictionary.Split split) {
+    int width = model.width();
     List<ReverseDictionary.Example> ex = data.examples(split);
     Map<Integer, Integer> local = new LinkedHashMap<>();
     int[] relevant = new int[ex.size()];
@@ -333,8 +326,9 @@ public final class Trainer {
       relevant[i] = local.computeIfAbsent(ex.get(i).document(), k -> local.size());
     }
     List<String> candidates = local.keySet().stream().map(data.documents()::get).toList();
-    float[] q = Embedder.embed(enc, pool, tokenize(tok, ex.stream().map(ReverseDictionary.Example::query).toList(), seq, pool), 256);
-    float[] d = Embedder.embed(enc, pool, tokenize(tok, candidates, seq, pool), 256);
+    float[] q = model.embedTexts(ex.stream().map(ReverseDictionary.Example::query).toList(),
+        EmbedOptions.EVALUATION).vectors();
+    float[] d = model.embedTexts(candidates, EmbedOptions.EVALUATION).vectors();
     return new Embedded(q, d, candidates.size(), width, relevant);
   }
 
@@ -353,18 +347,6 @@ public final class Trainer {
     System.arraycopy(ids, 0, pass.ids, row * seq, Math.min(seq, ids.length));
     pass.lengths[row] = len;
     return len;
-  }
-
-  /** Token ids of each text (special token strings as plain text), cut to seq tokens. */
-  public static List<int[]> tokenize(Tokenizer tok, List<String> texts, int seq, WorkerPool pool) {
-    int[][] out = new int[texts.size()][];
-    pool.forEach((texts.size() + 1023) / 1024, c -> {
-      for (int i = c * 1024; i < Math.min(texts.size(), (c + 1) * 1024); i++) {
-        int[] ids = tok.encodeOrdinary(texts.get(i));
-        out[i] = ids.length > seq ? java.util.Arrays.copyOf(ids, seq) : ids;
-      }
-    });
-    return java.util.Arrays.asList(out);
   }
 
   private static Tokenizer tokenizer(TrainConfig cfg, List<String> corpus, WorkerPool pool)

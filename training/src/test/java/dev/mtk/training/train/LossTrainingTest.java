@@ -94,7 +94,7 @@ class LossTrainingTest {
     }
     List<JsonNode> m = metrics(teacherRun);
     JsonNode losses = m.get(0).get("losses");
-    for (String k : List.of("layer1", "layer1/dim8", "layer0/dim16", "layer0/kl")) {
+    for (String k : List.of("layer2", "layer2/dim8", "layer1/dim16", "layer1/kl")) {
       assertTrue(losses.has(k), k + " in " + losses);
     }
     assertTrue(m.stream().anyMatch(j -> j.has("dev")), "a dev evaluation on the way");

@@ -1,4 +1,4 @@
-package dev.mtk.cli;
+package dev.mtk.experiments.quickstart;
 
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.search.index.Funnel;
@@ -9,7 +9,8 @@ import dev.mtk.search.index.Precision;
 import dev.mtk.search.index.RowSource;
 import dev.mtk.search.index.Searcher;
 import dev.mtk.search.index.VectorIndex;
-import dev.mtk.training.train.Quickstart;
+import dev.mtk.experiments.bench.SearchQuality;
+import dev.mtk.experiments.bench.Timing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,38 +25,26 @@ import java.util.Map;
  * and funnels — a short-prefix shortlist reranked at full width — each scored by the task's
  * recall@10, by agreement with exact search, and by single-query speed.
  */
-final class QuickstartSearch implements Quickstart.AdaptiveRetrieval {
+public final class AdaptiveRetrieval {
 
   static final int K = 10;
   private final WorkerPool pool;
   /** Seconds of single-query timing per row (after a quarter of that to warm up). */
   private final double seconds;
 
-  QuickstartSearch(WorkerPool pool, double seconds) {
+  public AdaptiveRetrieval(WorkerPool pool, double seconds) {
     this.pool = pool;
     this.seconds = seconds;
   }
 
-  @Override
+  /**
+   * Each row is a name and its measures: recall@10 of the task, agreement with exact search,
+   * queries per second, bytes per vector scanned first.
+   */
   public List<Map<String, Object>> measure(float[] queries, int nq, float[] docs, int nd, int width,
       int[] relevant, Path dir) throws IOException {
     Files.createDirectories(dir);
-    RowSource src = new RowSource() {
-      @Override
-      public long rows() {
-        return nd;
-      }
-
-      @Override
-      public int dim() {
-        return width;
-      }
-
-      @Override
-      public void row(long r, float[] out) {
-        System.arraycopy(docs, (int) r * width, out, 0, width);
-      }
-    };
+    RowSource src = RowSource.of(docs, nd, width);
     int[][] rel = new int[nq][];
     for (int i = 0; i < nq; i++) {
       rel[i] = new int[] {relevant[i]};
@@ -90,7 +79,7 @@ final class QuickstartSearch implements Quickstart.AdaptiveRetrieval {
       Funnel f, Hits exact, int[][] relevant) {
     Searcher searcher = index.searcher(pool);
     Hits h = searcher.search(q, nq, d, K, m, f);
-    long agree = SearchBench.overlap(exact, h);
+    long agree = SearchQuality.overlap(exact, h);
     float[] one = new float[d];
     int[] next = {0};
     double qps = Timing.rate(seconds, () -> {
@@ -99,7 +88,7 @@ final class QuickstartSearch implements Quickstart.AdaptiveRetrieval {
     });
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("search", name);
-    r.put("recall@10", SearchBench.taskRecall(h, relevant));
+    r.put("recall@10", SearchQuality.taskRecall(h, relevant));
     r.put("agreement@10", agree / ((double) nq * K));
     r.put("qps", qps);
     r.put("bytes_per_vector", index.precision().bytesPerVector(f == null ? m : f.stages().get(0).dim()));

@@ -1,4 +1,4 @@
-package dev.mtk.training.eval;
+package dev.mtk.experiments.report;
 
 import java.io.IOException;
 import java.util.List;

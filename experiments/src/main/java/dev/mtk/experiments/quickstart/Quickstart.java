@@ -1,4 +1,4 @@
-package dev.mtk.training.train;
+package dev.mtk.experiments.quickstart;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -15,11 +15,18 @@ import dev.mtk.tokenizers.text.Tokenizer;
 import dev.mtk.training.eval.Baselines;
 import dev.mtk.training.eval.Classification;
 import dev.mtk.training.data.WordNet;
-import dev.mtk.training.eval.Embedder;
+import dev.mtk.experiments.report.Report;
+import dev.mtk.experiments.run.TrainingRun;
+import dev.mtk.experiments.search.TextIndex;
+import dev.mtk.search.index.IndexFile;
+import dev.mtk.models.inference.EmbedOptions;
+import dev.mtk.models.inference.EmbeddingModel;
 import dev.mtk.training.eval.Hierarchy;
-import dev.mtk.training.eval.Report;
 import dev.mtk.training.eval.RetrievalMetrics;
+import dev.mtk.training.loss.LossConfig;
 import dev.mtk.training.task.ReverseDictionary;
+import dev.mtk.training.train.TrainConfig;
+import dev.mtk.training.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,9 +45,10 @@ import java.util.Map;
  * of 128 with a projection to 256 were worse still (0.062). It evaluates
  * every method at every size on the test split: MRL's prefixes, the standard model truncated, PCA
  * and a random projection of the standard model's embeddings, and each FF model at its own size.
- * Then, for every method, kNN and linear-probe accuracy of WordNet levels per size, and (when the
- * caller measures it) adaptive retrieval with the Matryoshka model. Writes DIR/results.json,
- * DIR/results.md, DIR/report.html and the Matryoshka model in DIR/model.
+ * Then, for every method, kNN and linear-probe accuracy of WordNet levels per size, and adaptive
+ * retrieval with the Matryoshka model through mtk's search ({@link AdaptiveRetrieval}). Writes DIR/results.json,
+ * DIR/results.md, DIR/report.html, the Matryoshka model in DIR/model and an index of every
+ * WordNet answer embedded with it in DIR/index (for mtk query).
  */
 public final class Quickstart {
 
@@ -49,18 +57,6 @@ public final class Quickstart {
   static final int K = 10;
   static final int FULL = 256;
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
-  /**
-   * Adaptive retrieval over the Matryoshka model's test split: a short-prefix shortlist, then a
-   * rerank at full width. Supplied by the caller (the CLI measures it with the search module,
-   * which training does not depend on); each row is a name and its measures (recall@10 of the
-   * task, agreement with exact search, queries per second, bytes per vector scanned first).
-   */
-  @FunctionalInterface
-  public interface AdaptiveRetrieval {
-    List<Map<String, Object>> measure(float[] queries, int nq, float[] docs, int nd, int width,
-        int[] relevant, Path dir) throws IOException;
-  }
 
   /** Told what runs now: a phase, and the step within it. */
   @FunctionalInterface
@@ -90,24 +86,34 @@ public final class Quickstart {
   static TrainConfig config(EncoderConfig model, int[] dims, String tokenizer, int steps, long seed) {
     float[] weights = dims.length == DIMS.length ? MRL_WEIGHTS : null;
     return new TrainConfig("reverse-dictionary", seed, model, steps, 64, 1e-3f, 0.01f, steps / 10,
-        "cosine", new dev.mtk.training.loss.LossConfig("infonce", TEMPERATURE, false, "separate",
+        "cosine", new LossConfig("infonce", TEMPERATURE, false, "separate",
             dims, weights, -1, null), tokenizer, 20, 0, "adamw", 0.9f, 0f, 1, null, null, 0);
   }
 
-  /** method → metric → dim → value. */
-  public static Map<String, Map<String, Map<String, Double>>> run(Path out, WorkerPool pool,
-      int steps, long seed, Listener listener) throws IOException {
-    return run(out, pool, steps, seed, Hierarchy.MAX_REFERENCE, listener, null);
+  /**
+   * The settings of a quickstart run: steps per model, the seed, how many training definitions
+   * serve as the WordNet-levels references (the kNN neighbours and the probe's training set),
+   * and the timing per adaptive-retrieval row (0: that section left out).
+   */
+  public record Settings(int steps, long seed, int levelReferences, double searchSeconds) {
+    public Settings {
+      if (steps < 10) {
+        throw new IllegalArgumentException("steps must be at least 10, got " + steps);
+      }
+      if (levelReferences < 100) {
+        throw new IllegalArgumentException("level references must be at least 100, got " + levelReferences);
+      }
+      if (!(searchSeconds >= 0)) {
+        throw new IllegalArgumentException("search seconds must be 0 or more, got " + searchSeconds);
+      }
+    }
   }
 
-  /**
-   * As above, with {@code levelReferences} training definitions as the WordNet-levels references
-   * (the kNN neighbours and the probe's training set) and adaptive retrieval measured by
-   * {@code adaptive} (null: left out).
-   */
+  /** method → metric → dim → value; writes everything the class comment lists into {@code out}. */
   public static Map<String, Map<String, Map<String, Double>>> run(Path out, WorkerPool pool,
-      int steps, long seed, int levelReferences, Listener listener, AdaptiveRetrieval adaptive)
-      throws IOException {
+      Settings settings, Listener listener) throws IOException {
+    int steps = settings.steps(), levelReferences = settings.levelReferences();
+    long seed = settings.seed();
     Files.createDirectories(out);
     ReverseDictionary data = ReverseDictionary.load();
     listener.update("tokenizer", 0, 1, 0);
@@ -134,8 +140,8 @@ public final class Quickstart {
     methods.put("ff", ff);
 
     listener.update("baselines", 0, 1, 0);
-    Encoder std = ModelDirectory.load(runs.resolve("standard/model"));
-    Trainer.Embedded test = Trainer.embedSplit(std, tok, data, ReverseDictionary.Split.TEST, pool);
+    EmbeddingModel std = EmbeddingModel.of(ModelDirectory.load(runs.resolve("standard/model")), tok, pool);
+    Trainer.Embedded test = Trainer.embedSplit(std, data, ReverseDictionary.Split.TEST);
     // PCA is fitted on training embeddings (queries and answers), never on the test split
     // (10,000 examples spread over the split: its first ones are WordNet's first nouns)
     List<String> fitTexts = new ArrayList<>();
@@ -143,7 +149,7 @@ public final class Quickstart {
       fitTexts.add(e.query());
       fitTexts.add(data.documents().get(e.document()));
     }
-    float[] fit = Embedder.embed(std, pool, Trainer.tokenize(tok, fitTexts, 24, pool), 256);
+    float[] fit = std.embedTexts(fitTexts, EmbedOptions.EVALUATION).vectors();
     Baselines.Projection pca = Baselines.pca(fit, fitTexts.size(), FULL);
     Baselines.Projection rp = Baselines.randomProjection(FULL, seed);
     int q = test.relevant().length, n = test.docCount();
@@ -157,15 +163,16 @@ public final class Quickstart {
     Hierarchy.Levels levels = Hierarchy.levels(WordNet.load(), levelReferences);
     int nRef = levels.referenceTexts().size(), nTest = levels.testTexts().size();
     Map<String, Map<String, Map<String, Double>>> hierarchy = new LinkedHashMap<>();
-    Encoder mrl = ModelDirectory.load(runs.resolve("mrl/model"));
-    float[][] me = Hierarchy.embed(mrl, tok, levels, pool);
+    EmbeddingModel mrl = EmbeddingModel.of(ModelDirectory.load(runs.resolve("mrl/model")), tok, pool);
+    float[][] me = Hierarchy.embed(mrl, levels);
     hierarchy.put("mrl", Hierarchy.evaluate(pool, levels, me[0], me[1], FULL, DIMS, K, true, seed));
-    float[][] se = Hierarchy.embed(std, tok, levels, pool);
+    float[][] se = Hierarchy.embed(std, levels);
     hierarchy.put("standard_truncated", Hierarchy.evaluate(pool, levels, se[0], se[1], FULL, DIMS, K, true, seed));
     Map<String, Map<String, Double>> ffLevels = new LinkedHashMap<>();
     for (int m : DIMS) {
       Map<String, Map<String, Double>> r = m == FULL ? hierarchy.get("standard_truncated")
-          : evaluateAt(ModelDirectory.load(runs.resolve("ff-" + m + "/model")), tok, levels, m, pool, seed);
+          : evaluateAt(EmbeddingModel.of(ModelDirectory.load(runs.resolve("ff-" + m + "/model")), tok, pool),
+              levels, m, pool, seed);
       r.forEach((metric, byDim) -> ffLevels.computeIfAbsent(metric, k -> new LinkedHashMap<>())
           .put(String.valueOf(m), byDim.get(String.valueOf(m))));
     }
@@ -176,15 +183,18 @@ public final class Quickstart {
         rp.apply(se[1], nTest), FULL, DIMS, K, true, seed));
 
     List<Map<String, Object>> funnels = List.of();
-    if (adaptive != null) {
+    if (settings.searchSeconds() > 0) {
       listener.update("adaptive retrieval", 0, 1, 0);
-      Trainer.Embedded mt = Trainer.embedSplit(mrl, tok, data, ReverseDictionary.Split.TEST, pool);
-      funnels = adaptive.measure(mt.queries(), q, mt.docs(), mt.docCount(), FULL, mt.relevant(),
-          out.resolve("search"));
+      Trainer.Embedded mt = Trainer.embedSplit(mrl, data, ReverseDictionary.Split.TEST);
+      funnels = new AdaptiveRetrieval(pool, settings.searchSeconds()).measure(mt.queries(), q,
+          mt.docs(), mt.docCount(), FULL, mt.relevant(), out.resolve("search"));
     }
 
     // the Matryoshka model is the experiment's model
     copyTree(runs.resolve("mrl/model"), out.resolve("model"));
+    // and every WordNet answer indexed with it, so that mtk query answers at once
+    listener.update("indexing WordNet", 0, 1, 0);
+    TextIndex.buildWordNet(mrl, out.resolve("index"), IndexFile.Progress.NONE);
     ObjectNode results = JSON.createObjectNode();
     results.put("task", "reverse-dictionary");
     var d = results.putArray("dims");
@@ -217,15 +227,15 @@ public final class Quickstart {
   }
 
   /** kNN, probe: a fixed-feature model at its own size m. */
-  private static Map<String, Map<String, Double>> evaluateAt(Encoder enc, Tokenizer tok,
+  private static Map<String, Map<String, Double>> evaluateAt(EmbeddingModel model,
       Hierarchy.Levels levels, int m, WorkerPool pool, long seed) {
-    float[][] e = Hierarchy.embed(enc, tok, levels, pool);
+    float[][] e = Hierarchy.embed(model, levels);
     return Hierarchy.evaluate(pool, levels, e[0], e[1], m, new int[] {m}, K, true, seed);
   }
 
   private static Map<String, Map<String, Double>> train(String name, TrainConfig cfg, Path runs,
       WorkerPool pool, Listener listener) throws IOException {
-    return Trainer.run(cfg, runs.resolve(name), pool,
+    return TrainingRun.run(cfg, runs.resolve(name), pool, false,
         (step, steps, loss, tps) -> listener.update("training " + name, step, steps, loss));
   }
 

@@ -1,5 +1,6 @@
-package dev.mtk.training.eval;
+package dev.mtk.experiments.report;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -126,37 +127,15 @@ public final class Report {
   }
 
   static String svgScatter(List<Map<String, Object>> rows) {
-    int w = 640, h = 360, left = 60, right = 20, top = 20, bottom = 50;
-    double lo = Double.MAX_VALUE, hi = 0, rmax = 1e-9;
+    List<Scatter.Point> points = new ArrayList<>();
+    List<String> names = new ArrayList<>();
     for (Map<String, Object> r : rows) {
-      double qps = ((Number) r.get("qps")).doubleValue();
-      lo = Math.min(lo, qps);
-      hi = Math.max(hi, qps);
-      rmax = Math.max(rmax, ((Number) r.get("recall@10")).doubleValue());
+      names.add(String.valueOf(r.get("search")));
+      points.add(new Scatter.Point(names.getLast(), points.size(), false,
+          ((Number) r.get("qps")).doubleValue(), ((Number) r.get("recall@10")).doubleValue()));
     }
-    double l0 = Math.log10(lo) - 0.1, l1 = Math.log10(hi) + 0.1;
-    rmax = niceCeil(rmax);
-    int pw = w - left - right, ph = h - top - bottom;
-    StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-size=\"11\">"
-            + "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>",
-        w, h, left, top, pw, ph));
-    for (int i = 0; i <= 4; i++) {
-      double v = rmax * i / 4, y = top + ph - ph * v / rmax;
-      s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3f</text>", left - 5, y + 4, v));
-    }
-    s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">queries per second (log scale) — "
-        + "further right is cheaper, higher is better</text>", left + pw / 2, h - 8));
-    int k = 0;
-    for (Map<String, Object> r : rows) {
-      double qps = ((Number) r.get("qps")).doubleValue(), rec = ((Number) r.get("recall@10")).doubleValue();
-      double x = left + pw * (Math.log10(qps) - l0) / (l1 - l0), y = top + ph - ph * rec / rmax;
-      String color = COLORS[k++ % COLORS.length];
-      s.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>"
-          + "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">%s (%.0f/s)</text>", x, y, color, x + 6, y - 6 - 11 * (k % 2),
-          color, r.get("search"), qps));
-    }
-    return s.append("</svg>").toString();
+    return Scatter.svg(points, names, List.of(), "queries per second, one at a time",
+        "recall@10 of the task");
   }
 
   /** The report of one training run: its scores per prefix size, a chart and a table per metric. */
@@ -243,5 +222,21 @@ public final class Report {
       }
     }
     return 10 * p;
+  }
+
+  /** A Markdown table: one row per dim, one column per metric. */
+  public static String byDim(String method, Map<String, Map<String, Double>> byMetric) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("| ").append(method).append(" dim |");
+    byMetric.keySet().forEach(m -> sb.append(' ').append(m).append(" |"));
+    sb.append("\n|---|");
+    byMetric.keySet().forEach(m -> sb.append("---|"));
+    for (String dim : byMetric.values().iterator().next().keySet()) {
+      sb.append("\n| ").append(dim).append(" |");
+      for (Map<String, Double> v : byMetric.values()) {
+        sb.append(String.format(Locale.ROOT, " %.4f |", v.get(dim)));
+      }
+    }
+    return sb.toString();
   }
 }

@@ -1,4 +1,4 @@
-package dev.mtk.cli;
+package dev.mtk.experiments.bench;
 
 import dev.mtk.tokenizers.audio.Audio;
 import dev.mtk.tokenizers.audio.LogMel;
@@ -7,46 +7,32 @@ import dev.mtk.tokenizers.image.ImageReader;
 import dev.mtk.tokenizers.image.ImageTransforms;
 import dev.mtk.tokenizers.image.Patches;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
- * Tokenizer throughput on one thread: images per second from a file on disk (decode, normalise,
- * 16×16 patches) and log-mel speed as a multiple of real time.
+ * Tokenizer throughput on one thread ({@code mtk bench media}): images per second from a file on
+ * disk (decode, normalise, 16×16 patches) and log-mel speed as a multiple of real time. Without
+ * an image it makes its own: a 224×224 JPEG (or PNG) of smooth noise; the audio is 60 s of 16 kHz
+ * tones and noise.
  */
-@Command(name = "media", mixinStandardHelpOptions = true,
-    description = {"Image and audio tokenizer throughput, one thread: a 224×224 image file → "
-        + "ViT patches (images/s), and Whisper log-mel (× real time).",
-        "Without --image / --wav it makes its own: a 224×224 JPEG of smooth noise and 60 s of "
-            + "16 kHz tones and noise."})
-final class MediaBench implements Callable<Integer> {
+public final class MediaThroughput {
 
-  @Option(names = "--image", description = "An image to tokenize (default: a generated 224×224 JPEG).")
-  Path image;
+  private MediaThroughput() {}
 
-  @Option(names = "--format", defaultValue = "jpg", description = "Format of the generated image: "
-      + "jpg or png (default ${DEFAULT-VALUE}).")
-  String format;
-
-  @Option(names = "--seconds", defaultValue = "3", description = "Timing per measurement (default ${DEFAULT-VALUE}).")
-  double seconds;
-
-  @Option(names = "--json", description = "Print one JSON object as the last line.")
-  boolean json;
-
-  @Override
-  public Integer call() throws Exception {
+  /** {@code image} null: a generated one in {@code format} (jpg or png). */
+  public static BenchResult measure(Path image, String format, double seconds) throws IOException {
+    if (!format.equals("jpg") && !format.equals("png")) {
+      throw new IllegalArgumentException("format must be jpg or png, got '" + format + "'");
+    }
     Path img = image;
     Path tmp = null;
     if (img == null) {
       tmp = Files.createTempFile("mtk-bench", "." + format);
-      ImageIO.write(generated(224, 224), format.equals("png") ? "png" : "jpg", tmp.toFile());
+      ImageIO.write(generated(224, 224), format, tmp.toFile());
       img = tmp;
     }
     try {
@@ -55,7 +41,7 @@ final class MediaBench implements Callable<Integer> {
         try {
           Image im = ImageTransforms.normalize(ImageReader.read(file), ImageTransforms.Norm.VIT);
           Patches.patchify(im, 16, Patches.Fit.CROP);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
       });
@@ -67,24 +53,17 @@ final class MediaBench implements Callable<Integer> {
       Audio audio = new Audio(x, LogMel.SAMPLE_RATE);
       LogMel mel = new LogMel(80);
       double clipsPerS = Timing.rate(seconds, () -> mel.compute(audio));
-      double realTime = clipsPerS * audio.seconds();
-      if (json) {
-        System.out.println(BenchCommand.json("bench", "media", "images_per_s", imagesPerS,
-            "image", file.getFileName().toString(), "log_mel_x_real_time", realTime));
-      } else {
-        System.out.printf(Locale.ROOT, "image %s → 196 patches: %.0f images/s; log-mel 80: %.0f× "
-            + "real time (one thread)%n", file.getFileName(), imagesPerS, realTime);
-      }
+      return new BenchResult("media").put("images_per_s", imagesPerS)
+          .put("image", file.getFileName().toString()).put("log_mel_x_real_time", clipsPerS * audio.seconds());
     } finally {
       if (tmp != null) {
         Files.deleteIfExists(tmp);
       }
     }
-    return 0;
   }
 
   /** Smooth coloured noise, so that the JPEG is neither trivial nor pure noise. */
-  static BufferedImage generated(int w, int h) {
+  public static BufferedImage generated(int w, int h) {
     BufferedImage b = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     SplittableRandom r = new SplittableRandom(1);
     double[] f = new double[9];

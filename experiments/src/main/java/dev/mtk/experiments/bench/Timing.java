@@ -1,4 +1,4 @@
-package dev.mtk.cli;
+package dev.mtk.experiments.bench;
 
 import java.util.Arrays;
 
@@ -6,10 +6,10 @@ import java.util.Arrays;
  * Wall-clock timing for the {@code mtk bench} commands: warm up for a while (so the JIT has
  * compiled the hot paths), then time several runs and keep them all, sorted.
  */
-record Timing(double[] seconds) {
+public record Timing(double[] seconds) {
 
   /** Runs {@code body} for at least {@code warmupSeconds}, then {@code runs} timed times. */
-  static Timing measure(double warmupSeconds, int runs, Runnable body) {
+  public static Timing measure(double warmupSeconds, int runs, Runnable body) {
     long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
     do {
       body.run();
@@ -28,7 +28,7 @@ record Timing(double[] seconds) {
    * Runs of {@code body} per second: a quarter of {@code seconds} untimed first (the JIT), then
    * as many runs as fit in {@code seconds}, at least three.
    */
-  static double rate(double seconds, Runnable body) {
+  public static double rate(double seconds, Runnable body) {
     long warm = System.nanoTime() + (long) (seconds * 0.25e9);
     while (System.nanoTime() < warm) {
       body.run();
@@ -43,11 +43,11 @@ record Timing(double[] seconds) {
     return n / ((now - start) / 1e9);
   }
 
-  double best() {
+  public double best() {
     return seconds[0];
   }
 
-  double median() {
+  public double median() {
     int n = seconds.length;
     return n % 2 == 1 ? seconds[n / 2] : 0.5 * (seconds[n / 2 - 1] + seconds[n / 2]);
   }

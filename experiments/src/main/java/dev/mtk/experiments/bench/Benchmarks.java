@@ -1,0 +1,195 @@
+package dev.mtk.experiments.bench;
+
+import dev.mtk.core.kernel.Gemm;
+import dev.mtk.core.kernel.KernelProvider;
+import dev.mtk.core.kernel.VectorKernels;
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.encoder.Encoder;
+import dev.mtk.models.encoder.EncoderConfig;
+import dev.mtk.models.nn.AdamW;
+import dev.mtk.tokenizers.text.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Quick, honest measurements for {@code mtk bench}: warm-up, then several timed runs; results
+ * report the median (and the best) so a noisy machine shows as a gap between the two. For peer
+ * comparisons see the JMH suites in bench/ and docs/BENCHMARKS.md.
+ */
+public final class Benchmarks {
+
+  private Benchmarks() {}
+
+  /** C = A·B for square n×n float32 matrices on the packed SIMD GEMM (or its scalar twin). */
+  public static BenchResult gemm(int n, int runs, double warmup, boolean scalar, WorkerPool pool) {
+    if (n < 1 || runs < 1) {
+      throw new IllegalArgumentException("n and runs must be at least 1");
+    }
+    float[] a = random(n * n, 1), b = random(n * n, 2), c = new float[n * n];
+    Runnable body = scalar
+        ? () -> Gemm.sgemmScalar(pool, false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n)
+        : () -> Gemm.sgemm(pool, false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+    Timing timing = Timing.measure(warmup, runs, body);
+    double flop = 2.0 * n * n * n;
+    return new BenchResult("gemm").put("n", n).put("threads", pool.threads())
+        .put("kernel", scalar ? "scalar" : KernelProvider.kernels().name())
+        .put("gflops", flop / timing.median() / 1e9).put("gflops_best", flop / timing.best() / 1e9)
+        .put("ms_median", timing.median() * 1e3).put("runs", runs);
+  }
+
+  private static volatile float dotSink;
+  private static volatile long tokenSink;
+
+  /** Dot products of float32 vectors held in cache, one thread, SIMD and scalar. */
+  public static BenchResult dot(int dim, int runs, double warmup) {
+    if (dim < 1 || runs < 1) {
+      throw new IllegalArgumentException("dim and runs must be at least 1");
+    }
+    // 8 pairs of vectors: small enough to stay in L1/L2, enough that no call repeats the last.
+    int pairs = 8;
+    float[][] x = new float[pairs][], y = new float[pairs][];
+    for (int p = 0; p < pairs; p++) {
+      x[p] = random(dim, 10 + p);
+      y[p] = random(dim, 100 + p);
+    }
+    // about 20 ms of work per timed run at ~30 GFLOPS
+    int calls = Math.max(1000, (int) (3e8 / (2.0 * dim)));
+    VectorKernels[] which = {KernelProvider.kernels(), KernelProvider.scalar()};
+    double[] gflops = new double[2], best = new double[2];
+    for (int w = 0; w < 2; w++) {
+      VectorKernels k = which[w];
+      Timing timing = Timing.measure(warmup, runs, () -> {
+        float s = 0f;
+        for (int i = 0; i < calls; i++) {
+          int p = i & (pairs - 1);
+          s += k.dot(x[p], 0, y[p], 0, dim);
+        }
+        dotSink = s;
+      });
+      double flop = 2.0 * dim * calls;
+      gflops[w] = flop / timing.median() / 1e9;
+      best[w] = flop / timing.best() / 1e9;
+    }
+    return new BenchResult("dot").put("dim", dim).put("threads", 1).put("kernel", which[0].name())
+        .put("gflops", gflops[0]).put("gflops_best", best[0])
+        .put("dots_per_s", gflops[0] * 1e9 / (2.0 * dim)).put("scalar_gflops", gflops[1]);
+  }
+
+  /** Encoding throughput over texts held in memory ({@code name} labels the tokenizer). */
+  public static BenchResult tokenizer(Tokenizer t, String name, List<String> docs, int runs,
+      double warmup, WorkerPool pool) {
+    if (runs < 1) {
+      throw new IllegalArgumentException("runs must be at least 1");
+    }
+    long bytes = 0;
+    for (String d : docs) {
+      bytes += d.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    }
+    long[] tokens = {0};
+    int threads = pool.threads();
+    Runnable pass = () -> {
+      int[][] out = new int[docs.size()][];
+      int per = Math.max(1, docs.size() / (threads * 16));
+      int tasks = threads == 1 ? 1 : (docs.size() + per - 1) / per;
+      int size = threads == 1 ? docs.size() : per;
+      pool.forEach(tasks, k -> {
+        for (int i = k * size; i < Math.min(docs.size(), (k + 1) * size); i++) {
+          out[i] = t.encodeOrdinary(docs.get(i));
+        }
+      });
+      long n = 0;
+      for (int[] a : out) {
+        n += a.length;
+      }
+      tokens[0] = n;
+    };
+    Timing timing = Timing.measure(warmup, runs, pass);
+    tokenSink = tokens[0];
+    return new BenchResult("tokenizer").put("tokenizer", name).put("threads", threads)
+        .put("mb_per_s", bytes / timing.median() / 1e6).put("mb_per_s_best", bytes / timing.best() / 1e6)
+        .put("tokens_per_s", tokens[0] / timing.median()).put("bytes", bytes).put("tokens", tokens[0])
+        .put("docs", docs.size());
+  }
+
+  /** A benchmark preset's model (today: reference, docs/BENCHMARKS.md). */
+  public static EncoderConfig preset(String name) {
+    if (!name.equals("reference")) {
+      throw new IllegalArgumentException("unknown preset '" + name + "': use reference");
+    }
+    return EncoderConfig.reference();
+  }
+
+  /** Training steps of a preset on random token ids (the reference step): tokens/s, ms/step, peak RSS. */
+  public static BenchResult train(String preset, int steps, int warmupSteps, WorkerPool pool) {
+    var config = preset(preset);
+    int pairs = 32, seq = 64;
+    var enc = Encoder.init(config, 0);
+    var pass = enc.build(pool, 2 * pairs, seq, config.nesting(), 0.05f, false);
+    var opt = new AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, 0.01f);
+    SplittableRandom rnd = new SplittableRandom(0);
+    Runnable step = () -> {
+      for (int i = 0; i < pass.ids.length; i++) {
+        pass.ids[i] = rnd.nextInt(config.vocabSize());
+      }
+      pass.graph.forward();
+      enc.parameters().zeroGrad();
+      pass.graph.backward(pass.loss);
+      opt.step(pool, 1e-3f);
+    };
+    for (int i = 0; i < warmupSteps; i++) {
+      step.run();
+    }
+    long start = System.nanoTime();
+    for (int i = 0; i < steps; i++) {
+      step.run();
+    }
+    double secs = (System.nanoTime() - start) / 1e9;
+    return new BenchResult("train").put("preset", preset).put("threads", pool.threads())
+        .put("tokens_per_s", steps * 2.0 * pairs * seq / secs).put("ms_per_step", secs / steps * 1e3)
+        .put("peak_rss_mb", peakRssMb()).put("loss", (double) pass.loss.values()[0])
+        .put("params_m", enc.parameters().size() / 1e6);
+  }
+
+  /** Inference of a preset: 256 sequences of 64 random tokens per pass, tokens/s. */
+  public static BenchResult embed(String preset, int runs, double warmup, WorkerPool pool) {
+    var config = preset(preset);
+    int batch = 256, seq = 64;
+    var enc = Encoder.init(config, 0);
+    var pass = enc.build(pool, batch, seq, null, 0f, false);
+    SplittableRandom rnd = new SplittableRandom(0);
+    for (int i = 0; i < pass.ids.length; i++) {
+      pass.ids[i] = rnd.nextInt(config.vocabSize());
+    }
+    Timing timing = Timing.measure(warmup, runs, pass.graph::forward);
+    return new BenchResult("embed").put("preset", preset).put("threads", pool.threads())
+        .put("tokens_per_s", batch * seq / timing.median())
+        .put("tokens_per_s_best", batch * seq / timing.best()).put("ms_per_batch", timing.median() * 1e3)
+        .put("peak_rss_mb", peakRssMb());
+  }
+
+  /** Peak resident memory of this process (VmHWM), in MB; -1 where /proc is not there. */
+  public static double peakRssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux: no number rather than a wrong one
+    }
+    return -1;
+  }
+
+  static float[] random(int n, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) (rnd.nextDouble() * 2 - 1);
+    }
+    return x;
+  }
+}

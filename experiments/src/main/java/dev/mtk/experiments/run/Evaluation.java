@@ -1,0 +1,59 @@
+package dev.mtk.experiments.run;
+
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.encoder.Encoder;
+import dev.mtk.models.inference.EmbeddingModel;
+import dev.mtk.training.data.WordNet;
+import dev.mtk.training.eval.Hierarchy;
+import dev.mtk.training.task.ReverseDictionary;
+import dev.mtk.training.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** {@code mtk eval}: a model directory scored on a task's split at several prefix sizes. */
+public final class Evaluation {
+
+  /**
+   * @param task reverse-dictionary, example-definition, lexfile, pairs or labels
+   * @param data the user's file for pairs and labels (null for the built-in tasks)
+   * @param split dev or test
+   * @param dims prefix sizes (null: 8, 16, … up to the width)
+   * @param layer the model cut after its first {@code layer} layers (0: all of them)
+   * @param hierarchy instead of the task: kNN and probe accuracy of WordNet's levels
+   */
+  public record Settings(Path model, String task, Path data, String split, int[] dims, int layer,
+      boolean hierarchy, long seed) {}
+
+  /** metric → (dim → value); with {@code hierarchy}, also "majority/LEVEL" → {"all": rate}. */
+  public static Map<String, Map<String, Double>> run(Settings s, WorkerPool pool) throws IOException {
+    ReverseDictionary.Split split = switch (s.split()) {
+      case "dev" -> ReverseDictionary.Split.DEV;
+      case "test" -> ReverseDictionary.Split.TEST;
+      default -> throw new IllegalArgumentException("split must be dev or test, got '" + s.split() + "'");
+    };
+    EmbeddingModel full = EmbeddingModel.load(s.model(), pool);
+    Encoder enc = s.layer() == 0 ? full.encoder() : full.encoder().firstLayers(s.layer());
+    EmbeddingModel model = EmbeddingModel.of(enc, full.tokenizer(), pool);
+    int width = model.width();
+    int[] dims = s.dims() == null ? Trainer.ladder(width) : s.dims();
+    for (int m : dims) {
+      if (m < 1 || m > width) {
+        throw new IllegalArgumentException("dims must lie within 1.." + width + ", got " + m);
+      }
+    }
+    if (!s.hierarchy()) {
+      return Trainer.evaluate(model, s.task(), s.data() == null ? null : s.data().toString(), split,
+          dims, pool, s.seed());
+    }
+    var lv = Hierarchy.levels(WordNet.load());
+    float[][] e = Hierarchy.embed(model, lv);
+    Map<String, Map<String, Double>> out = new LinkedHashMap<>(
+        Hierarchy.evaluate(pool, lv, e[0], e[1], width, dims, 10, true, s.seed()));
+    Hierarchy.majority(lv).forEach((level, acc) -> out.put("majority/" + level, Map.of("all", acc)));
+    return out;
+  }
+
+  private Evaluation() {}
+}

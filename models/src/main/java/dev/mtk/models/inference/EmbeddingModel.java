@@ -1,0 +1,293 @@
+package dev.mtk.models.inference;
+
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.encoder.Encoder;
+import dev.mtk.models.encoder.EncoderConfig;
+import dev.mtk.models.io.ModelDirectory;
+import dev.mtk.tokenizers.text.HuggingFaceJson;
+import dev.mtk.tokenizers.text.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The one way from inputs to Matryoshka embeddings: a model directory's encoder and tokenizer,
+ * and the rules every caller shares (docs/ARCHITECTURE.md, "Inference"):
+ *
+ * <ul>
+ *   <li>texts are encoded with the model's tokenizer as ordinary text (special-token strings are
+ *       not special; no CLS/BOS is added) and cut to their first max_seq_len tokens;
+ *   <li>an empty input (no tokens) gives a row of zeros, at every dim and whether normalised or
+ *       not;
+ *   <li>each batch is padded to max_seq_len positions; padding is masked out of attention and
+ *       pooling;
+ *   <li>a layer cut (layer l &lt; L) applies the final layer norm, the pooling and the projection
+ *       to layer l's output;
+ *   <li>the prefix m keeps each row's first m components, then (normalize) divides by their L2
+ *       norm — at full width too.
+ * </ul>
+ *
+ * Rows are the same bits for any thread count and any caller. Safe for concurrent callers: the
+ * encoder's weights are read-only here, tokenization runs in parallel, and the encoder passes
+ * (whose activation memory is reused from call to call) are taken one caller at a time.
+ */
+public final class EmbeddingModel {
+
+  private final Encoder encoder;
+  private final Tokenizer tokenizer;
+  private final WorkerPool pool;
+  private final ReentrantLock passLock = new ReentrantLock();
+  /** The last pass built, reused while callers ask for the same batch and depth. */
+  private Encoder.Pass pass;
+  private int passBatch;
+  private boolean passTapped;
+
+  private EmbeddingModel(Encoder encoder, Tokenizer tokenizer, WorkerPool pool) {
+    this.encoder = encoder;
+    this.tokenizer = tokenizer;
+    this.pool = pool;
+  }
+
+  /**
+   * A model directory (config.json, model.safetensors and, for text models, tokenizer.json),
+   * running its passes on {@code pool}.
+   */
+  public static EmbeddingModel load(Path dir, WorkerPool pool) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(dir + ": no such model directory");
+    }
+    Encoder enc = ModelDirectory.load(dir);
+    Tokenizer tok = null;
+    if (enc.config().patchDim() == 0) {
+      Path tokFile = dir.resolve(ModelDirectory.TOKENIZER);
+      if (!Files.isRegularFile(tokFile)) {
+        throw new IllegalArgumentException(dir + " has no " + ModelDirectory.TOKENIZER
+            + " to turn text into ids (mtk model init --tokenizer FILE puts one there)");
+      }
+      tok = HuggingFaceJson.load(tokFile);
+    }
+    return of(enc, tok, pool);
+  }
+
+  /** An encoder in memory (during training, say) with its tokenizer (null for patch models). */
+  public static EmbeddingModel of(Encoder encoder, Tokenizer tokenizer, WorkerPool pool) {
+    var c = encoder.config();
+    if (c.patchDim() == 0) {
+      if (tokenizer == null) {
+        throw new IllegalArgumentException("a text model needs its tokenizer");
+      }
+      if (tokenizer.vocabSize() > c.vocabSize()) {
+        throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
+            + " tokens but the model only " + c.vocabSize());
+      }
+    }
+    return new EmbeddingModel(encoder, tokenizer, pool);
+  }
+
+  public EncoderConfig config() {
+    return encoder.config();
+  }
+
+  public Encoder encoder() {
+    return encoder;
+  }
+
+  /** The tokenizer of a text model; null for a patch model. */
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  public Input.Modality modality() {
+    return encoder.config().patchDim() > 0 ? Input.Modality.PATCHES : Input.Modality.TEXT;
+  }
+
+  /** The full embedding width d (the projection's size when there is one). */
+  public int width() {
+    return encoder.config().embeddingSize();
+  }
+
+  public int layers() {
+    return encoder.config().layers();
+  }
+
+  /** Tokens (or patches) per input; longer inputs are cut. */
+  public int maxTokens() {
+    return encoder.config().maxSeqLen();
+  }
+
+  /** Texts as token ids, each cut to {@link #maxTokens}, in parallel on the model's pool. */
+  public List<int[]> tokenize(List<String> texts) {
+    requireText();
+    return tokenizer.encodeOrdinaryBatch(texts, maxTokens(), pool);
+  }
+
+  /** Embeds texts (see the class comment for the rules). */
+  public Embeddings embedTexts(List<String> texts, EmbedOptions options) {
+    requireText();
+    return embedCut(tokenizer.encodeOrdinaryBatch(texts, Integer.MAX_VALUE, pool), options);
+  }
+
+  /** Sequences of any length cut to {@link #maxTokens}, embedded, the cut ones counted. */
+  private Embeddings embedCut(List<int[]> sequences, EmbedOptions options) {
+    int truncated = 0;
+    List<int[]> ids = new ArrayList<>(sequences.size());
+    for (int[] t : sequences) {
+      if (t.length > maxTokens()) {
+        truncated++;
+        t = Arrays.copyOf(t, maxTokens());
+      }
+      ids.add(t);
+    }
+    Embeddings e = embedTokenIds(ids, options);
+    return new Embeddings(e.vectors(), e.rows(), e.dim(), truncated, e.empty());
+  }
+
+  /** Embeds any inputs of the model's modality, in order. */
+  public Embeddings embed(List<? extends Input> inputs, EmbedOptions options) {
+    if (modality() == Input.Modality.PATCHES) {
+      List<float[]> patches = new ArrayList<>(inputs.size());
+      int[] counts = new int[inputs.size()];
+      for (int i = 0; i < inputs.size(); i++) {
+        if (!(inputs.get(i) instanceof Input.Patches p)) {
+          throw new IllegalArgumentException("input " + i + " is " + kind(inputs.get(i))
+              + " but this model takes patches (patch_dim " + config().patchDim() + ")");
+        }
+        if (p.values().length != p.tokens() * config().patchDim()) {
+          throw new IllegalArgumentException("input " + i + " has " + p.values().length
+              + " values, not tokens × patch_dim = " + p.tokens() + " × " + config().patchDim());
+        }
+        if (p.tokens() > maxTokens()) {
+          throw new IllegalArgumentException("input " + i + " has " + p.tokens()
+              + " patches; the model takes at most " + maxTokens() + " (max_seq_len)");
+        }
+        patches.add(p.values());
+        counts[i] = p.tokens();
+      }
+      return run(inputs.size(), counts, null, patches, options);
+    }
+    List<int[]> ids = new ArrayList<>(inputs.size());
+    for (Input in : inputs) {
+      switch (in) {
+        case Input.Text t -> ids.add(tokenizer.encodeOrdinary(t.text()));
+        case Input.TokenIds t -> ids.add(t.ids());
+        case Input.Patches p -> throw new IllegalArgumentException("this model takes text, not patches");
+      }
+    }
+    return embedCut(ids, options);
+  }
+
+  /** Embeds token id sequences (each at most {@link #maxTokens} long, ids below vocab_size). */
+  public Embeddings embedTokenIds(List<int[]> sequences, EmbedOptions options) {
+    requireText();
+    int[] counts = new int[sequences.size()];
+    int vocab = config().vocabSize();
+    for (int i = 0; i < counts.length; i++) {
+      int[] ids = sequences.get(i);
+      if (ids.length > maxTokens()) {
+        throw new IllegalArgumentException("sequence " + i + " has " + ids.length
+            + " tokens; the model takes at most " + maxTokens());
+      }
+      for (int id : ids) {
+        if (id < 0 || id >= vocab) {
+          throw new IllegalArgumentException("sequence " + i + " has token id " + id
+              + " outside the model's vocabulary 0.." + (vocab - 1));
+        }
+      }
+      counts[i] = ids.length;
+    }
+    return run(sequences.size(), counts, sequences, null, options);
+  }
+
+  private Embeddings run(int n, int[] counts, List<int[]> ids, List<float[]> patches,
+      EmbedOptions o) {
+    var c = config();
+    int width = c.embeddingSize();
+    int m = o.dim() == 0 ? width : o.dim();
+    int layer = o.layer() == 0 ? c.layers() : o.layer();
+    if (m > width) {
+      throw new IllegalArgumentException("dim must be in 1.." + width + ", got " + m);
+    }
+    if (layer > c.layers()) {
+      throw new IllegalArgumentException("layer must be in 1.." + c.layers() + ", got " + layer);
+    }
+    float[] full = new float[n * width];
+    int batch = o.batch(), seq = c.maxSeqLen();
+    passLock.lock();
+    try {
+      boolean tap = layer < c.layers();
+      if (pass == null || passBatch != batch || passTapped != tap) {
+        pass = null; // let the old activations go before the new ones are allocated
+        pass = encoder.build(pool, batch, seq, null, 0f, tap);
+        passBatch = batch;
+        passTapped = tap;
+      }
+      var pooled = tap ? pass.layerPooled[layer - 1] : pass.pooled;
+      int pd = c.patchDim();
+      for (int start = 0; start < n; start += batch) {
+        int rows = Math.min(batch, n - start);
+        if (ids != null) {
+          Arrays.fill(pass.ids, 0);
+          for (int b = 0; b < batch; b++) {
+            // an empty sequence (and the padding rows of the last batch) runs as one token 0;
+            // its row is zeroed below
+            int[] s = b < rows ? ids.get(start + b) : new int[0];
+            System.arraycopy(s, 0, pass.ids, b * seq, Math.min(seq, s.length));
+            pass.lengths[b] = Math.max(1, Math.min(seq, s.length));
+          }
+        } else {
+          float[] dst = pass.patches.data();
+          int off = pass.patches.offset();
+          Arrays.fill(dst, off, off + batch * seq * pd, 0f);
+          for (int b = 0; b < batch; b++) {
+            float[] p = b < rows ? patches.get(start + b) : new float[0];
+            int t = b < rows ? Math.min(seq, counts[start + b]) : 0;
+            System.arraycopy(p, 0, dst, off + b * seq * pd, t * pd);
+            pass.lengths[b] = Math.max(1, t);
+          }
+        }
+        pass.graph.forward();
+        System.arraycopy(pooled.data(), pooled.offset(), full, start * width, rows * width);
+      }
+    } finally {
+      passLock.unlock();
+    }
+    int empty = 0;
+    for (int i = 0; i < n; i++) {
+      if (counts[i] == 0) {
+        Arrays.fill(full, i * width, (i + 1) * width, 0f);
+        empty++;
+      }
+    }
+    float[] out;
+    if (o.normalize()) {
+      out = Embeddings.normalizedPrefix(full, n, width, m);
+    } else if (m == width) {
+      out = full;
+    } else {
+      out = new float[n * m];
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(full, i * width, out, i * m, m);
+      }
+    }
+    return new Embeddings(out, n, m, 0, empty);
+  }
+
+  private void requireText() {
+    if (tokenizer == null) {
+      throw new IllegalArgumentException("this model takes patches (patch_dim "
+          + config().patchDim() + "), not text");
+    }
+  }
+
+  private static String kind(Input in) {
+    return switch (in) {
+      case Input.Text t -> "text";
+      case Input.TokenIds t -> "token ids";
+      case Input.Patches p -> "patches";
+    };
+  }
+}

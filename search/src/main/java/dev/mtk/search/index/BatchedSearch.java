@@ -1,0 +1,146 @@
+package dev.mtk.search.index;
+
+import dev.mtk.core.io.AtomicFile;
+import dev.mtk.core.io.Npy;
+import dev.mtk.core.parallel.WorkerPool;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.lang.foreign.Arena;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Many queries searched in batches of a fixed size, timed after a warm-up (so the JIT has
+ * compiled the search): what {@code mtk index search} runs and reports.
+ */
+public record BatchedSearch(List<Hits> parts, int queries, double seconds) {
+
+  /** A timed run over the rows of a queries .npy, with what it reports. */
+  public record Report(BatchedSearch run, int dim, Cost cost, Map<String, Object> summary) {}
+
+  /**
+   * Searches {@code index} with every row of {@code queries} (Q × d, or Q × m for a prefix m)
+   * at prefix {@code dim} (0: the queries' width), {@code batch} queries a call, after
+   * {@code warmupSeconds} of untimed batches.
+   */
+  public static Report run(VectorIndex index, Path queries, int dim, int k, Funnel funnel,
+      int batch, double warmupSeconds, WorkerPool pool) throws IOException {
+    float[] q;
+    int cols;
+    try (Arena a = Arena.ofConfined()) {
+      Npy.Matrix qm = Npy.map(queries, a);
+      cols = qm.cols();
+      q = qm.toArray();
+    }
+    int nq = q.length / cols;
+    int m = dim == 0 ? Math.min(index.dim(), cols) : dim;
+    if (cols < m) {
+      throw new IllegalArgumentException(queries + " has " + cols + " dimensions; searching at "
+          + m + " needs at least that many");
+    }
+    if (cols > index.dim()) {
+      throw new IllegalArgumentException(queries + " has " + cols + " dimensions, the index "
+          + index.dim());
+    }
+    BatchedSearch run = run(index.searcher(pool), q, nq, cols, k, m, funnel, batch, warmupSeconds);
+    Cost c = Cost.of(index.count(), m, index.metric(), index.precision(), funnel);
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("qps", nq / run.seconds());
+    o.put("queries", nq);
+    o.put("seconds", run.seconds());
+    o.put("k", k);
+    o.put("dim", m);
+    o.put("precision", index.precision().id());
+    o.put("funnel", funnel == null ? null : funnel.toString());
+    o.put("batch", batch);
+    o.put("threads", pool.threads());
+    o.put("warmup_s", warmupSeconds);
+    o.put("vectors_scored_per_query", c.vectorsScored());
+    o.put("bytes_read_per_query", c.bytesRead());
+    o.put("flops_per_query", c.flops());
+    return new Report(run, m, c, o);
+  }
+
+  /**
+   * {@code queries}: nq rows of {@code cols} floats; {@code warmupSeconds} of untimed batches
+   * first (0: a cold start). The returned hits are those of the timed pass.
+   */
+  public static BatchedSearch run(Searcher s, float[] queries, int nq, int cols, int k, int m,
+      Funnel f, int batch, double warmupSeconds) {
+    if (batch < 1) {
+      throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+    }
+    int batches = (nq + batch - 1) / batch;
+    long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+    for (int b = 0; warmupSeconds > 0 && batches > 0 && System.nanoTime() < warmEnd; b = (b + 1) % batches) {
+      int q0 = b * batch, qn = Math.min(batch, nq - q0);
+      s.search(Arrays.copyOfRange(queries, q0 * cols, (q0 + qn) * cols), qn, cols, k, m, f);
+    }
+    List<Hits> parts = new ArrayList<>(batches);
+    long start = System.nanoTime();
+    for (int b = 0; b < batches; b++) {
+      int q0 = b * batch, qn = Math.min(batch, nq - q0);
+      parts.add(s.search(Arrays.copyOfRange(queries, q0 * cols, (q0 + qn) * cols), qn, cols, k, m, f));
+    }
+    return new BatchedSearch(parts, nq, (System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * JSON Lines in query order: {@code {"ids": […], "scores": […]}}, plus {@code "texts"} when
+   * {@code index} keeps them (null: ids and scores only).
+   */
+  public void writeJsonl(Path out, VectorIndex index) throws IOException {
+    boolean texts = index != null && index.hasTexts();
+    AtomicFile.write(out, stream -> {
+      BufferedWriter w = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8));
+      for (Hits h : parts) {
+        for (int i = 0; i < h.queries(); i++) {
+          w.write("{\"ids\": [");
+          for (int j = 0; j < h.found(i); j++) {
+            w.write((j > 0 ? ", " : "") + h.id(i, j));
+          }
+          w.write("], \"scores\": [");
+          for (int j = 0; j < h.found(i); j++) {
+            w.write((j > 0 ? ", " : "") + h.score(i, j));
+          }
+          if (texts) {
+            w.write("], \"texts\": [");
+            for (int j = 0; j < h.found(i); j++) {
+              w.write((j > 0 ? ", " : "") + jsonString(index.text(index.rowOf(h.id(i, j)))));
+            }
+          }
+          w.write("]}\n");
+        }
+      }
+      w.flush();
+    });
+  }
+
+  static String jsonString(String s) {
+    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            sb.append(String.format("\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    return sb.append('"').toString();
+  }
+}
