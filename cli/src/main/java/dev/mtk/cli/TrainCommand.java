@@ -52,7 +52,7 @@ final class TrainCommand implements Callable<Integer> {
       results = TrainingRun.run(cfg, output, pool, resume, (step, steps, loss, tps) ->
           bar.update(String.format(Locale.ROOT, "training (loss %.3f, %.0f tokens/s)", loss, tps), step, steps));
     }
-    bar.finish(String.format(Locale.ROOT, "trained %d steps in %.1f s; wrote %s", cfg.steps(),
+    bar.finish(String.format(Locale.ROOT, "trained %d steps in %.1f s; wrote %s", cfg.optimization().steps(),
         (System.nanoTime() - start) / 1e9, output));
     System.out.println(dev.mtk.experiments.report.Report.byDim("mrl", results));
     return 0;

@@ -85,10 +85,15 @@ public final class Quickstart {
 
   static TrainConfig config(EncoderConfig model, int[] dims, String tokenizer, int steps, long seed) {
     float[] weights = dims.length == DIMS.length ? MRL_WEIGHTS : null;
-    return new TrainConfig("reverse-dictionary", seed, model, steps, 64, 1e-3f, 0.01f, steps / 10,
-        "cosine", new LossConfig("infonce", TEMPERATURE, false, "separate",
-            dims, weights, -1, null), tokenizer, 20, 0, "adamw", 0.9f, 0f, 1, null, null, 0);
+    return new TrainConfig(
+        new TrainConfig.Data(TrainConfig.TaskName.REVERSE_DICTIONARY, null, tokenizer, null),
+        seed, model,
+        new LossConfig("infonce", TEMPERATURE, false, "separate", dims, weights, -1, null),
+        new TrainConfig.Optimization(steps, 64, TrainConfig.Optimizer.ADAMW, 1e-3f, 0.01f, 0.9f,
+            steps / 10, TrainConfig.Schedule.COSINE, 0f, 1),
+        new TrainConfig.Logging(20, 0, 0));
   }
+
 
   /**
    * The settings of a quickstart run: steps per model, the seed, how many training definitions

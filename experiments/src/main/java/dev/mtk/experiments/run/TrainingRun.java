@@ -26,7 +26,7 @@ public final class TrainingRun {
     int[] dims = Trainer.ladder(cfg.model().embeddingSize());
     AtomicFile.write(out.resolve("results.md"), Report.markdown(Map.of("model", results), dims,
         List.copyOf(results.keySet())).getBytes(StandardCharsets.UTF_8));
-    AtomicFile.write(out.resolve("report.html"), Report.runHtml(cfg.task(), "test", results, dims)
+    AtomicFile.write(out.resolve("report.html"), Report.runHtml(cfg.task().id(), "test", results, dims)
         .getBytes(StandardCharsets.UTF_8));
     return results;
   }

@@ -41,10 +41,11 @@ public final class EmbeddingModel {
   private final Tokenizer tokenizer;
   private final WorkerPool pool;
   private final ReentrantLock passLock = new ReentrantLock();
-  /** The last pass built, reused while callers ask for the same batch and depth. */
-  private Encoder.Pass pass;
-  private int passBatch;
-  private boolean passTapped;
+  /**
+   * The two passes built last, reused while calls ask for the same shape: a run of full batches
+   * and its shorter last batch each keep theirs.
+   */
+  private final java.util.LinkedHashMap<String, Encoder.Pass> passes = new java.util.LinkedHashMap<>();
 
   private EmbeddingModel(Encoder encoder, Tokenizer tokenizer, WorkerPool pool) {
     this.encoder = encoder;
@@ -215,41 +216,40 @@ public final class EmbeddingModel {
       throw new IllegalArgumentException("layer must be in 1.." + c.layers() + ", got " + layer);
     }
     float[] full = new float[n * width];
-    int batch = o.batch(), seq = c.maxSeqLen();
+    int pd = c.patchDim();
+    boolean tap = layer < c.layers();
     passLock.lock();
     try {
-      boolean tap = layer < c.layers();
-      if (pass == null || passBatch != batch || passTapped != tap) {
-        pass = null; // let the old activations go before the new ones are allocated
-        pass = encoder.build(pool, batch, seq, null, 0f, tap);
-        passBatch = batch;
-        passTapped = tap;
-      }
-      var pooled = tap ? pass.layerPooled[layer - 1] : pass.pooled;
-      int pd = c.patchDim();
-      for (int start = 0; start < n; start += batch) {
-        int rows = Math.min(batch, n - start);
+      for (int start = 0; start < n; start += o.batch()) {
+        int rows = Math.min(o.batch(), n - start);
+        // a pass as long as this batch's longest input (rounded up to 8 positions), and no
+        // longer than the inputs left: padding is masked, so the rows are the same bits
+        int longest = 1;
+        for (int b = 0; b < rows; b++) {
+          longest = Math.max(longest, Math.min(c.maxSeqLen(), counts[start + b]));
+        }
+        int seq = Math.min(c.maxSeqLen(), (longest + 7) / 8 * 8);
+        Encoder.Pass pass = pass(rows, seq, tap);
         if (ids != null) {
           Arrays.fill(pass.ids, 0);
-          for (int b = 0; b < batch; b++) {
-            // an empty sequence (and the padding rows of the last batch) runs as one token 0;
-            // its row is zeroed below
-            int[] s = b < rows ? ids.get(start + b) : new int[0];
-            System.arraycopy(s, 0, pass.ids, b * seq, Math.min(seq, s.length));
-            pass.lengths[b] = Math.max(1, Math.min(seq, s.length));
+          for (int b = 0; b < rows; b++) {
+            // an empty sequence runs as one token 0; its row is zeroed below
+            int[] t = ids.get(start + b);
+            System.arraycopy(t, 0, pass.ids, b * seq, Math.min(seq, t.length));
+            pass.lengths[b] = Math.max(1, Math.min(seq, t.length));
           }
         } else {
           float[] dst = pass.patches.data();
           int off = pass.patches.offset();
-          Arrays.fill(dst, off, off + batch * seq * pd, 0f);
-          for (int b = 0; b < batch; b++) {
-            float[] p = b < rows ? patches.get(start + b) : new float[0];
-            int t = b < rows ? Math.min(seq, counts[start + b]) : 0;
-            System.arraycopy(p, 0, dst, off + b * seq * pd, t * pd);
+          Arrays.fill(dst, off, off + rows * seq * pd, 0f);
+          for (int b = 0; b < rows; b++) {
+            int t = Math.min(seq, counts[start + b]);
+            System.arraycopy(patches.get(start + b), 0, dst, off + b * seq * pd, t * pd);
             pass.lengths[b] = Math.max(1, t);
           }
         }
         pass.graph.forward();
+        var pooled = tap ? pass.layerPooled[layer - 1] : pass.pooled;
         System.arraycopy(pooled.data(), pooled.offset(), full, start * width, rows * width);
       }
     } finally {
@@ -274,6 +274,20 @@ public final class EmbeddingModel {
       }
     }
     return new Embeddings(out, n, m, 0, empty);
+  }
+
+  /** The inference pass of a shape, built on first use; called under the pass lock. */
+  private Encoder.Pass pass(int batch, int seq, boolean tap) {
+    String key = batch + "x" + seq + (tap ? "+taps" : "");
+    Encoder.Pass p = passes.remove(key);
+    if (p == null) {
+      if (passes.size() == 2) {
+        passes.remove(passes.keySet().iterator().next()); // let its activations go first
+      }
+      p = encoder.build(pool, batch, seq, null, 0f, tap);
+    }
+    passes.put(key, p);
+    return p;
   }
 
   private void requireText() {

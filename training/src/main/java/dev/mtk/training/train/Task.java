@@ -33,7 +33,7 @@ abstract class Task {
   record Prepared(List<String> texts, int[][] examples, int[] labels, int[] keys, int rowsPerExample) {}
 
   static Task load(TrainConfig cfg) throws IOException {
-    return load(cfg.task(), cfg.data());
+    return load(cfg.task().id(), cfg.data().file());
   }
 
   /** A task by name; {@code data} is the file of the user-data tasks (pairs, labels). */

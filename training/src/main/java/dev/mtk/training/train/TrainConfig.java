@@ -1,19 +1,26 @@
 package dev.mtk.training.train;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.mtk.models.encoder.EncoderConfig;
+import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.training.loss.LossConfig;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * A training run, read from YAML. Every field has a default except the model; unknown fields are
- * refused by name, so a typo does not silently fall back to a default.
+ * A training run, read from YAML: what it learns from ({@link Data}), the model, the loss, how
+ * it optimises ({@link Optimization}) and what it records ({@link Logging}). Every field has a
+ * default except the model; unknown fields, duplicate keys and values of the wrong type are
+ * refused by name, so a typo never silently falls back to a default.
  *
  * <pre>
  * task: reverse-dictionary     # retrieval, built in: WordNet definition → lemmas
@@ -35,7 +42,8 @@ import java.util.Set;
  * loss: …                     # the full form, see LossConfig: base infonce | classification | mse,
  *                             # matryoshka dims/weights/dims_per_step, adaptive_layers (2D)
  * teacher: null               # a model directory to distil from (loss base mse)
- * eval_every: 0               # evaluate on the dev split every N steps (0: only at the end) * tokenizer: null             # a tokenizer.json, or null to train BPE on WordNet's glosses
+ * eval_every: 0               # evaluate on the dev split every N steps (0: only at the end)
+ * tokenizer: null             # a tokenizer.json, or null to train BPE on the task's texts
  * log_every: 10
  * checkpoint_every: 100       # 0: none; a checkpoint holds everything --resume needs
  * optimizer: adamw            # adamw or sgd
@@ -44,75 +52,136 @@ import java.util.Set;
  * accumulation_steps: 1       # micro-batches per update (gradients averaged)
  * </pre>
  */
-public record TrainConfig(String task, long seed, EncoderConfig model, int steps, int batchPairs,
-    float lr, float weightDecay, int warmupSteps, String schedule, LossConfig loss,
-    String tokenizer, int logEvery, int checkpointEvery, String optimizer, float momentum,
-    float clipNorm, int accumulation, String data, String teacher, int evalEvery) {
+public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig loss,
+    Optimization optimization, Logging logging) {
+
+  /** The built-in and user-data tasks. */
+  public enum TaskName {
+    REVERSE_DICTIONARY(true, false), EXAMPLE_DEFINITION(true, false), PAIRS(true, true),
+    LEXFILE(false, false), LABELS(false, true);
+
+    /** Retrieval (pairs of texts) rather than classification (labelled texts). */
+    public final boolean retrieval;
+    /** Reads the user's data: file rather than WordNet. */
+    public final boolean userData;
+
+    TaskName(boolean retrieval, boolean userData) {
+      this.retrieval = retrieval;
+      this.userData = userData;
+    }
+
+    /** As written in configs: reverse-dictionary, example-definition, pairs, lexfile, labels. */
+    public String id() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    public static TaskName parse(String s) {
+      for (TaskName t : values()) {
+        if (t.id().equals(s)) {
+          return t;
+        }
+      }
+      throw new IllegalArgumentException("task '" + s + "' is not known: reverse-dictionary, "
+          + "example-definition or lexfile (built in), pairs or labels (with data: FILE.jsonl|.tsv)");
+    }
+  }
+
+  /**
+   * What the run learns from: the task, the user's file for pairs and labels, a tokenizer.json
+   * to use (null: train BPE on the task's texts), a teacher model directory (distillation).
+   */
+  public record Data(TaskName task, String file, String tokenizer, String teacher) {
+    public Data {
+      if (task.userData != (file != null)) {
+        throw new IllegalArgumentException(task.userData
+            ? "task " + task.id() + " needs data: FILE (" + (task == TaskName.PAIRS
+                ? "JSON Lines {\"anchor\", \"positive\"[, \"negative\"]} or TSV)"
+                : "JSON Lines {\"text\", \"label\"} or TSV text TAB label)")
+            : "data: is for the tasks pairs and labels; " + task.id() + " is built in");
+      }
+    }
+  }
+
+  public enum Optimizer { ADAMW, SGD }
+
+  /** The learning rate after warm-up: cosine or linear decay to 0, or constant. */
+  public enum Schedule { COSINE, LINEAR, CONSTANT }
+
+  /** How the weights move: steps of batchPairs examples, the optimizer and its schedule. */
+  public record Optimization(int steps, int batchPairs, Optimizer optimizer, float lr,
+      float weightDecay, float momentum, int warmupSteps, Schedule schedule, float clipNorm,
+      int accumulation) {
+    public Optimization {
+      check(steps >= 1, "steps must be at least 1, got " + steps);
+      check(batchPairs >= 2, "batch_pairs must be at least 2, got " + batchPairs);
+      check(warmupSteps >= 0, "warmup_steps must be 0 or more, got " + warmupSteps);
+      check(lr > 0 && Float.isFinite(lr), "lr must be a finite number above 0, got " + lr);
+      check(weightDecay >= 0, "weight_decay must be 0 or more, got " + weightDecay);
+      check(momentum >= 0, "momentum must be 0 or more, got " + momentum);
+      check(clipNorm >= 0, "clip_norm must be 0 (off) or more, got " + clipNorm);
+      check(accumulation >= 1, "accumulation_steps must be at least 1, got " + accumulation);
+    }
+
+    /** The learning rate at a step (0-based): linear warm-up, then the schedule down to 0. */
+    public float learningRate(int step) {
+      if (step < warmupSteps) {
+        return lr * (step + 1) / warmupSteps;
+      }
+      double t = (double) (step - warmupSteps) / Math.max(1, steps - warmupSteps);
+      return switch (schedule) {
+        case COSINE -> (float) (lr * 0.5 * (1 + Math.cos(Math.PI * t)));
+        case LINEAR -> (float) (lr * (1 - t));
+        case CONSTANT -> lr;
+      };
+    }
+  }
+
+  /** What the run directory records: metrics every logEvery steps, checkpoints, dev scores. */
+  public record Logging(int logEvery, int checkpointEvery, int evalEvery) {
+    public Logging {
+      check(logEvery >= 1, "log_every must be at least 1, got " + logEvery);
+      check(checkpointEvery >= 0, "checkpoint_every must be 0 (none) or more, got " + checkpointEvery);
+      check(evalEvery >= 0, "eval_every must be 0 (only at the end) or more, got " + evalEvery);
+    }
+  }
 
   private static final Set<String> FIELDS = Set.of("task", "seed", "model", "steps", "batch_pairs",
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "loss", "tokenizer",
       "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps",
       "data", "teacher", "eval_every");
-  /** Retrieval tasks (pairs of texts) and classification tasks (labelled texts). */
-  public static final Set<String> RETRIEVAL = Set.of("reverse-dictionary", "example-definition", "pairs"),
-      CLASSIFICATION = Set.of("lexfile", "labels");
-  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   public TrainConfig {
-    if (!RETRIEVAL.contains(task) && !CLASSIFICATION.contains(task)) {
-      throw new IllegalArgumentException("task '" + task + "' is not known: reverse-dictionary, "
-          + "example-definition or lexfile (built in), pairs or labels (with data: FILE.jsonl|.tsv)");
-    }
-    boolean userData = task.equals("pairs") || task.equals("labels");
-    if (userData != (data != null)) {
-      throw new IllegalArgumentException(userData
-          ? "task " + task + " needs data: FILE (" + (task.equals("pairs")
-              ? "JSON Lines {\"anchor\", \"positive\"[, \"negative\"]} or TSV)"
-              : "JSON Lines {\"text\", \"label\"} or TSV text TAB label)")
-          : "data: is for the tasks pairs and labels; " + task + " is built in");
-    }
-    if (steps < 1 || batchPairs < 2 || logEvery < 1 || warmupSteps < 0 || checkpointEvery < 0 || evalEvery < 0) {
-      throw new IllegalArgumentException("steps ≥ 1, batch_pairs ≥ 2, log_every ≥ 1, warmup_steps ≥ 0, checkpoint_every ≥ 0, eval_every ≥ 0");
-    }
-    if (!(lr > 0) || weightDecay < 0) {
-      throw new IllegalArgumentException("lr must be > 0, weight_decay ≥ 0");
-    }
     String base = loss.base();
-    if (base.equals("infonce") && !RETRIEVAL.contains(task)) {
-      throw new IllegalArgumentException("loss base infonce needs pairs (task reverse-dictionary, "
-          + "example-definition or pairs); for task " + task + " use base: classification");
-    }
-    if (base.equals("classification") && !CLASSIFICATION.contains(task)) {
-      throw new IllegalArgumentException("loss base classification needs labelled text (task lexfile "
-          + "or labels); for task " + task + " use base: infonce");
-    }
-    if (base.equals("mse") != (teacher != null)) {
-      throw new IllegalArgumentException(base.equals("mse")
-          ? "loss base mse distils a teacher: set teacher: MODEL_DIR"
-          : "teacher: is for loss base mse (distillation)");
-    }
-    if (loss.adaptive() != null && model.layers() < 2) {
-      throw new IllegalArgumentException("loss.adaptive_layers needs a model with at least 2 layers");
-    }
-    if (!Set.of("adamw", "sgd").contains(optimizer)) {
-      throw new IllegalArgumentException("optimizer must be adamw or sgd");
-    }
-    if (momentum < 0 || clipNorm < 0 || accumulation < 1) {
-      throw new IllegalArgumentException("momentum ≥ 0, clip_norm ≥ 0 (0: off), accumulation_steps ≥ 1");
-    }
-    if (!Set.of("cosine", "linear", "constant").contains(schedule)) {
-      throw new IllegalArgumentException("schedule must be cosine, linear or constant");
-    }
+    TaskName task = data.task();
+    check(!base.equals("infonce") || task.retrieval, "loss base infonce needs pairs (task "
+        + "reverse-dictionary, example-definition or pairs); for task " + task.id() + " use base: classification");
+    check(!base.equals("classification") || !task.retrieval, "loss base classification needs "
+        + "labelled text (task lexfile or labels); for task " + task.id() + " use base: infonce");
+    check(base.equals("mse") == (data.teacher() != null), base.equals("mse")
+        ? "loss base mse distils a teacher: set teacher: MODEL_DIR"
+        : "teacher: is for loss base mse (distillation)");
+    check(loss.adaptive() == null || model.layers() >= 2,
+        "loss.adaptive_layers needs a model with at least 2 layers");
     if (loss.dims() != null) {
       for (int m : loss.dims()) {
-        if (m < 1 || m > model.embeddingSize()) {
-          throw new IllegalArgumentException("dims " + java.util.Arrays.toString(loss.dims())
-              + " must lie within 1.." + model.embeddingSize() + " (the model's embedding size)");
-        }
+        check(m >= 1 && m <= model.embeddingSize(), "dims " + Arrays.toString(loss.dims())
+            + " must lie within 1.." + model.embeddingSize() + " (the model's embedding size)");
       }
     }
     // validates weights, dims order and the rest with the loss's own messages
     loss.build(2);
+  }
+
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  public TaskName task() {
+    return data.task();
   }
 
   /** The Matryoshka prefix sizes trained, or just the full width without a Matryoshka loss. */
@@ -120,17 +189,8 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
     return loss.dims() != null ? loss.dims() : new int[] {model.embeddingSize()};
   }
 
-  /** The learning rate at a step (0-based): linear warm-up, then the schedule down to 0. */
-  public float learningRate(int step) {
-    if (step < warmupSteps) {
-      return lr * (step + 1) / warmupSteps;
-    }
-    double t = (double) (step - warmupSteps) / Math.max(1, steps - warmupSteps);
-    return switch (schedule) {
-      case "cosine" -> (float) (lr * 0.5 * (1 + Math.cos(Math.PI * t)));
-      case "linear" -> (float) (lr * (1 - t));
-      default -> lr;
-    };
+  public TrainConfig withSeed(long newSeed) {
+    return new TrainConfig(data, newSeed, model, loss, optimization, logging);
   }
 
   public static TrainConfig read(Path file) throws IOException {
@@ -138,7 +198,8 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
     try {
       root = YAML.readTree(file.toFile());
     } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": not valid YAML: " + e.getMessage().split("\n")[0]);
+      throw new IllegalArgumentException(file + ": not valid YAML: " + e.getMessage().split("\n")[0]
+          + location(e));
     }
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException(file + ": expected a mapping of settings");
@@ -147,99 +208,158 @@ public record TrainConfig(String task, long seed, EncoderConfig model, int steps
       String f = it.next();
       if (!FIELDS.contains(f)) {
         throw new IllegalArgumentException(file + ": unknown setting '" + f + "' (known: "
-            + new java.util.TreeSet<>(FIELDS) + ")");
+            + new TreeSet<>(FIELDS) + ")");
       }
     }
     if (!root.has("model")) {
       throw new IllegalArgumentException(file + ": the 'model' section is required");
     }
-    EncoderConfig model = dev.mtk.models.io.ModelDirectory.configFrom(root.get("model"), file);
+    EncoderConfig model = ModelDirectory.configFrom(root.get("model"), file);
+    Fields f = new Fields(root);
     try {
+      TaskName task = TaskName.parse(f.text("task", "reverse-dictionary"));
       LossConfig loss;
       if (root.has("loss")) {
-        if (root.has("dims") || root.has("temperature")) {
-          throw new IllegalArgumentException("dims and temperature are shorthand for a loss: section; "
-              + "with loss: given, put them under loss.matryoshka.dims and loss.temperature");
-        }
+        check(!root.has("dims") && !root.has("temperature"), "dims and temperature are shorthand "
+            + "for a loss: section; with loss: given, put them under loss.matryoshka.dims and loss.temperature");
         loss = LossConfig.parse(root.get("loss"));
       } else {
-        int[] dims;
-        if (root.has("dims")) {
-          dims = new int[root.get("dims").size()];
-          for (int i = 0; i < dims.length; i++) {
-            dims[i] = root.get("dims").get(i).asInt();
-          }
-        } else {
-          dims = model.nesting();
-        }
-        String task = root.path("task").asText("reverse-dictionary");
-        loss = CLASSIFICATION.contains(task)
-            ? new LossConfig("classification", 0.05f, false, "separate", dims, null, -1, null)
-            : LossConfig.matryoshkaInfoNce(dims, (float) root.path("temperature").asDouble(0.05));
+        int[] dims = root.has("dims") ? f.integers("dims") : model.nesting();
+        loss = task.retrieval
+            ? LossConfig.matryoshkaInfoNce(dims, (float) f.number("temperature", 0.05))
+            : new LossConfig("classification", 0.05f, false, "separate", dims, null, -1, null);
       }
-      return new TrainConfig(root.path("task").asText("reverse-dictionary"),
-          root.path("seed").asLong(0), model, root.path("steps").asInt(300),
-          root.path("batch_pairs").asInt(64), (float) root.path("lr").asDouble(1e-3),
-          (float) root.path("weight_decay").asDouble(0.01), root.path("warmup_steps").asInt(30),
-          root.path("schedule").asText("cosine"), loss,
-          root.hasNonNull("tokenizer") ? root.get("tokenizer").asText() : null,
-          root.path("log_every").asInt(10), root.path("checkpoint_every").asInt(0),
-          root.path("optimizer").asText("adamw"), (float) root.path("momentum").asDouble(0.9),
-          (float) root.path("clip_norm").asDouble(0), root.path("accumulation_steps").asInt(1),
-          root.hasNonNull("data") ? resolve(file, root.get("data").asText()) : null,
-          root.hasNonNull("teacher") ? resolve(file, root.get("teacher").asText()) : null,
-          root.path("eval_every").asInt(0));
+      Data data = new Data(task, f.path("data", file), f.path("tokenizer", null),
+          f.path("teacher", file));
+      Optimization opt = new Optimization(f.integer("steps", 300), f.integer("batch_pairs", 64),
+          f.choice("optimizer", Optimizer.ADAMW), (float) f.number("lr", 1e-3),
+          (float) f.number("weight_decay", 0.01), (float) f.number("momentum", 0.9),
+          f.integer("warmup_steps", 30), f.choice("schedule", Schedule.COSINE),
+          (float) f.number("clip_norm", 0), f.integer("accumulation_steps", 1));
+      Logging logging = new Logging(f.integer("log_every", 10), f.integer("checkpoint_every", 0),
+          f.integer("eval_every", 0));
+      return new TrainConfig(data, f.longInteger("seed", 0), model, loss, opt, logging);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage());
+    }
+  }
+
+  private static String location(IOException e) {
+    if (e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+        && j.getLocation().getLineNr() > 0) {
+      return " (line " + j.getLocation().getLineNr() + ")";
+    }
+    return "";
+  }
+
+  /** Typed reads of the top-level settings: a value of the wrong type is an error, not a default. */
+  private record Fields(JsonNode root) {
+    int integer(String key, int otherwise) {
+      long v = longInteger(key, otherwise);
+      check(v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE, key + " is out of range: " + v);
+      return (int) v;
+    }
+
+    long longInteger(String key, long otherwise) {
+      JsonNode v = root.get(key);
+      if (v == null || v.isNull()) {
+        return otherwise;
+      }
+      check(v.isIntegralNumber() && v.canConvertToLong(), key + " must be a whole number, not " + v);
+      return v.asLong();
+    }
+
+    double number(String key, double otherwise) {
+      JsonNode v = root.get(key);
+      if (v == null || v.isNull()) {
+        return otherwise;
+      }
+      check(v.isNumber() && Double.isFinite(v.asDouble()), key + " must be a number, not " + v);
+      return v.asDouble();
+    }
+
+    String text(String key, String otherwise) {
+      JsonNode v = root.get(key);
+      if (v == null || v.isNull()) {
+        return otherwise;
+      }
+      check(v.isTextual(), key + " must be a word, not " + v);
+      return v.asText();
+    }
+
+    <E extends Enum<E>> E choice(String key, E otherwise) {
+      String s = text(key, null);
+      if (s == null) {
+        return otherwise;
+      }
+      for (E e : otherwise.getDeclaringClass().getEnumConstants()) {
+        if (e.name().toLowerCase(Locale.ROOT).equals(s)) {
+          return e;
+        }
+      }
+      throw new IllegalArgumentException(key + " must be one of "
+          + Arrays.stream(otherwise.getDeclaringClass().getEnumConstants())
+              .map(e -> e.name().toLowerCase(Locale.ROOT)).toList() + ", not '" + s + "'");
+    }
+
+    int[] integers(String key) {
+      JsonNode v = root.get(key);
+      check(v.isArray() && !v.isEmpty(), key + " must be a list of whole numbers, e.g. [8, 16, 32]");
+      int[] out = new int[v.size()];
+      for (int i = 0; i < out.length; i++) {
+        check(v.get(i).isIntegralNumber() && v.get(i).canConvertToInt(), key
+            + " must be a list of whole numbers, not " + v);
+        out[i] = v.get(i).asInt();
+      }
+      return out;
+    }
+
+    /** A path, relative to the config file's directory unless absolute (configFile null: as is). */
+    String path(String key, Path configFile) {
+      String p = text(key, null);
+      if (p == null || configFile == null) {
+        return p;
+      }
+      Path q = Path.of(p);
+      if (q.isAbsolute() || configFile.getParent() == null || java.nio.file.Files.exists(q)) {
+        return p;
+      }
+      return configFile.getParent().resolve(q).toString();
     }
   }
 
   /** The resolved configuration, every default filled in, as written to the run directory. */
   public ObjectNode toJson() {
     ObjectNode o = YAML.createObjectNode();
-    o.put("task", task);
+    Optimization p = optimization;
+    o.put("task", data.task().id());
     o.put("seed", seed);
-    o.set("model", dev.mtk.models.io.ModelDirectory.configJson(model));
-    o.put("steps", steps);
-    o.put("batch_pairs", batchPairs);
-    o.put("lr", lr);
-    o.put("weight_decay", weightDecay);
-    o.put("warmup_steps", warmupSteps);
-    o.put("schedule", schedule);
+    o.set("model", ModelDirectory.configJson(model));
+    o.put("steps", p.steps());
+    o.put("batch_pairs", p.batchPairs());
+    o.put("lr", p.lr());
+    o.put("weight_decay", p.weightDecay());
+    o.put("warmup_steps", p.warmupSteps());
+    o.put("schedule", p.schedule().name().toLowerCase(Locale.ROOT));
     o.set("loss", loss.toJson());
-    if (tokenizer == null) {
+    if (data.tokenizer() == null) {
       o.putNull("tokenizer");
     } else {
-      o.put("tokenizer", tokenizer);
+      o.put("tokenizer", data.tokenizer());
     }
-    o.put("log_every", logEvery);
-    o.put("checkpoint_every", checkpointEvery);
-    o.put("optimizer", optimizer);
-    o.put("momentum", momentum);
-    o.put("clip_norm", clipNorm);
-    o.put("accumulation_steps", accumulation);
-    if (data != null) {
-      o.put("data", data);
+    o.put("log_every", logging.logEvery());
+    o.put("checkpoint_every", logging.checkpointEvery());
+    o.put("optimizer", p.optimizer().name().toLowerCase(Locale.ROOT));
+    o.put("momentum", p.momentum());
+    o.put("clip_norm", p.clipNorm());
+    o.put("accumulation_steps", p.accumulation());
+    if (data.file() != null) {
+      o.put("data", data.file());
     }
-    if (teacher != null) {
-      o.put("teacher", teacher);
+    if (data.teacher() != null) {
+      o.put("teacher", data.teacher());
     }
-    o.put("eval_every", evalEvery);
+    o.put("eval_every", logging.evalEvery());
     return o;
-  }
-
-  public TrainConfig withSeed(long newSeed) {
-    return new TrainConfig(task, newSeed, model, steps, batchPairs, lr, weightDecay, warmupSteps,
-        schedule, loss, tokenizer, logEvery, checkpointEvery, optimizer, momentum,
-        clipNorm, accumulation, data, teacher, evalEvery);
-  }
-
-  /** A path in the config, relative to the config file's directory unless absolute. */
-  private static String resolve(Path configFile, String path) {
-    Path p = Path.of(path);
-    if (p.isAbsolute() || configFile.getParent() == null || java.nio.file.Files.exists(p)) {
-      return path;
-    }
-    return configFile.getParent().resolve(p).toString();
   }
 }

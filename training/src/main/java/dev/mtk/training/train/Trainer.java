@@ -1,14 +1,8 @@
 package dev.mtk.training.train;
 
 import dev.mtk.core.matryoshka.Ladder;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.mtk.core.io.AtomicFile;
-import dev.mtk.core.kernel.KernelProvider;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
-import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.models.nn.AdamW;
 import dev.mtk.models.nn.Arena;
 import dev.mtk.models.nn.Tensor;
@@ -24,14 +18,9 @@ import dev.mtk.tokenizers.text.Tokenizer;
 import dev.mtk.models.inference.EmbedOptions;
 import dev.mtk.models.inference.EmbeddingModel;
 import dev.mtk.training.eval.RetrievalMetrics;
-import dev.mtk.training.data.TextPairs;
 import dev.mtk.training.task.ReverseDictionary;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,19 +29,9 @@ import java.util.SplittableRandom;
 /**
  * One training run, start to finish: the task's data (built-in WordNet tasks or the user's file),
  * the tokenizer, the encoder, the loss the config composes (docs/TRAINING.md), the loop, then
- * evaluation of the test split at every prefix size. Writes the run directory:
+ * evaluation of the test split at every prefix size, all recorded in a {@link RunDirectory}.
  *
- * <pre>
- * config.json    the resolved configuration (every default filled in)
- * run.json       seed, git commit, JDK, CPU, SIMD species, threads
- * metrics.jsonl  step, loss (and each part: per dim, per layer), learning rate, tokens/s
- * model/         config.json, model.safetensors, tokenizer.json (as mtk model init writes)
- * results.json   {"task", "dims", "methods": {"mrl": {metric: {dim: value}}}}
- * </pre>
- *
- * (mtk train also writes results.md and report.html beside them: experiments' TrainingRun.)
- *
- * Deterministic: the data order comes from the seed (a shuffled order per epoch, in-batch
+ * <p>Deterministic: the data order comes from the seed (a shuffled order per epoch, in-batch
  * duplicates of one answer skipped), the weights from the seed, and every op gives the same bits
  * for any number of threads — so the same config and seed give the same model.safetensors.
  */
@@ -63,8 +42,6 @@ public final class Trainer {
   public interface Listener {
     void step(int step, int steps, double loss, double tokensPerSecond);
   }
-
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private Trainer() {}
 
@@ -79,211 +56,185 @@ public final class Trainer {
    */
   public static Map<String, Map<String, Double>> run(TrainConfig cfg, Path out, WorkerPool pool,
       Listener listener, boolean resume) throws IOException {
-    Files.createDirectories(out);
-    AtomicFile.write(out.resolve("config.json"), JSON.writeValueAsBytes(cfg.toJson()));
-    ObjectNode run = JSON.createObjectNode();
-    run.put("seed", cfg.seed());
-    run.put("jdk", Runtime.version().toString());
-    run.put("simd", KernelProvider.description());
-    run.put("threads", pool.threads());
-    run.put("git_commit", gitCommit());
-    run.put("cpu", cpuName());
-    AtomicFile.write(out.resolve("run.json"), JSON.writeValueAsBytes(run));
-
-    Task data = Task.load(cfg);
-    var model = cfg.model();
-    Tokenizer tok = tokenizer(cfg, data.corpus(), pool);
-    if (tok.vocabSize() > model.vocabSize()) {
-      throw new IllegalArgumentException("the tokenizer has " + tok.vocabSize()
-          + " tokens but the model's vocab_size is " + model.vocabSize());
+    var log = cfg.logging();
+    int steps = cfg.optimization().steps();
+    try (RunDirectory run = RunDirectory.start(out, cfg, pool)) {
+      Task data = Task.load(cfg);
+      Tokenizer tok = tokenizer(cfg, data.corpus(), pool);
+      Step step = new Step(cfg, data.training(), data.classes(), tok, pool);
+      Batches batches = new Batches(step.train.examples().length, step.train.keys(), cfg.seed());
+      int first = 0;
+      var checkpoint = resume ? run.latestCheckpoint() : java.util.Optional.<Path>empty();
+      if (checkpoint.isPresent()) {
+        first = step.restore(checkpoint.get(), batches);
+      }
+      run.openMetrics(first);
+      long start = System.nanoTime(), tokens = 0;
+      for (int s = first; s < steps; s++) {
+        tokens += step.run(s, batches);
+        if ((s + 1) % log.logEvery() == 0 || s + 1 == steps) {
+          double tps = tokens / ((System.nanoTime() - start) / 1e9);
+          run.logStep(s + 1, step.loss, step.lr, tps, step.parts, step.partLosses);
+          listener.step(s + 1, steps, step.loss, tps);
+        }
+        if (log.evalEvery() > 0 && (s + 1) % log.evalEvery() == 0 && s + 1 < steps) {
+          int[] ends = {cfg.dims()[0], cfg.model().embeddingSize()};
+          run.logDev(s + 1, data.evaluate(EmbeddingModel.of(step.enc, tok, pool),
+              ReverseDictionary.Split.DEV, ends, pool, cfg.seed()));
+        }
+        if (log.checkpointEvery() > 0 && (s + 1) % log.checkpointEvery() == 0) {
+          step.checkpoint(out, s + 1, batches);
+        }
+      }
+      run.saveModel(step.enc, tok);
+      Map<String, Map<String, Double>> results = data.evaluate(EmbeddingModel.of(step.enc, tok, pool),
+          ReverseDictionary.Split.TEST, ladder(cfg.model().embeddingSize()), pool, cfg.seed());
+      run.saveResults(cfg.task().id(), results);
+      return results;
     }
-    int seq = model.maxSeqLen();
-    Task.Prepared train = data.training();
-    List<int[]> tokens = tok.encodeOrdinaryBatch(train.texts(), seq, pool);
-    int k = train.rowsPerExample(), b = cfg.batchPairs(), rows = k * b;
+  }
 
-    Encoder enc = Encoder.init(model, cfg.seed());
-    Loss loss = cfg.loss().build(data.classes());
-    Teacher teacher = cfg.teacher() == null ? null : Teacher.embed(Path.of(cfg.teacher()), train.texts(), pool);
-    Arena heads = new Arena("loss heads");
-    int[] labels = new int[b];
-    LossGraph[] lossGraph = new LossGraph[1];
-    Tensor[] teacherRows = new Tensor[1];
-    Encoder.Pass pass = enc.build(pool, rows, seq, (g, a, embeddings, layers) -> {
-      teacherRows[0] = teacher == null ? null : a.alloc("teacher", rows, teacher.width());
-      lossGraph[0] = new LossGraph(g, a, heads, pool, b, k, model.embeddingSize(), labels,
-          teacherRows[0], layers, cfg.seed());
-      return loss.attach(lossGraph[0], embeddings);
-    }, loss.needsLayers(), cfg.seed());
-    heads.freeze(); // loss heads start at zero: the first steps train them before the encoder moves
-    Optimizer opt = optimizer(cfg, enc.parameters());
-    Optimizer headOpt = heads.size() > 0 ? optimizer(cfg, heads) : null;
-    Arena[] trained = headOpt == null ? new Arena[] {enc.parameters()} : new Arena[] {enc.parameters(), heads};
-    List<String> components = List.copyOf(lossGraph[0].components().keySet());
+  /**
+   * One optimiser step and what it needs: the encoder with the loss graph on top (one batch
+   * shape, built once), the optimisers of the encoder and of the loss heads, the training texts
+   * as token ids. {@link #run} places a batch, runs forward and backward over the micro-batches,
+   * clips and updates.
+   */
+  private static final class Step {
+    final TrainConfig cfg;
+    final TrainConfig.Optimization opt;
+    final Task.Prepared train;
+    final Encoder enc;
+    final Encoder.Pass pass;
+    final LossGraph lossGraph;
+    final Teacher teacher;
+    final Tensor teacherRows;
+    final int[] labels;
+    final Arena heads = new Arena("loss heads");
+    final Optimizer encoderOpt, headOpt;
+    final Arena[] trained;
+    final List<int[]> tokens;
+    final WorkerPool pool;
+    final int rowsPerExample, batch, seq;
+    /** The last step's loss, its parts and learning rate. */
+    final List<String> parts;
+    final double[] partLosses;
+    double loss;
+    float lr;
 
-    Batches batches = new Batches(train.examples().length, train.keys(), cfg.seed());
-    int first = 0;
-    java.util.Optional<Path> checkpoint = resume ? Checkpoint.latest(out) : java.util.Optional.empty();
-    if (checkpoint.isPresent()) {
-      Checkpoint.State st = Checkpoint.load(checkpoint.get(), enc, opt, heads, headOpt);
-      batches.restore(st.epoch(), st.position());
-      first = st.step();
-      keepMetricsUpTo(out.resolve("metrics.jsonl"), first);
+    Step(TrainConfig cfg, Task.Prepared train, int classes, Tokenizer tok, WorkerPool pool)
+        throws IOException {
+      this.cfg = cfg;
+      this.opt = cfg.optimization();
+      this.train = train;
+      this.pool = pool;
+      var model = cfg.model();
+      if (tok.vocabSize() > model.vocabSize()) {
+        throw new IllegalArgumentException("the tokenizer has " + tok.vocabSize()
+            + " tokens but the model's vocab_size is " + model.vocabSize());
+      }
+      seq = model.maxSeqLen();
+      tokens = tok.encodeOrdinaryBatch(train.texts(), seq, pool);
+      rowsPerExample = train.rowsPerExample();
+      batch = opt.batchPairs();
+      int rows = rowsPerExample * batch;
+      enc = Encoder.init(model, cfg.seed());
+      Loss objective = cfg.loss().build(classes);
+      teacher = cfg.data().teacher() == null ? null
+          : Teacher.embed(Path.of(cfg.data().teacher()), train.texts(), pool);
+      labels = new int[batch];
+      LossGraph[] graph = new LossGraph[1];
+      Tensor[] teacherSlot = new Tensor[1];
+      pass = enc.build(pool, rows, seq, (g, a, embeddings, layers) -> {
+        teacherSlot[0] = teacher == null ? null : a.alloc("teacher", rows, teacher.width());
+        graph[0] = new LossGraph(g, a, heads, pool, batch, rowsPerExample, model.embeddingSize(),
+            labels, teacherSlot[0], layers, cfg.seed());
+        return objective.attach(graph[0], embeddings);
+      }, objective.needsLayers(), cfg.seed());
+      lossGraph = graph[0];
+      teacherRows = teacherSlot[0];
+      heads.freeze(); // loss heads start at zero: the first steps train them before the encoder moves
+      encoderOpt = optimizer(enc.parameters());
+      headOpt = heads.size() > 0 ? optimizer(heads) : null;
+      trained = headOpt == null ? new Arena[] {enc.parameters()} : new Arena[] {enc.parameters(), heads};
+      parts = List.copyOf(lossGraph.components().keySet());
+      partLosses = new double[parts.size()];
     }
-    try (OutputStream metrics = Files.newOutputStream(out.resolve("metrics.jsonl"),
-        java.nio.file.StandardOpenOption.CREATE, first > 0 ? java.nio.file.StandardOpenOption.APPEND
-            : java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
-      long start = System.nanoTime(), tokenCount = 0;
-      double[] parts = new double[components.size()];
-      for (int step = first; step < cfg.steps(); step++) {
-        // accumulation_steps micro-batches per update: gradients add up, then are averaged
+
+    private Optimizer optimizer(Arena params) {
+      return opt.optimizer() == TrainConfig.Optimizer.SGD
+          ? new Sgd(params, opt.momentum(), opt.weightDecay())
+          : new AdamW(params, 0.9f, 0.999f, 1e-8f, opt.weightDecay());
+    }
+
+    /** Step {@code step} (0-based); returns the tokens it read. */
+    long run(int step, Batches batches) {
+      // accumulation_steps micro-batches per update: gradients add up, then are averaged
+      for (Arena a : trained) {
+        a.zeroGrad();
+      }
+      long read = 0;
+      int micros = opt.accumulation();
+      loss = 0;
+      java.util.Arrays.fill(partLosses, 0);
+      lossGraph.beginStep(step);
+      for (int micro = 0; micro < micros; micro++) {
+        int[] picked = batches.next(batch);
+        java.util.Arrays.fill(pass.ids, 0);
+        for (int i = 0; i < batch; i++) {
+          int[] ex = train.examples()[picked[i]];
+          for (int r = 0; r < rowsPerExample; r++) {
+            read += place(r * batch + i, tokens.get(ex[r]));
+            if (teacher != null) {
+              teacher.copy(ex[r], teacherRows, r * batch + i);
+            }
+          }
+          if (train.labels() != null) {
+            labels[i] = train.labels()[picked[i]];
+          }
+        }
+        pass.graph.forward();
+        pass.graph.backward(pass.loss);
+        loss += pass.loss.values()[0] / micros;
+        int c = 0;
+        for (Tensor t : lossGraph.components().values()) {
+          partLosses[c++] += t.data()[t.offset()] / micros;
+        }
+      }
+      if (micros > 1) {
         for (Arena a : trained) {
-          a.zeroGrad();
-        }
-        double stepLoss = 0;
-        java.util.Arrays.fill(parts, 0);
-        lossGraph[0].beginStep(step);
-        for (int micro = 0; micro < cfg.accumulation(); micro++) {
-          int[] batch = batches.next(b);
-          java.util.Arrays.fill(pass.ids, 0);
-          for (int i = 0; i < b; i++) {
-            int[] ex = train.examples()[batch[i]];
-            for (int r = 0; r < k; r++) {
-              tokenCount += place(pass, r * b + i, tokens.get(ex[r]), seq);
-              if (teacher != null) {
-                teacher.copy(ex[r], teacherRows[0], r * b + i);
-              }
-            }
-            if (train.labels() != null) {
-              labels[i] = train.labels()[batch[i]];
-            }
-          }
-          pass.graph.forward();
-          pass.graph.backward(pass.loss);
-          stepLoss += pass.loss.values()[0] / cfg.accumulation();
-          int c = 0;
-          for (Tensor t : lossGraph[0].components().values()) {
-            parts[c++] += t.data()[t.offset()] / cfg.accumulation();
-          }
-        }
-        if (cfg.accumulation() > 1) {
-          for (Arena a : trained) {
-            a.scaleGrad(1f / cfg.accumulation());
-          }
-        }
-        if (cfg.clipNorm() > 0) {
-          GradientClipping.clip(cfg.clipNorm(), pool, trained);
-        }
-        float lr = cfg.learningRate(step);
-        opt.step(pool, lr);
-        if (headOpt != null) {
-          headOpt.step(pool, lr);
-        }
-        if ((step + 1) % cfg.logEvery() == 0 || step + 1 == cfg.steps()) {
-          double secs = (System.nanoTime() - start) / 1e9;
-          StringBuilder line = new StringBuilder(String.format(java.util.Locale.ROOT,
-              "{\"step\": %d, \"loss\": %.6f, \"lr\": %.6g, \"tokens_per_s\": %.1f",
-              step + 1, stepLoss, lr, tokenCount / secs));
-          if (components.size() > 1) {
-            line.append(", \"losses\": {");
-            for (int c = 0; c < parts.length; c++) {
-              line.append(c == 0 ? "" : ", ").append('"').append(components.get(c)).append("\": ")
-                  .append(String.format(java.util.Locale.ROOT, "%.6f", parts[c]));
-            }
-            line.append('}');
-          }
-          metrics.write((line + "}\n").getBytes(StandardCharsets.UTF_8));
-          metrics.flush();
-          listener.step(step + 1, cfg.steps(), stepLoss, tokenCount / secs);
-        }
-        if (cfg.evalEvery() > 0 && (step + 1) % cfg.evalEvery() == 0 && step + 1 < cfg.steps()) {
-          int[] ends = {cfg.dims()[0], model.embeddingSize()};
-          var dev = data.evaluate(EmbeddingModel.of(enc, tok, pool), ReverseDictionary.Split.DEV, ends, pool, cfg.seed());
-          metrics.write(("{\"step\": " + (step + 1) + ", \"dev\": " + JSON.writer()
-              .without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(dev) + "}\n")
-              .getBytes(StandardCharsets.UTF_8));
-          metrics.flush();
-        }
-        if (cfg.checkpointEvery() > 0 && (step + 1) % cfg.checkpointEvery() == 0) {
-          Checkpoint.save(out, enc, opt, heads, headOpt, new Checkpoint.State(step + 1, batches.epoch,
-              batches.pos, opt.stepCount()));
+          a.scaleGrad(1f / micros);
         }
       }
+      if (opt.clipNorm() > 0) {
+        GradientClipping.clip(opt.clipNorm(), pool, trained);
+      }
+      lr = opt.learningRate(step);
+      encoderOpt.step(pool, lr);
+      if (headOpt != null) {
+        headOpt.step(pool, lr);
+      }
+      return read;
     }
-    Path modelDir = out.resolve("model");
-    ModelDirectory.save(enc, modelDir);
-    HuggingFaceJson.save(tok, modelDir.resolve(ModelDirectory.TOKENIZER));
 
-    Map<String, Map<String, Double>> results = data.evaluate(EmbeddingModel.of(enc, tok, pool), ReverseDictionary.Split.TEST,
-        ladder(model.embeddingSize()), pool, cfg.seed());
-    AtomicFile.write(out.resolve("results.json"), JSON.writeValueAsBytes(resultsJson(cfg.task(), results)));
-    return results;
-  }
-
-  private static Optimizer optimizer(TrainConfig cfg, Arena params) {
-    return cfg.optimizer().equals("sgd")
-        ? new Sgd(params, cfg.momentum(), cfg.weightDecay())
-        : new AdamW(params, 0.9f, 0.999f, 1e-8f, cfg.weightDecay());
-  }
-
-  /** The commit of the working directory's git checkout, or "unknown" outside one. */
-  static String gitCommit() {
-    try {
-      Path dir = Path.of("").toAbsolutePath();
-      while (dir != null && !Files.isDirectory(dir.resolve(".git"))) {
-        dir = dir.getParent();
-      }
-      if (dir == null) {
-        return "unknown";
-      }
-      String head = Files.readString(dir.resolve(".git/HEAD")).strip();
-      if (!head.startsWith("ref: ")) {
-        return head;
-      }
-      Path ref = dir.resolve(".git").resolve(head.substring(5));
-      if (Files.exists(ref)) {
-        return Files.readString(ref).strip();
-      }
-      Path packed = dir.resolve(".git/packed-refs");
-      if (Files.exists(packed)) {
-        for (String l : Files.readAllLines(packed)) {
-          if (l.endsWith(" " + head.substring(5))) {
-            return l.substring(0, l.indexOf(' '));
-          }
-        }
-      }
-      return "unknown";
-    } catch (IOException | RuntimeException e) {
-      return "unknown";
+    private int place(int row, int[] ids) {
+      int len = Math.max(1, Math.min(seq, ids.length));
+      System.arraycopy(ids, 0, pass.ids, row * seq, Math.min(seq, ids.length));
+      pass.lengths[row] = len;
+      return len;
     }
-  }
 
-  /** The CPU's model name from /proc/cpuinfo (Linux), else the OS architecture. */
-  static String cpuName() {
-    try {
-      for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-        if (l.startsWith("model name")) {
-          return l.substring(l.indexOf(':') + 1).strip();
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // not Linux: fall through
+    /** Loads a checkpoint into the weights, optimisers and data order; returns its step. */
+    int restore(Path checkpoint, Batches batches) throws IOException {
+      Checkpoint.State st = Checkpoint.load(checkpoint, enc, encoderOpt, heads, headOpt);
+      batches.restore(st.epoch(), st.position());
+      return st.step();
     }
-    return System.getProperty("os.arch");
-  }
 
-  private static void keepMetricsUpTo(Path metrics, int step) throws IOException {
-    if (!Files.exists(metrics)) {
-      return;
+    void checkpoint(Path runDir, int step, Batches batches) throws IOException {
+      Checkpoint.save(runDir, enc, encoderOpt, heads, headOpt, new Checkpoint.State(step,
+          batches.epoch, batches.pos, encoderOpt.stepCount()));
     }
-    List<String> kept = new ArrayList<>();
-    for (String line : Files.readAllLines(metrics)) {
-      var m = java.util.regex.Pattern.compile("\"step\": (\\d+)").matcher(line);
-      if (m.find() && Integer.parseInt(m.group(1)) <= step) {
-        kept.add(line);
-      }
-    }
-    AtomicFile.write(metrics, (String.join("\n", kept) + (kept.isEmpty() ? "" : "\n")).getBytes(StandardCharsets.UTF_8));
   }
 
   /** 8, 16, 32 … up to the embedding size, which is always included. */
@@ -332,27 +283,10 @@ public final class Trainer {
     return new Embedded(q, d, candidates.size(), width, relevant);
   }
 
-  static ObjectNode resultsJson(String task, Map<String, Map<String, Double>> mrl) {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("task", task);
-    var dims = o.putArray("dims");
-    mrl.values().iterator().next().keySet().forEach(k -> dims.add(Integer.parseInt(k)));
-    ObjectNode methods = o.putObject("methods");
-    methods.set("mrl", JSON.valueToTree(mrl));
-    return o;
-  }
-
-  private static int place(Encoder.Pass pass, int row, int[] ids, int seq) {
-    int len = Math.max(1, Math.min(seq, ids.length));
-    System.arraycopy(ids, 0, pass.ids, row * seq, Math.min(seq, ids.length));
-    pass.lengths[row] = len;
-    return len;
-  }
-
   private static Tokenizer tokenizer(TrainConfig cfg, List<String> corpus, WorkerPool pool)
       throws IOException {
-    if (cfg.tokenizer() != null) {
-      return HuggingFaceJson.load(Path.of(cfg.tokenizer()));
+    if (cfg.data().tokenizer() != null) {
+      return HuggingFaceJson.load(Path.of(cfg.data().tokenizer()));
     }
     BpeTrainer.Config c = new BpeTrainer.Config(cfg.model().vocabSize(), 2, List.of(),
         PreTokenizer.named("o200k"), 0, null);

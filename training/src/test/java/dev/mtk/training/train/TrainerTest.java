@@ -156,7 +156,7 @@ class TrainerTest {
           "  ffn: 32, layers: 1, max_seq_len: 8, nesting: [8, 16]}", "steps: 8", "batch_pairs: 8",
           "warmup_steps: 2", "log_every: 1", "checkpoint_every: 3", extra));
       TrainConfig c = TrainConfig.read(cfg);
-      Path whole = dir.resolve("whole-" + c.optimizer()), crashed = dir.resolve("crashed-" + c.optimizer());
+      Path whole = dir.resolve("whole-" + c.optimization().optimizer()), crashed = dir.resolve("crashed-" + c.optimization().optimizer());
       try (WorkerPool pool = new WorkerPool(2)) {
         Trainer.run(c, whole, pool, (s, n, l, t) -> {});
         // die after step 7: checkpoints at 3 and 6 exist, step 7 is lost
@@ -185,6 +185,25 @@ class TrainerTest {
     Files.writeString(cfg, "steps: 3\n");
     e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
     assertTrue(e.getMessage().contains("model"), e.getMessage());
+    // a value of the wrong type is refused by key, never replaced by the default
+    String model = "model: {vocab_size: 10, d_model: 8, heads: 2, ffn: 8, layers: 1, max_seq_len: 4}\n";
+    for (String[] bad : new String[][] {{"steps: \"forty\"", "steps must be a whole number"},
+        {"lr: fast", "lr must be a number"}, {"steps: 2.5", "steps must be a whole number"},
+        {"optimizer: adam", "optimizer must be one of [adamw, sgd]"},
+        {"schedule: 3", "schedule must be a word"}, {"steps: 0", "steps must be at least 1"},
+        {"dims: 8", "dims must be a list"}, {"steps: 3\nsteps: 4", "Duplicate field 'steps'"}}) {
+      Files.writeString(cfg, model + bad[0] + "\n");
+      e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg), bad[0]);
+      assertTrue(e.getMessage().contains(bad[1]) && e.getMessage().startsWith(cfg.toString()),
+          bad[0] + ": " + e.getMessage());
+    }
+    for (String[] bad : new String[][] {{"layers: 1.7", "\"layers\" must be a whole number"},
+        {"layers: 1, pooling: mean, poling: cls", "unknown model setting \"poling\""}}) {
+      Files.writeString(cfg, "model: {vocab_size: 10, d_model: 8, heads: 2, ffn: 8, max_seq_len: 4, "
+          + bad[0] + "}\n");
+      e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg), bad[0]);
+      assertTrue(e.getMessage().contains(bad[1]), bad[0] + ": " + e.getMessage());
+    }
   }
 
   @Test
