@@ -6,7 +6,7 @@ import dev.mtk.core.kernel.VectorKernels;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.encoder.EncoderConfig;
-import dev.mtk.models.nn.AdamW;
+import dev.mtk.models.nn.optim.AdamW;
 import dev.mtk.tokenizers.text.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;

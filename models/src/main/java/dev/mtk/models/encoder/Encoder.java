@@ -2,18 +2,18 @@ package dev.mtk.models.encoder;
 
 import dev.mtk.core.kernel.GeluForm;
 import dev.mtk.core.parallel.WorkerPool;
-import dev.mtk.models.nn.Add;
-import dev.mtk.models.nn.Arena;
-import dev.mtk.models.nn.Attention;
-import dev.mtk.models.nn.Embedding;
-import dev.mtk.models.nn.Gelu;
-import dev.mtk.models.nn.Graph;
-import dev.mtk.models.nn.LayerNorm;
-import dev.mtk.models.nn.Linear;
-import dev.mtk.models.nn.MatryoshkaInfoNce;
-import dev.mtk.models.nn.MeanPool;
-import dev.mtk.models.nn.RowWise;
-import dev.mtk.models.nn.Tensor;
+import dev.mtk.models.nn.ops.Add;
+import dev.mtk.models.nn.autograd.Arena;
+import dev.mtk.models.nn.ops.Attention;
+import dev.mtk.models.nn.ops.Embedding;
+import dev.mtk.models.nn.ops.Gelu;
+import dev.mtk.models.nn.autograd.Graph;
+import dev.mtk.models.nn.ops.LayerNorm;
+import dev.mtk.models.nn.ops.Linear;
+import dev.mtk.models.nn.loss.MatryoshkaInfoNce;
+import dev.mtk.models.nn.ops.MeanPool;
+import dev.mtk.models.nn.autograd.RowWise;
+import dev.mtk.models.nn.autograd.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -150,7 +150,7 @@ public final class Encoder {
     /** [batch · seqLen, patch_dim] continuous tokens (patch input); null for token input. */
     public final Tensor patches;
     /** The dropout ops, to switch off for evaluation and to save their position for resuming. */
-    public final java.util.List<dev.mtk.models.nn.Dropout> dropouts;
+    public final java.util.List<dev.mtk.models.nn.ops.Dropout> dropouts;
     public final int[] lengths;
     public final Graph graph;
     public final Arena activations;
@@ -161,7 +161,7 @@ public final class Encoder {
     /** [layers, batch, d] pooled embeddings after each layer (final LN applied); null if not asked. */
     public final Tensor[] layerPooled;
 
-    Pass(int batch, int seqLen, int[] ids, Tensor patches, java.util.List<dev.mtk.models.nn.Dropout> dropouts,
+    Pass(int batch, int seqLen, int[] ids, Tensor patches, java.util.List<dev.mtk.models.nn.ops.Dropout> dropouts,
         int[] lengths, Graph graph, Arena activations, Tensor pooled, Tensor loss, Tensor[] layerPooled) {
       this.batch = batch;
       this.seqLen = seqLen;
@@ -228,7 +228,7 @@ public final class Encoder {
     float eps = config.layerNormEps();
     Arena a = new Arena("activations", training);
     int[] ids = new int[n];
-    java.util.List<dev.mtk.models.nn.Dropout> drops = new java.util.ArrayList<>();
+    java.util.List<dev.mtk.models.nn.ops.Dropout> drops = new java.util.ArrayList<>();
     float rate = training ? config.dropout() : 0f;
     int[] lengths = new int[batch];
     java.util.Arrays.fill(lengths, seqLen);
@@ -237,7 +237,7 @@ public final class Encoder {
     Tensor patches = null;
     if (config.patchDim() > 0) {
       patches = a.alloc("patches", n, config.patchDim());
-      g.add(new dev.mtk.models.nn.PatchEmbedding(pool, patches, parameter("embeddings.patch.weight"),
+      g.add(new dev.mtk.models.nn.ops.PatchEmbedding(pool, patches, parameter("embeddings.patch.weight"),
           parameter("embeddings.patch.bias"), parameter("embeddings.position.weight"), x, seqLen));
     } else {
       g.add(new Embedding(ids, parameter("embeddings.token.weight"),
@@ -314,7 +314,7 @@ public final class Encoder {
     int d = config.dModel();
     Tensor pooled = a.alloc(prefix + "pooled", batch, d);
     if (config.pooling() == EncoderConfig.Pooling.CLS) {
-      g.add(new dev.mtk.models.nn.ClsPool(normed, pooled));
+      g.add(new dev.mtk.models.nn.ops.ClsPool(normed, pooled));
     } else {
       g.add(new MeanPool(normed, lengths, pooled));
     }
@@ -331,13 +331,13 @@ public final class Encoder {
     g.add(source == null ? op : source.then(op));
   }
 
-  private static Tensor dropout(Graph g, Arena a, java.util.List<dev.mtk.models.nn.Dropout> drops,
+  private static Tensor dropout(Graph g, Arena a, java.util.List<dev.mtk.models.nn.ops.Dropout> drops,
       Tensor in, float rate, long seed, String name) {
     if (rate == 0f) {
       return in;
     }
     Tensor out = a.alloc(name, in.shape());
-    dev.mtk.models.nn.Dropout op = new dev.mtk.models.nn.Dropout(in, out, rate, seed + 7919L * (drops.size() + 1));
+    dev.mtk.models.nn.ops.Dropout op = new dev.mtk.models.nn.ops.Dropout(in, out, rate, seed + 7919L * (drops.size() + 1));
     drops.add(op);
     g.add(op);
     return out;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.nn.DoubleOps;
-import dev.mtk.models.nn.Tensor;
+import dev.mtk.models.nn.autograd.Tensor;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -189,7 +189,7 @@ class EncoderGradientTest {
         for (int i = 0; i < pass.ids.length; i++) {
           pass.ids[i] = rnd.nextInt(37);
         }
-        dev.mtk.models.nn.AdamW opt = new dev.mtk.models.nn.AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, 0f);
+        dev.mtk.models.nn.optim.AdamW opt = new dev.mtk.models.nn.optim.AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, 0f);
         for (int step = 0; step < 2; step++) {
           pass.graph.forward();
           enc.parameters().zeroGrad();
@@ -220,7 +220,7 @@ class EncoderGradientTest {
         for (int i = 0; i < pass.ids.length; i++) {
           pass.ids[i] = rnd.nextInt(TINY.vocabSize());
         }
-        dev.mtk.models.nn.AdamW opt = new dev.mtk.models.nn.AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, 0.01f);
+        dev.mtk.models.nn.optim.AdamW opt = new dev.mtk.models.nn.optim.AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, 0.01f);
         for (int step = 0; step < 3; step++) {
           pass.graph.forward();
           enc.parameters().zeroGrad();

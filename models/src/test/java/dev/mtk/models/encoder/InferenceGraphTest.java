@@ -3,7 +3,7 @@ package dev.mtk.models.encoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.mtk.core.parallel.WorkerPool;
-import dev.mtk.models.nn.Tensor;
+import dev.mtk.models.nn.autograd.Tensor;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

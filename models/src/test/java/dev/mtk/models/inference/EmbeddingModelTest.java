@@ -9,7 +9,7 @@ import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.encoder.EncoderConfig;
 import dev.mtk.models.io.ModelDirectory;
-import dev.mtk.models.nn.Tensor;
+import dev.mtk.models.nn.autograd.Tensor;
 import dev.mtk.tokenizers.text.BpeTrainer;
 import dev.mtk.tokenizers.text.HuggingFaceJson;
 import dev.mtk.tokenizers.text.PreTokenizer;

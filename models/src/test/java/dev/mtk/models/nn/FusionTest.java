@@ -1,5 +1,12 @@
 package dev.mtk.models.nn;
 
+import dev.mtk.models.nn.autograd.Arena;
+import dev.mtk.models.nn.autograd.Graph;
+import dev.mtk.models.nn.autograd.Tensor;
+import dev.mtk.models.nn.ops.Add;
+import dev.mtk.models.nn.ops.Gelu;
+import dev.mtk.models.nn.ops.LayerNorm;
+import dev.mtk.models.nn.ops.Linear;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

@@ -1,5 +1,27 @@
 package dev.mtk.models.nn;
 
+import dev.mtk.models.nn.autograd.Arena;
+import dev.mtk.models.nn.autograd.Op;
+import dev.mtk.models.nn.autograd.Tensor;
+import dev.mtk.models.nn.loss.CrossEntropy;
+import dev.mtk.models.nn.loss.KlDivergence;
+import dev.mtk.models.nn.loss.MatryoshkaInfoNce;
+import dev.mtk.models.nn.loss.Mse;
+import dev.mtk.models.nn.ops.Add;
+import dev.mtk.models.nn.ops.Attention;
+import dev.mtk.models.nn.ops.ClsPool;
+import dev.mtk.models.nn.ops.Dropout;
+import dev.mtk.models.nn.ops.Embedding;
+import dev.mtk.models.nn.ops.Gelu;
+import dev.mtk.models.nn.ops.L2Normalize;
+import dev.mtk.models.nn.ops.LayerNorm;
+import dev.mtk.models.nn.ops.Linear;
+import dev.mtk.models.nn.ops.MatMul;
+import dev.mtk.models.nn.ops.MeanPool;
+import dev.mtk.models.nn.ops.PairScores;
+import dev.mtk.models.nn.ops.PrefixSlice;
+import dev.mtk.models.nn.ops.Softmax;
+import dev.mtk.models.nn.ops.WeightedSum;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.mtk.core.kernel.GeluForm;

@@ -1,5 +1,10 @@
 package dev.mtk.models.nn;
 
+import dev.mtk.models.nn.autograd.Arena;
+import dev.mtk.models.nn.autograd.Tensor;
+import dev.mtk.models.nn.optim.AdamW;
+import dev.mtk.models.nn.optim.GradientClipping;
+import dev.mtk.models.nn.optim.Sgd;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -27,7 +27,7 @@ public record Funnel(List<Stage> stages) {
       String[] dk = part.trim().split(":");
       if (dk.length != 2) {
         throw new IllegalArgumentException("funnel stage '" + part.trim()
-            + "' is not dim:shortlist (for example --funnel 16:1000,64:200)");
+            + "' is not dim:shortlist (for example 16:1000,64:200)");
       }
       try {
         stages.add(new Stage(Integer.parseInt(dk[0].trim()), Integer.parseInt(dk[1].trim())));
@@ -46,7 +46,7 @@ public record Funnel(List<Stage> stages) {
     for (Stage s : stages) {
       if (s.dim < 1 || s.dim > m) {
         throw new IllegalArgumentException("funnel stage " + s.dim + ":" + s.shortlist
-            + ": its dim must be in 1.." + m + " (the query dimension" + (m < d ? ", --dim" : "") + ")");
+            + ": its dim must be in 1.." + m + " (the query dimension" + (m < d ? ", the search prefix" : "") + ")");
       }
       if (s.dim <= prevDim) {
         throw new IllegalArgumentException("funnel dims must grow from stage to stage, got "

@@ -351,7 +351,7 @@ public final class IndexFile {
       }
       if (ix.hasTexts() != (texts != null)) {
         throw new IllegalArgumentException(ix.hasTexts()
-            ? "the index keeps a text per row: add rows with their texts (index add --model --input)"
+            ? "the index keeps a text per row: add rows with their texts"
             : "the index keeps no texts: add vectors only");
       }
       long[] old = ix.ids();

@@ -130,7 +130,7 @@ public final class Searcher {
    */
   public Hits search(float[] queries, int nq, int stride, int k, int m, Funnel funnel) {
     if (m < 1 || m > ix.dim) {
-      throw new IllegalArgumentException("--dim must be in 1.." + ix.dim + ", got " + m);
+      throw new IllegalArgumentException("dim must be in 1.." + ix.dim + ", got " + m);
     }
     if (k < 1) {
       throw new IllegalArgumentException("k must be at least 1, got " + k);

@@ -18,7 +18,7 @@ public final class Tubelets {
     if (v.frames() % t != 0 || v.height() % p != 0 || v.width() % p != 0) {
       throw new IllegalArgumentException(v.frames() + " frames of " + v.height() + "×" + v.width()
           + " are not multiples of the tubelet " + t + "x" + p + "x" + p
-          + " (choose --frames and --size to fit)");
+          + " (choose the frames and the size to fit)");
     }
     int c = v.channels(), gt = v.frames() / t, gh = v.height() / p, gw = v.width() / p;
     int dim = c * t * p * p;

@@ -1,8 +1,8 @@
 package dev.mtk.training.loss;
 
-import dev.mtk.models.nn.KlDivergence;
-import dev.mtk.models.nn.Tensor;
-import dev.mtk.models.nn.WeightedSum;
+import dev.mtk.models.nn.loss.KlDivergence;
+import dev.mtk.models.nn.autograd.Tensor;
+import dev.mtk.models.nn.ops.WeightedSum;
 
 /**
  * Adaptive layers (sentence-transformers' AdaptiveLayerLoss; with a {@link MatryoshkaLoss} inside,

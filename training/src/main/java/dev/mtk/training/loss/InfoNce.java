@@ -1,10 +1,10 @@
 package dev.mtk.training.loss;
 
-import dev.mtk.models.nn.CrossEntropy;
-import dev.mtk.models.nn.L2Normalize;
-import dev.mtk.models.nn.PairScores;
-import dev.mtk.models.nn.Tensor;
-import dev.mtk.models.nn.WeightedSum;
+import dev.mtk.models.nn.loss.CrossEntropy;
+import dev.mtk.models.nn.ops.L2Normalize;
+import dev.mtk.models.nn.ops.PairScores;
+import dev.mtk.models.nn.autograd.Tensor;
+import dev.mtk.models.nn.ops.WeightedSum;
 
 /**
  * InfoNCE with in-batch negatives (sentence-transformers' MultipleNegativesRankingLoss): rows are

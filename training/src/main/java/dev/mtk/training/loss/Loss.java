@@ -1,6 +1,6 @@
 package dev.mtk.training.loss;
 
-import dev.mtk.models.nn.Tensor;
+import dev.mtk.models.nn.autograd.Tensor;
 
 /**
  * A training loss over a batch's embeddings, composable as sentence-transformers' losses are: a

@@ -1,10 +1,10 @@
 package dev.mtk.training.loss;
 
 import dev.mtk.core.parallel.WorkerPool;
-import dev.mtk.models.nn.Arena;
-import dev.mtk.models.nn.Graph;
-import dev.mtk.models.nn.Op;
-import dev.mtk.models.nn.Tensor;
+import dev.mtk.models.nn.autograd.Arena;
+import dev.mtk.models.nn.autograd.Graph;
+import dev.mtk.models.nn.autograd.Op;
+import dev.mtk.models.nn.autograd.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

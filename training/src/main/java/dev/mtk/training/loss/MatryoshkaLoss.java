@@ -1,8 +1,8 @@
 package dev.mtk.training.loss;
 
-import dev.mtk.models.nn.PrefixSlice;
-import dev.mtk.models.nn.Tensor;
-import dev.mtk.models.nn.WeightedSum;
+import dev.mtk.models.nn.ops.PrefixSlice;
+import dev.mtk.models.nn.autograd.Tensor;
+import dev.mtk.models.nn.ops.WeightedSum;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 

@@ -1,8 +1,8 @@
 package dev.mtk.training.loss;
 
-import dev.mtk.models.nn.Mse;
-import dev.mtk.models.nn.PrefixSlice;
-import dev.mtk.models.nn.Tensor;
+import dev.mtk.models.nn.loss.Mse;
+import dev.mtk.models.nn.ops.PrefixSlice;
+import dev.mtk.models.nn.autograd.Tensor;
 
 /**
  * Distillation: mean squared error between the student's embedding and a teacher's embedding of

@@ -1,8 +1,8 @@
 package dev.mtk.training.loss;
 
-import dev.mtk.models.nn.CrossEntropy;
-import dev.mtk.models.nn.Linear;
-import dev.mtk.models.nn.Tensor;
+import dev.mtk.models.nn.loss.CrossEntropy;
+import dev.mtk.models.nn.ops.Linear;
+import dev.mtk.models.nn.autograd.Tensor;
 
 /**
  * Cross-entropy of a linear classifier on the embedding (logits = z · Wᵀ + b), as the MRL paper

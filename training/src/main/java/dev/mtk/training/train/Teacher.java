@@ -3,7 +3,7 @@ package dev.mtk.training.train;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.io.ModelDirectory;
-import dev.mtk.models.nn.Tensor;
+import dev.mtk.models.nn.autograd.Tensor;
 import dev.mtk.tokenizers.text.HuggingFaceJson;
 import dev.mtk.tokenizers.text.Tokenizer;
 import dev.mtk.models.inference.EmbedOptions;

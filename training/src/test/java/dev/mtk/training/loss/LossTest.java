@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mtk.core.parallel.WorkerPool;
-import dev.mtk.models.nn.Arena;
-import dev.mtk.models.nn.Graph;
-import dev.mtk.models.nn.MatryoshkaInfoNce;
-import dev.mtk.models.nn.Tensor;
+import dev.mtk.models.nn.autograd.Arena;
+import dev.mtk.models.nn.autograd.Graph;
+import dev.mtk.models.nn.loss.MatryoshkaInfoNce;
+import dev.mtk.models.nn.autograd.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.encoder.EncoderConfig;
-import dev.mtk.models.nn.AdamW;
+import dev.mtk.models.nn.optim.AdamW;
 import dev.mtk.tokenizers.text.BpeTrainer;
 import dev.mtk.tokenizers.text.PreTokenizer;
 import dev.mtk.tokenizers.text.Tokenizer;
