@@ -1,6 +1,7 @@
 package dev.mtk.core.kernel;
 
 import dev.mtk.core.parallel.WorkerPool;
+import java.lang.foreign.MemorySegment;
 
 /**
  * The public face of the vector kernels: checks lengths, offsets and shapes, then hands over to
@@ -132,6 +133,122 @@ public final class Vectors {
     range("a", a.length, aOff, n);
     range("b", b.length, bOff, n);
     return K.hamming(a, aOff, b, bOff, n);
+  }
+
+  // ---- row kernels at offsets: what the encoder's ops, the index scans and k-means call, each
+  // checked here so that nothing outside core reaches the unchecked kernels (docs/KERNELS.md)
+
+  public static final int KEY_PLAIN = VectorKernels.KEY_PLAIN, KEY_SCALED = VectorKernels.KEY_SCALED,
+      KEY_L2 = VectorKernels.KEY_L2, CODE_BLOCK = VectorKernels.CODE_BLOCK;
+
+  public static float squaredL2(float[] a, int aOff, float[] b, int bOff, int n) {
+    range("a", a.length, aOff, n);
+    range("b", b.length, bOff, n);
+    return K.squaredL2(a, aOff, b, bOff, n);
+  }
+
+  /** x[off .. off+n) *= alpha */
+  public static void scale(float alpha, float[] x, int off, int n) {
+    range("x", x.length, off, n);
+    K.scale(alpha, x, off, n);
+  }
+
+  /** One row in place: x = exp(x − max) / sum. */
+  public static void softmax(float[] x, int off, int n) {
+    range("x", x.length, off, n);
+    K.softmax(x, off, n);
+  }
+
+  /** One row of layer norm; mean and rstd saved at {@code stats[statIdx]}. */
+  public static void layerNormRow(float[] out, int outOff, float[] x, int xOff, float[] gamma,
+      int gOff, float[] beta, int bOff, int n, float eps, float[] mean, float[] rstd, int statIdx) {
+    range("out", out.length, outOff, n);
+    range("x", x.length, xOff, n);
+    range("gamma", gamma.length, gOff, n);
+    range("beta", beta.length, bOff, n);
+    range("mean", mean.length, statIdx, 1);
+    range("rstd", rstd.length, statIdx, 1);
+    K.layerNormForward(out, outOff, x, xOff, gamma, gOff, beta, bOff, n, eps, mean, rstd, statIdx);
+  }
+
+  /** One row of the layer-norm gradients, added to dx, dgamma and dbeta. */
+  public static void layerNormRowBackward(float[] dx, int dxOff, float[] dgamma, int dgOff,
+      float[] dbeta, int dbOff, float[] dout, int doutOff, float[] x, int xOff, float[] gamma,
+      int gOff, int n, float mean, float rstd) {
+    range("dx", dx.length, dxOff, n);
+    range("dgamma", dgamma.length, dgOff, n);
+    range("dbeta", dbeta.length, dbOff, n);
+    range("dout", dout.length, doutOff, n);
+    range("x", x.length, xOff, n);
+    range("gamma", gamma.length, gOff, n);
+    K.layerNormBackward(dx, dxOff, dgamma, dgOff, dbeta, dbOff, dout, doutOff, x, xOff, gamma,
+        gOff, n, mean, rstd);
+  }
+
+  public static void gelu(GeluForm form, float[] out, int outOff, float[] x, int xOff, int n) {
+    range("out", out.length, outOff, n);
+    range("x", x.length, xOff, n);
+    K.geluForward(form, out, outOff, x, xOff, n);
+  }
+
+  /** dx += dout · gelu'(x), n elements at offsets. */
+  public static void geluBackward(GeluForm form, float[] dx, int dxOff, float[] dout, int doutOff,
+      float[] x, int xOff, int n) {
+    range("dx", dx.length, dxOff, n);
+    range("dout", dout.length, doutOff, n);
+    range("x", x.length, xOff, n);
+    K.geluBackward(form, dx, dxOff, dout, doutOff, x, xOff, n);
+  }
+
+  /** The dot product with n little-endian floats at byte offset xOff of a segment. */
+  public static float dot(float[] q, int qOff, MemorySegment x, long xOff, int n) {
+    range("q", q.length, qOff, n);
+    segment("x", x, xOff, 4L * n);
+    return K.dot(q, qOff, x, xOff, n);
+  }
+
+  /** See {@link VectorKernels#dotInt8Blocks}. */
+  public static void dotInt8Blocks(int[] q, int qOff, int m, MemorySegment codes, long off,
+      long blockBytes, int blocks, int[] out, int outOff, boolean accumulate) {
+    range("q", q.length, qOff, m);
+    range("out", out.length, outOff, CODE_BLOCK * blocks);
+    if (blocks > 0) {
+      segment("codes", codes, off, blockBytes * (blocks - 1) + (long) CODE_BLOCK * m);
+    }
+    K.dotInt8Blocks(q, qOff, m, codes, off, blockBytes, blocks, out, outOff, accumulate);
+  }
+
+  /** See {@link VectorKernels#keys}; {@code w} may be null for {@link #KEY_PLAIN}. */
+  public static void keys(int[] acc, int accOff, float scale, float bias, int mode, float[] w,
+      int wOff, float[] out, int outOff, int n) {
+    range("acc", acc.length, accOff, n);
+    range("out", out.length, outOff, n);
+    if (mode != KEY_PLAIN) {
+      range("w", w.length, wOff, n);
+    }
+    K.keys(acc, accOff, scale, bias, mode, w, wOff, out, outOff, n);
+  }
+
+  /** See {@link VectorKernels#collectAbove}. */
+  public static int collectAbove(float[] x, int off, int n, float bar, int[] out) {
+    range("x", x.length, off, n);
+    range("out", out.length, 0, n);
+    return K.collectAbove(x, off, n, bar, out);
+  }
+
+  /** See {@link VectorKernels#hammingWords}. */
+  public static void hammingWords(long q, long mask, MemorySegment words, long off, int n,
+      int[] acc, int accOff) {
+    segment("words", words, off, 8L * n);
+    range("acc", acc.length, accOff, n);
+    K.hammingWords(q, mask, words, off, n, acc, accOff);
+  }
+
+  static void segment(String name, MemorySegment s, long off, long bytes) {
+    if (off < 0 || bytes < 0 || off > s.byteSize() - bytes) {
+      throw new IllegalArgumentException(name + ": bytes [" + off + ", " + off + " + " + bytes
+          + ") are outside a segment of " + s.byteSize());
+    }
   }
 
   /** Sum over the pool: fixed chunks, partials added in chunk order, the same for any pool. */

@@ -361,4 +361,39 @@ class VectorKernelsTest {
     assertThrows(IllegalArgumentException.class,
         () -> Vectors.gelu(GeluForm.ERF, new float[2], new float[3]));
   }
+
+  @Test
+  void offsetFacadeRefusesEveryOutOfBoundsRowAndAgreesWithTheKernels() {
+    float[] x = new float[10], y = new float[10];
+    for (int i = 0; i < 10; i++) {
+      x[i] = (float) Math.sin(i);
+      y[i] = (float) Math.cos(i);
+    }
+    VectorKernels k = KernelProvider.kernels();
+    float[] a = x.clone(), b = x.clone();
+    Vectors.softmax(a, 2, 5);
+    k.softmax(b, 2, 5);
+    assertArrayEquals(b, a);
+    assertEquals(k.squaredL2(x, 1, y, 3, 6), Vectors.squaredL2(x, 1, y, 3, 6));
+    var seg = java.lang.foreign.MemorySegment.ofArray(new byte[40]);
+    assertThrows(IllegalArgumentException.class, () -> Vectors.softmax(new float[4], 2, 3));
+    assertThrows(IllegalArgumentException.class, () -> Vectors.scale(2f, new float[4], -1, 2));
+    assertThrows(IllegalArgumentException.class, () -> Vectors.squaredL2(x, 5, y, 0, 6));
+    assertThrows(IllegalArgumentException.class, () -> Vectors.gelu(GeluForm.ERF, x, 0, y, 8, 3));
+    assertThrows(IllegalArgumentException.class,
+        () -> Vectors.geluBackward(GeluForm.ERF, x, 0, y, 0, new float[2], 0, 3));
+    assertThrows(IllegalArgumentException.class, () -> Vectors.layerNormRow(x, 0, y, 0, new float[3],
+        0, new float[4], 0, 4, 1e-5f, new float[1], new float[1], 0));
+    assertThrows(IllegalArgumentException.class, () -> Vectors.layerNormRowBackward(x, 0, y, 0,
+        new float[4], 0, x, 8, y, 0, new float[4], 0, 4, 0f, 1f));
+    var e = assertThrows(IllegalArgumentException.class, () -> Vectors.dot(x, 0, seg, 8, 9));
+    assertTrue(e.getMessage().contains("segment of 40"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Vectors.hammingWords(1L, -1L, seg, 8, 5,
+        new int[5], 0));
+    assertThrows(IllegalArgumentException.class, () -> Vectors.collectAbove(x, 4, 7, 0f, new int[7]));
+    assertThrows(IllegalArgumentException.class, () -> Vectors.keys(new int[4], 0, 1f, 0f,
+        Vectors.KEY_SCALED, new float[3], 0, new float[4], 0, 4));
+    assertThrows(IllegalArgumentException.class, () -> Vectors.dotInt8Blocks(new int[16], 0, 16,
+        java.lang.foreign.MemorySegment.ofArray(new byte[16 * 16]), 0, 256, 2, new int[32], 0, false));
+  }
 }

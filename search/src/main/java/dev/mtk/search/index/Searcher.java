@@ -1,9 +1,8 @@
 package dev.mtk.search.index;
 
 import dev.mtk.core.kernel.Gemm;
-import dev.mtk.core.kernel.KernelProvider;
 import dev.mtk.core.kernel.TopK;
-import dev.mtk.core.kernel.VectorKernels;
+import dev.mtk.core.kernel.Vectors;
 import dev.mtk.core.parallel.WorkerPool;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -20,7 +19,6 @@ import java.util.Arrays;
  */
 public final class Searcher {
 
-  private static final VectorKernels K = KernelProvider.kernels();
   private static final WorkerPool ONE = new WorkerPool(1);
   /** Rows per task when one query is spread over the pool (a multiple of the code block). */
   static final int CHUNK = 16_384;
@@ -179,7 +177,7 @@ public final class Searcher {
         Shortlist top = s.list(keep);
         for (int i = 0; i < kept; i++) {
           int row = ix.row(s.keys2[i]);
-          top.add(s.keys2[i], p.adjust(K.dot(s.q, 0, ix.vectors, (long) row * ix.dim * 4, dim), row));
+          top.add(s.keys2[i], p.adjust(Vectors.dot(s.q, 0, ix.vectors, (long) row * ix.dim * 4, dim), row));
         }
         kept = top.drain(s.keys, s.scores);
       }
@@ -264,7 +262,7 @@ public final class Searcher {
         MemorySegment vec = ix.vectors;
         float bar = skipBar(top);
         for (int r = r0; r < r1; r++) {
-          float dot = K.dot(q, 0, vec, r * stride, m);
+          float dot = Vectors.dot(q, 0, vec, r * stride, m);
           float key = metric == Metric.IP ? dot : metric == Metric.COSINE ? dot * norm[r] : 2 * dot - norm[r];
           if (key > bar) {
             top.add(ix.key(r), key);
@@ -283,11 +281,11 @@ public final class Searcher {
           for (int k = 0; k + 1 < edges.length && edges[k] < p.m; k++) {
             long width = edges[k + 1] - edges[k];
             long bandStart = blocksTotal * 16 * edges[k];
-            K.dotInt8Blocks(p.s.qc, edges[k], Math.min(p.m, edges[k + 1]) - edges[k], ix.codes,
+            Vectors.dotInt8Blocks(p.s.qc, edges[k], Math.min(p.m, edges[k + 1]) - edges[k], ix.codes,
                 bandStart + b0 * 16 * width, 16 * width, blocks, block, 0, k > 0);
           }
           int first = Math.max(r0, b0 * 16), end = Math.min(r1, (b0 + blocks) * 16);
-          K.keys(block, first - b0 * 16, p.t, p.bias, keyMode(), p.norm, first, keys, 0, end - first);
+          Vectors.keys(block, first - b0 * 16, p.t, p.bias, keyMode(), p.norm, first, keys, 0, end - first);
           addAbove(keys, end - first, first, top, s.found);
         }
       }
@@ -302,10 +300,10 @@ public final class Searcher {
           Arrays.fill(h, 0, rows, 0);
           for (int w = 0; w < words; w++) {
             long mask = w < m / 64 ? -1L : (1L << (m % 64)) - 1;
-            K.hammingWords(qb[w], mask, ix.signBits, 8L * ((long) w * ix.count + c0), rows, h, 0);
+            Vectors.hammingWords(qb[w], mask, ix.signBits, 8L * ((long) w * ix.count + c0), rows, h, 0);
           }
           // m − 2·Hamming: the dot product of the ±1 sign vectors
-          K.keys(h, 0, -2f, m, VectorKernels.KEY_PLAIN, null, 0, keys, 0, rows);
+          Vectors.keys(h, 0, -2f, m, Vectors.KEY_PLAIN, null, 0, keys, 0, rows);
           addAbove(keys, rows, c0, top, s.found);
         }
       }
@@ -326,7 +324,7 @@ public final class Searcher {
    * added; the shortlist drops those that fell below it.
    */
   private void addAbove(float[] keys, int n, int first, Shortlist top, int[] found) {
-    int c = K.collectAbove(keys, 0, n, skipBar(top), found);
+    int c = Vectors.collectAbove(keys, 0, n, skipBar(top), found);
     for (int j = 0; j < c; j++) {
       top.add(ix.key(first + found[j]), keys[found[j]]);
     }
@@ -334,9 +332,9 @@ public final class Searcher {
 
   private int keyMode() {
     return switch (ix.metric) {
-      case IP -> VectorKernels.KEY_PLAIN;
-      case COSINE -> VectorKernels.KEY_SCALED;
-      case L2 -> VectorKernels.KEY_L2;
+      case IP -> Vectors.KEY_PLAIN;
+      case COSINE -> Vectors.KEY_SCALED;
+      case L2 -> Vectors.KEY_L2;
     };
   }
 
@@ -391,7 +389,7 @@ public final class Searcher {
         for (int r = 0; r < rows; r++) {
           MemorySegment.copy(ix.vectors, IndexFile.LE_FLOAT, (long) (r0 + r) * ix.dim * 4, x, r * w, m);
           if (ix.metric == Metric.COSINE) {
-            K.scale(norm[r0 + r], x, r * w, m);
+            Vectors.scale(norm[r0 + r], x, r * w, m);
           } else if (ix.metric == Metric.L2) {
             x[r * w + m] = -0.5f * norm[r0 + r];
           }
@@ -403,7 +401,7 @@ public final class Searcher {
             TopK heap = top[q0 + i];
             float bar = heap.threshold();
             // most rows lose to the k-th best so far: find the few that do not, 16 at a time
-            int cnt = K.collectAbove(c, i * rows, rows, ordered ? bar : Math.nextDown(bar), found);
+            int cnt = Vectors.collectAbove(c, i * rows, rows, ordered ? bar : Math.nextDown(bar), found);
             for (int j = 0; j < cnt; j++) {
               heap.offer(ix.key(r0 + found[j]), c[i * rows + found[j]]);
             }

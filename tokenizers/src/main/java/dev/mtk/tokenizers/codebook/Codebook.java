@@ -1,7 +1,6 @@
 package dev.mtk.tokenizers.codebook;
 
-import dev.mtk.core.kernel.KernelProvider;
-import dev.mtk.core.kernel.VectorKernels;
+import dev.mtk.core.kernel.Vectors;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.tokenizers.FloatTokens;
 import java.util.SplittableRandom;
@@ -16,7 +15,6 @@ import java.util.SplittableRandom;
  */
 public final class Codebook {
 
-  private static final VectorKernels K = KernelProvider.kernels();
   static final int CHUNK = 4096;
 
   private final float[] centroids;
@@ -70,7 +68,7 @@ public final class Codebook {
     System.arraycopy(v, first * d, c, 0, d);
     pool.forEach(chunks(n), t -> {
       for (int i = t * CHUNK; i < Math.min(n, (t + 1) * CHUNK); i++) {
-        near[i] = K.squaredL2(v, i * d, c, 0, d);
+        near[i] = Vectors.squaredL2(v, i * d, c, 0, d);
       }
     });
     for (int j = 1; j < k; j++) {
@@ -96,7 +94,7 @@ public final class Codebook {
       int cj = j;
       pool.forEach(chunks(n), t -> {
         for (int i = t * CHUNK; i < Math.min(n, (t + 1) * CHUNK); i++) {
-          near[i] = Math.min(near[i], K.squaredL2(v, i * d, c, cj * d, d));
+          near[i] = Math.min(near[i], Vectors.squaredL2(v, i * d, c, cj * d, d));
         }
       });
     }
@@ -159,7 +157,7 @@ public final class Codebook {
         int best = 0;
         float bestD = Float.POSITIVE_INFINITY;
         for (int j = 0; j < k; j++) {
-          float dd = K.squaredL2(v, i * dim, centroids, j * dim, dim);
+          float dd = Vectors.squaredL2(v, i * dim, centroids, j * dim, dim);
           if (dd < bestD) {
             bestD = dd;
             best = j;

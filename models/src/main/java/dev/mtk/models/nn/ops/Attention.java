@@ -3,8 +3,7 @@ package dev.mtk.models.nn.ops;
 import dev.mtk.models.nn.autograd.Op;
 import dev.mtk.models.nn.autograd.Tensor;
 import dev.mtk.core.kernel.Gemm;
-import dev.mtk.core.kernel.KernelProvider;
-import dev.mtk.core.kernel.VectorKernels;
+import dev.mtk.core.kernel.Vectors;
 import dev.mtk.core.parallel.WorkerPool;
 
 /**
@@ -19,7 +18,6 @@ import dev.mtk.core.parallel.WorkerPool;
  */
 public final class Attention implements Op {
 
-  private static final VectorKernels K = KernelProvider.kernels();
   /** The per-head products run inside a task: one thread each, no nested parallelism. */
   private static final WorkerPool INLINE = new WorkerPool(1);
   private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
@@ -102,7 +100,7 @@ public final class Attention implements Op {
     for (int i = 0; i < seq; i++) {
       int row = pb + i * seq;
       java.util.Arrays.fill(p, row + len, row + seq, Float.NEGATIVE_INFINITY);
-      K.softmax(p, row, len);
+      Vectors.softmax(p, row, len);
       java.util.Arrays.fill(p, row + len, row + seq, 0f);
     }
     // out = P V

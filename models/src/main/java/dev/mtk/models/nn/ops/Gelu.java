@@ -3,8 +3,7 @@ package dev.mtk.models.nn.ops;
 import dev.mtk.models.nn.autograd.RowWise;
 import dev.mtk.models.nn.autograd.Tensor;
 import dev.mtk.core.kernel.GeluForm;
-import dev.mtk.core.kernel.KernelProvider;
-import dev.mtk.core.kernel.VectorKernels;
+import dev.mtk.core.kernel.Vectors;
 import dev.mtk.core.parallel.WorkerPool;
 
 /**
@@ -13,7 +12,6 @@ import dev.mtk.core.parallel.WorkerPool;
  */
 public final class Gelu implements RowWise {
 
-  private static final VectorKernels K = KernelProvider.kernels();
   private static final int CHUNK = 1 << 14;
 
   private final WorkerPool pool;
@@ -32,7 +30,7 @@ public final class Gelu implements RowWise {
     int n = in.size();
     pool.forEach((n + CHUNK - 1) / CHUNK, c -> {
       int from = c * CHUNK, len = Math.min(CHUNK, n - from);
-      K.geluForward(form, out.data(), out.offset() + from, in.data(), in.offset() + from, len);
+      Vectors.gelu(form, out.data(), out.offset() + from, in.data(), in.offset() + from, len);
     });
   }
 
@@ -44,7 +42,7 @@ public final class Gelu implements RowWise {
   @Override
   public void forwardRows(int from, int to) {
     int width = in.size() / in.dim(0);
-    K.geluForward(form, out.data(), out.offset() + from * width, in.data(),
+    Vectors.gelu(form, out.data(), out.offset() + from * width, in.data(),
         in.offset() + from * width, (to - from) * width);
   }
 
@@ -53,7 +51,7 @@ public final class Gelu implements RowWise {
     int n = in.size();
     pool.forEach((n + CHUNK - 1) / CHUNK, c -> {
       int from = c * CHUNK, len = Math.min(CHUNK, n - from);
-      K.geluBackward(form, in.grad(), in.offset() + from, out.grad(), out.offset() + from,
+      Vectors.geluBackward(form, in.grad(), in.offset() + from, out.grad(), out.offset() + from,
           in.data(), in.offset() + from, len);
     });
   }

@@ -2,8 +2,7 @@ package dev.mtk.models.nn.ops;
 
 import dev.mtk.models.nn.autograd.RowWise;
 import dev.mtk.models.nn.autograd.Tensor;
-import dev.mtk.core.kernel.KernelProvider;
-import dev.mtk.core.kernel.VectorKernels;
+import dev.mtk.core.kernel.Vectors;
 import dev.mtk.core.parallel.WorkerPool;
 
 /**
@@ -13,7 +12,6 @@ import dev.mtk.core.parallel.WorkerPool;
  */
 public final class LayerNorm implements RowWise {
 
-  private static final VectorKernels K = KernelProvider.kernels();
 
   private final WorkerPool pool;
   private final Tensor in, gamma, beta, out;
@@ -49,7 +47,7 @@ public final class LayerNorm implements RowWise {
     int d = gamma.size();
     float[] x = in.data(), y = out.data(), g = gamma.data(), b = beta.data();
     for (int r = from; r < to; r++) {
-      K.layerNormForward(y, out.offset() + r * d, x, in.offset() + r * d, g, gamma.offset(), b,
+      Vectors.layerNormRow(y, out.offset() + r * d, x, in.offset() + r * d, g, gamma.offset(), b,
           beta.offset(), d, eps, mean, rstd, r);
     }
   }
@@ -61,7 +59,7 @@ public final class LayerNorm implements RowWise {
     java.util.Arrays.fill(partial, 0f);
     RowChunks.run(pool, mean.length, (c, from, to) -> {
       for (int r = from; r < to; r++) {
-        K.layerNormBackward(dx, in.offset() + r * d, partial, c * 2 * d, partial, c * 2 * d + d,
+        Vectors.layerNormRowBackward(dx, in.offset() + r * d, partial, c * 2 * d, partial, c * 2 * d + d,
             dy, out.offset() + r * d, x, in.offset() + r * d, g, gamma.offset(), d, mean[r], rstd[r]);
       }
     });

@@ -2,13 +2,11 @@ package dev.mtk.models.nn.ops;
 
 import dev.mtk.models.nn.autograd.Op;
 import dev.mtk.models.nn.autograd.Tensor;
-import dev.mtk.core.kernel.KernelProvider;
-import dev.mtk.core.kernel.VectorKernels;
+import dev.mtk.core.kernel.Vectors;
 
 /** Row-wise softmax: out[r] = exp(in[r] − max) / Σ exp(in[r] − max). */
 public final class Softmax implements Op {
 
-  private static final VectorKernels K = KernelProvider.kernels();
 
   private final Tensor in, out; // [rows, n]
   private final int n;
@@ -23,7 +21,7 @@ public final class Softmax implements Op {
   public void forward() {
     System.arraycopy(in.data(), in.offset(), out.data(), out.offset(), in.size());
     for (int r = 0; r < in.size() / n; r++) {
-      K.softmax(out.data(), out.offset() + r * n, n);
+      Vectors.softmax(out.data(), out.offset() + r * n, n);
     }
   }
 
@@ -33,7 +31,7 @@ public final class Softmax implements Op {
     for (int r = 0; r < in.size() / n; r++) {
       int o = out.offset() + r * n, i = in.offset() + r * n;
       // dx = y ⊙ (dy − Σ y·dy)
-      float dot = K.dot(y, o, dy, o, n);
+      float dot = Vectors.dot(y, o, dy, o, n);
       for (int j = 0; j < n; j++) {
         dx[i + j] += y[o + j] * (dy[o + j] - dot);
       }
