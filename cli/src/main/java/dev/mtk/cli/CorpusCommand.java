@@ -48,7 +48,7 @@ final class CorpusCommand implements Runnable {
           bytes[0] += line.length + 1;
         }
       });
-      System.out.printf("wrote %d glosses (%.1f MB) to %s%n", synsets.size(), bytes[0] / 1e6, output);
+      System.err.printf("wrote %d glosses (%.1f MB) to %s%n", synsets.size(), bytes[0] / 1e6, output);
       return 0;
     }
   }

@@ -50,7 +50,7 @@ final class ModelCommand implements Runnable {
         dev.mtk.core.io.AtomicFile.write(output.resolve(ModelDirectory.TOKENIZER),
             java.nio.file.Files.readAllBytes(tokenizer));
       }
-      System.out.printf("wrote %s: %d layers, d_model %d, %.2f M parameters, seed %d%n", output,
+      System.err.printf("wrote %s: %d layers, d_model %d, %.2f M parameters, seed %d%n", output,
           c.layers(), c.dModel(), e.parameters().size() / 1e6, seed);
       return 0;
     }

@@ -12,7 +12,7 @@ import dev.mtk.models.nn.ops.LayerNorm;
 import dev.mtk.models.nn.ops.Linear;
 import dev.mtk.models.nn.loss.MatryoshkaInfoNce;
 import dev.mtk.models.nn.ops.MeanPool;
-import dev.mtk.models.nn.autograd.RowWise;
+import dev.mtk.models.nn.ops.RowWise;
 import dev.mtk.models.nn.autograd.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,6 +1,5 @@
 package dev.mtk.models.nn.ops;
 
-import dev.mtk.models.nn.autograd.RowWise;
 import dev.mtk.models.nn.autograd.Tensor;
 import dev.mtk.core.kernel.GeluForm;
 import dev.mtk.core.kernel.Vectors;

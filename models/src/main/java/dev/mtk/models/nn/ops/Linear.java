@@ -1,7 +1,6 @@
 package dev.mtk.models.nn.ops;
 
 import dev.mtk.models.nn.autograd.Op;
-import dev.mtk.models.nn.autograd.RowWise;
 import dev.mtk.models.nn.autograd.Tensor;
 import dev.mtk.core.kernel.Gemm;
 import dev.mtk.core.parallel.WorkerPool;

@@ -1,6 +1,7 @@
-package dev.mtk.models.nn.autograd;
+package dev.mtk.models.nn.ops;
 
-import dev.mtk.models.nn.ops.Linear;
+import dev.mtk.models.nn.autograd.Op;
+
 
 /**
  * An operation whose forward treats each row (the first dimension) on its own: residual add,
