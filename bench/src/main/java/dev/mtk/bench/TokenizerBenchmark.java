@@ -2,8 +2,8 @@ package dev.mtk.bench;
 
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
-import dev.mtk.tokenizers.text.Encodings;
-import dev.mtk.tokenizers.text.TextSources;
+import dev.mtk.tokenizers.text.formats.Encodings;
+import dev.mtk.tokenizers.text.formats.TextSources;
 import dev.mtk.tokenizers.text.Tokenizer;
 import dev.mtk.training.data.WordNet;
 import java.nio.charset.StandardCharsets;

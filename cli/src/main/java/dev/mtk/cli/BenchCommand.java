@@ -4,7 +4,7 @@ import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.experiments.bench.BenchResult;
 import dev.mtk.experiments.bench.Benchmarks;
 import dev.mtk.experiments.bench.MediaThroughput;
-import dev.mtk.tokenizers.text.TextSources;
+import dev.mtk.tokenizers.text.formats.TextSources;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -35,7 +35,7 @@ final class CorpusCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       List<WordNet.Synset> synsets = WordNet.load();
-      boolean jsonl = dev.mtk.tokenizers.text.TextSources.isJsonLines(output);
+      boolean jsonl = dev.mtk.tokenizers.text.formats.TextSources.isJsonLines(output);
       ObjectMapper json = Inputs.JSON;
       long[] bytes = {0};
       AtomicFile.write(output, out -> {

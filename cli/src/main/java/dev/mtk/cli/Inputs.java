@@ -1,7 +1,7 @@
 package dev.mtk.cli;
 
-import dev.mtk.tokenizers.text.Encodings;
-import dev.mtk.tokenizers.text.HuggingFaceJson;
+import dev.mtk.tokenizers.text.formats.Encodings;
+import dev.mtk.tokenizers.text.formats.HuggingFaceJson;
 import dev.mtk.tokenizers.text.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,7 +30,7 @@ final class Inputs {
 
   /** Every text of a JSON Lines ({"text": …}) or plain text file, in order. */
   static List<String> texts(Path file) throws IOException {
-    return dev.mtk.tokenizers.text.TextSources.readAll(List.of(file));
+    return dev.mtk.tokenizers.text.formats.TextSources.readAll(List.of(file));
   }
 
   /** An optional option that must be at least 1 when given; 0 stands for "not given". */

@@ -2,12 +2,12 @@ package dev.mtk.cli;
 
 import dev.mtk.core.console.ProgressBar;
 import dev.mtk.core.parallel.WorkerPool;
-import dev.mtk.tokenizers.text.BpeTrainer;
-import dev.mtk.tokenizers.text.HuggingFaceJson;
-import dev.mtk.tokenizers.text.IdsFiles;
-import dev.mtk.tokenizers.text.Normalizer;
-import dev.mtk.tokenizers.text.PreTokenizer;
-import dev.mtk.tokenizers.text.TextSources;
+import dev.mtk.tokenizers.text.bpe.BpeTrainer;
+import dev.mtk.tokenizers.text.formats.HuggingFaceJson;
+import dev.mtk.tokenizers.text.formats.IdsFiles;
+import dev.mtk.tokenizers.text.normalize.Normalizer;
+import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
+import dev.mtk.tokenizers.text.formats.TextSources;
 import dev.mtk.tokenizers.text.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,5 +1,10 @@
 package dev.mtk.tokenizers.text;
 
+import dev.mtk.tokenizers.text.bpe.BytePairModel;
+import dev.mtk.tokenizers.text.bpe.IntList;
+import dev.mtk.tokenizers.text.normalize.Normalizer;
+import dev.mtk.tokenizers.text.Utf8;
+import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
 import dev.mtk.core.parallel.WorkerPool;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -184,16 +189,16 @@ public final class Tokenizer {
   public byte[] decodeBytes(int[] ids) {
     int len = 0;
     for (int id : ids) {
-      if (!model.vocab.has(id)) {
+      if (!model.vocab().has(id)) {
         throw new IllegalArgumentException("no token with id " + id + " (vocabulary size "
             + model.vocabSize() + ")");
       }
-      len += model.vocab.length(id);
+      len += model.vocab().length(id);
     }
     byte[] out = new byte[len];
     int p = 0;
     for (int id : ids) {
-      p = model.vocab.copy(id, out, p);
+      p = model.vocab().copy(id, out, p);
     }
     return out;
   }
@@ -287,7 +292,7 @@ public final class Tokenizer {
     }
     int b = 0;
     for (int t = first; t < out.size(); t++) {
-      int len = model.vocab.length(out.get(t));
+      int len = model.vocab().length(out.get(t));
       int c0 = sc.charOf[b], c1 = sc.charOf[b + len - 1];
       int start = c0, end = c1 + (Character.isHighSurrogate(s.charAt(c1)) && c1 + 1 < pe
           && Character.isLowSurrogate(s.charAt(c1 + 1)) ? 2 : 1);

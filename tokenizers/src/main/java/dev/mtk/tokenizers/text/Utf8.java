@@ -1,7 +1,8 @@
 package dev.mtk.tokenizers.text;
 
+
 /** UTF-8 by hand, where the JDK's encoders would allocate or hide positions. */
-final class Utf8 {
+public final class Utf8 {
 
   private Utf8() {}
 
@@ -65,7 +66,7 @@ final class Utf8 {
    * array, or -1 if it is invalid (bad lead or continuation byte, overlong form, surrogate, or
    * beyond U+10FFFF).
    */
-  static int validSequenceLength(byte[] b, int i) {
+  public static int validSequenceLength(byte[] b, int i) {
     int lead = b[i] & 0xFF;
     if (lead < 0x80) {
       return 1;

@@ -1,5 +1,9 @@
 package dev.mtk.tokenizers.text;
 
+import dev.mtk.tokenizers.text.bpe.BpeTrainer;
+import dev.mtk.tokenizers.text.bpe.BytePairModel;
+import dev.mtk.tokenizers.text.formats.HuggingFaceJson;
+import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -43,18 +47,18 @@ class BpeTrainerTest {
     List<String> specials = List.of("[CLS]", "[SEP]");
     Tokenizer t = train(corpus(vocab, 300), vocab, 2, pattern, 0, 1, specials);
     BytePairModel m = t.model();
-    assertEquals(256 + m.merges.length + specials.size(), t.vocabSize());
+    assertEquals(256 + m.merges().length + specials.size(), t.vocabSize());
     assertTrue(t.vocabSize() <= vocab);
     for (int b = 0; b < 256; b++) {
       assertArrayEquals(new byte[] {(byte) b}, m.tokenBytes(b));
     }
-    for (int r = 0; r < m.merges.length; r++) {
-      byte[] left = m.tokenBytes(m.merges[r][0]), right = m.tokenBytes(m.merges[r][1]);
+    for (int r = 0; r < m.merges().length; r++) {
+      byte[] left = m.tokenBytes(m.merges()[r][0]), right = m.tokenBytes(m.merges()[r][1]);
       byte[] merged = Arrays.copyOf(left, left.length + right.length);
       System.arraycopy(right, 0, merged, left.length, right.length);
       assertEquals(256 + r, m.tokenId(merged), "merge " + r + " makes token 256 + r");
     }
-    assertEquals(256 + m.merges.length, t.specialTokens().get("[CLS]"));
+    assertEquals(256 + m.merges().length, t.specialTokens().get("[CLS]"));
   }
 
   @Test
@@ -97,7 +101,7 @@ class BpeTrainerTest {
     }
     Tokenizer rare = train(List.of("ab ab ab cd"), 300, 1, "gpt2", 0, 3, List.of());
     // " ab" pairs occur twice, "ab" three times: only merges seen at least 3 times happen
-    assertEquals(1, rare.model().merges.length);
+    assertEquals(1, rare.model().merges().length);
     assertArrayEquals("ab".getBytes(), rare.model().tokenBytes(256));
   }
 

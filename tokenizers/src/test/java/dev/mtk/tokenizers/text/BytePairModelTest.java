@@ -1,5 +1,8 @@
 package dev.mtk.tokenizers.text;
 
+import dev.mtk.tokenizers.text.bpe.BytePairModel;
+import dev.mtk.tokenizers.text.bpe.IntList;
+import dev.mtk.tokenizers.text.formats.Encodings;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 

@@ -1,5 +1,8 @@
 package dev.mtk.tokenizers.text;
 
+import dev.mtk.tokenizers.text.bpe.ByteLevel;
+import dev.mtk.tokenizers.text.formats.HuggingFaceJson;
+import dev.mtk.tokenizers.text.formats.TokenizerFormatException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

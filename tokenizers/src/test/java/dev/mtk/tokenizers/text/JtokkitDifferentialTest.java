@@ -36,19 +36,19 @@ class JtokkitDifferentialTest {
 
   @Test
   void cl100kMatchesJtokkit() {
-    compare(EncodingType.CL100K_BASE, dev.mtk.tokenizers.text.Encodings.cl100kBase());
+    compare(EncodingType.CL100K_BASE, dev.mtk.tokenizers.text.formats.Encodings.cl100kBase());
   }
 
   @Test
   void o200kMatchesJtokkit() {
-    compare(EncodingType.O200K_BASE, dev.mtk.tokenizers.text.Encodings.o200kBase());
+    compare(EncodingType.O200K_BASE, dev.mtk.tokenizers.text.formats.Encodings.o200kBase());
   }
 
   @Test
   void allowedSpecialTokensSplitTheTextWhereJtokkitEncodesTheRest() {
     // jtokkit does not encode special tokens: the text between them must match its ids
     Encoding peer = REGISTRY.getEncoding(EncodingType.CL100K_BASE);
-    Tokenizer ours = dev.mtk.tokenizers.text.Encodings.cl100kBase();
+    Tokenizer ours = dev.mtk.tokenizers.text.formats.Encodings.cl100kBase();
     IntArrayList expected = new IntArrayList();
     for (int id : peer.encodeOrdinary("a").toArray()) {
       expected.add(id);

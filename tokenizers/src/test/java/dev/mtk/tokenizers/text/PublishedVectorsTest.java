@@ -1,5 +1,8 @@
 package dev.mtk.tokenizers.text;
 
+import dev.mtk.tokenizers.text.formats.Encodings;
+import dev.mtk.tokenizers.text.formats.TiktokenFile;
+import dev.mtk.tokenizers.text.formats.TokenizerFormatException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

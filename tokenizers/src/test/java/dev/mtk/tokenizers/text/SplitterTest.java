@@ -1,5 +1,10 @@
 package dev.mtk.tokenizers.text;
 
+import dev.mtk.tokenizers.text.pretokenize.Cl100kSplit;
+import dev.mtk.tokenizers.text.pretokenize.Gpt2Split;
+import dev.mtk.tokenizers.text.pretokenize.O200kSplit;
+import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
+import dev.mtk.tokenizers.text.pretokenize.RegexSplit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;

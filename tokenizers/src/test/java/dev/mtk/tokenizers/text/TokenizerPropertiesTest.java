@@ -1,5 +1,7 @@
 package dev.mtk.tokenizers.text;
 
+import dev.mtk.tokenizers.text.formats.Encodings;
+import dev.mtk.tokenizers.text.normalize.Normalizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -4,7 +4,7 @@ import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.models.nn.autograd.Tensor;
-import dev.mtk.tokenizers.text.HuggingFaceJson;
+import dev.mtk.tokenizers.text.formats.HuggingFaceJson;
 import dev.mtk.tokenizers.text.Tokenizer;
 import dev.mtk.models.inference.EmbedOptions;
 import dev.mtk.models.inference.EmbeddingModel;

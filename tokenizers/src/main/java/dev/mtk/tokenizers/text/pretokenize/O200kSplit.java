@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.pretokenize;
 
 /**
  * The o200k_base split ({@link PreTokenizer#O200K_PATTERN}) without a regex engine. Its two word
@@ -9,7 +9,7 @@ package dev.mtk.tokenizers.text;
  */
 public final class O200kSplit extends GptSplit {
 
-  static final O200kSplit INSTANCE = new O200kSplit();
+  public static final O200kSplit INSTANCE = new O200kSplit();
 
   private O200kSplit() {}
 

@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.formats;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -1,5 +1,13 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.formats;
 
+import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.tokenizers.text.PostProcessor;
+import dev.mtk.tokenizers.text.bpe.ByteLevel;
+import dev.mtk.tokenizers.text.bpe.BytePairModel;
+import dev.mtk.tokenizers.text.normalize.Normalizer;
+import dev.mtk.tokenizers.text.pretokenize.Gpt2Split;
+import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
+import dev.mtk.tokenizers.text.pretokenize.RegexSplit;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -44,7 +52,7 @@ public final class HuggingFaceJson {
 
   static ObjectNode toJson(Tokenizer t) {
     BytePairModel m = t.model();
-    if (m.merges == null) {
+    if (m.merges() == null) {
       throw new UnsupportedOperationException("this tokenizer uses tiktoken rank semantics and "
           + "has no merges list; only BPE models with merges (trained here or loaded from "
           + "tokenizer.json) can be saved as tokenizer.json");
@@ -101,16 +109,16 @@ public final class HuggingFaceJson {
     model.putNull("end_of_word_suffix");
     model.put("fuse_unk", false);
     model.put("byte_fallback", false);
-    model.put("ignore_merges", m.wholeWordFirst);
+    model.put("ignore_merges", m.wholeWordFirst());
     ObjectNode vocab = model.putObject("vocab");
     for (int id = 0; id < m.vocabSize(); id++) {
-      if (m.vocab.has(id) && !m.specialIds.get(id)) {
-        vocab.put(ByteLevel.encode(m.vocab.bytes(id)), id);
+      if (m.vocab().has(id) && !m.isSpecial(id)) {
+        vocab.put(ByteLevel.encode(m.vocab().bytes(id)), id);
       }
     }
     ArrayNode merges = model.putArray("merges");
-    for (int[] pair : m.merges) {
-      merges.add(ByteLevel.encode(m.vocab.bytes(pair[0])) + " " + ByteLevel.encode(m.vocab.bytes(pair[1])));
+    for (int[] pair : m.merges()) {
+      merges.add(ByteLevel.encode(m.vocab().bytes(pair[0])) + " " + ByteLevel.encode(m.vocab().bytes(pair[1])));
     }
     return root;
   }

@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.pretokenize;
 
 /**
  * The pieces of the GPT split patterns that the three splitters share, each returning the end of

@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.bpe;
 
 import java.util.Arrays;
 

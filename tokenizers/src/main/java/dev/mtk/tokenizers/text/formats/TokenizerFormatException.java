@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.formats;
 
 /** A tokenizer file (rank file, tokenizer.json) is malformed: says which file, where, and what. */
 public final class TokenizerFormatException extends IllegalArgumentException {

@@ -1,9 +1,9 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.pretokenize;
 
 /** The GPT-2 split ({@link PreTokenizer#GPT2_PATTERN}) without a regex engine. */
 public final class Gpt2Split extends GptSplit {
 
-  static final Gpt2Split INSTANCE = new Gpt2Split();
+  public static final Gpt2Split INSTANCE = new Gpt2Split();
 
   private Gpt2Split() {}
 

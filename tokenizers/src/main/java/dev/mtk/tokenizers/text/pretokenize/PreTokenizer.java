@@ -1,4 +1,6 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.pretokenize;
+
+import dev.mtk.tokenizers.text.bpe.ByteLevel;
 
 /**
  * Stage 2 of the pipeline: cuts text into pieces that BPE encodes independently. Pieces are

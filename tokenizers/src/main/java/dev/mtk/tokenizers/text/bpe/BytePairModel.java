@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.bpe;
 
 import java.util.Arrays;
 
@@ -21,16 +21,43 @@ public final class BytePairModel {
 
   static final int SHORT_PIECE = 64;
 
-  final TokenBytes vocab;
+  private final TokenBytes vocab;
   final PairTable pairs;
   final int[] byteIds = new int[256];
-  final boolean wholeWordFirst;
+  private final boolean wholeWordFirst;
   /** The merges in rank order as (left, right) id pairs, kept for saving; null for rank files. */
-  final int[][] merges;
+  private final int[][] merges;
   /** Rank and merged id of every pair of single bytes, dense: the first round of every piece. */
   private final long[] bytePairs = new long[256 * 256];
   /** Special tokens: in the vocabulary for decoding, never produced by merging or lookup. */
-  final java.util.BitSet specialIds;
+  private final java.util.BitSet specialIds;
+
+  /** The token byte strings, by id (read-only). */
+  public TokenBytes vocab() {
+    return vocab;
+  }
+
+  /** Whether a whole pre-token found in the vocabulary is taken before any merge. */
+  public boolean wholeWordFirst() {
+    return wholeWordFirst;
+  }
+
+  /** The merges in rank order as (left, right) id pairs (a copy), or null for rank files. */
+  public int[][] merges() {
+    if (merges == null) {
+      return null;
+    }
+    int[][] copy = new int[merges.length][];
+    for (int i = 0; i < merges.length; i++) {
+      copy[i] = merges[i].clone();
+    }
+    return copy;
+  }
+
+  /** Whether id is a special token's. */
+  public boolean isSpecial(int id) {
+    return specialIds.get(id);
+  }
 
   private BytePairModel(TokenBytes vocab, PairTable pairs, boolean wholeWordFirst, int[][] merges,
       java.util.BitSet specialIds) {
@@ -132,7 +159,7 @@ public final class BytePairModel {
    * Reusable working memory for one thread, with a small direct-mapped cache of pieces that went
    * through the merge loop (words outside the vocabulary recur: names, inflections, CJK runs).
    */
-  static final class Scratch {
+  public static final class Scratch {
     static final int CACHE_SLOTS = 4096;
     static final int KEY_MAX = 48;
     static final int IDS_MAX = 16;
@@ -159,7 +186,7 @@ public final class BytePairModel {
   }
 
   /** Appends the ids of buf[off, off+len) to out. */
-  void encode(byte[] buf, int off, int len, IntList out, Scratch s) {
+  public void encode(byte[] buf, int off, int len, IntList out, Scratch s) {
     if (len == 0) {
       return;
     }

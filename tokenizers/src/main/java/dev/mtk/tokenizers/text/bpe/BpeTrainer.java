@@ -1,5 +1,8 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.bpe;
 
+import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.tokenizers.text.normalize.Normalizer;
+import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
 import dev.mtk.core.parallel.WorkerPool;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,11 +1,11 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.bpe;
 
 /**
  * GPT-2's byte-to-character table, which Hugging Face's ByteLevel pre-tokenizer and decoder use to
  * store byte strings as printable text in tokenizer.json: printable Latin-1 bytes stand for
  * themselves, the other 68 bytes map to U+0100 onward in byte order (so a space is "Ġ").
  */
-final class ByteLevel {
+public final class ByteLevel {
 
   private static final char[] TO_CHAR = new char[256];
   private static final int[] TO_BYTE = new int[0x200];
@@ -23,7 +23,7 @@ final class ByteLevel {
 
   private ByteLevel() {}
 
-  static String encode(byte[] bytes) {
+  public static String encode(byte[] bytes) {
     char[] out = new char[bytes.length];
     for (int i = 0; i < bytes.length; i++) {
       out[i] = TO_CHAR[bytes[i] & 0xFF];
@@ -32,7 +32,7 @@ final class ByteLevel {
   }
 
   /** The bytes of a byte-level string, or null if a char is not in the table. */
-  static byte[] decode(String s) {
+  public static byte[] decode(String s) {
     byte[] out = new byte[s.length()];
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.bpe;
 
 /**
  * (left id, right id) → (rank, merged id), open addressing over long keys. A lower rank merges

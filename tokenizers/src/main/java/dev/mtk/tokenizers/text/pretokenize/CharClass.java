@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.pretokenize;
 
 /**
  * The character classes the GPT-style split patterns use, decided per code point exactly as

@@ -1,5 +1,6 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.normalize;
 
+import dev.mtk.tokenizers.text.bpe.IntList;
 import java.util.List;
 import java.util.Locale;
 

@@ -1,9 +1,9 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.pretokenize;
 
 /** The cl100k_base split ({@link PreTokenizer#CL100K_PATTERN}) without a regex engine. */
 public final class Cl100kSplit extends GptSplit {
 
-  static final Cl100kSplit INSTANCE = new Cl100kSplit();
+  public static final Cl100kSplit INSTANCE = new Cl100kSplit();
 
   private Cl100kSplit() {}
 

@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.pretokenize;
 
 /**
  * The hand-written splitters of the GPT patterns: each says where the regex's match at position i

@@ -1,5 +1,7 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.formats;
 
+import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.tokenizers.text.SpecialTokenException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mtk.core.io.AtomicFile;

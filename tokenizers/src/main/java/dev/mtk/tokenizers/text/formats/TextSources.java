@@ -1,5 +1,6 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.formats;
 
+import dev.mtk.tokenizers.text.Utf8;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedInputStream;

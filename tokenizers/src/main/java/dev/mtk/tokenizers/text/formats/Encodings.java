@@ -1,5 +1,10 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.formats;
 
+import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.tokenizers.text.bpe.BytePairModel;
+import dev.mtk.tokenizers.text.pretokenize.Cl100kSplit;
+import dev.mtk.tokenizers.text.pretokenize.O200kSplit;
+import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -62,7 +67,7 @@ public final class Encodings {
       default -> throw new IllegalArgumentException(
           "unknown encoding '" + name + "': use " + CL100K_BASE + " or " + O200K_BASE);
     }
-    String resource = "encodings/" + name + ".tiktoken";
+    String resource = "/dev/mtk/tokenizers/text/encodings/" + name + ".tiktoken";
     byte[][] ranks;
     try (InputStream raw = Encodings.class.getResourceAsStream(resource)) {
       if (raw == null) {

@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.bpe;
 
 import java.util.Arrays;
 
@@ -7,7 +7,7 @@ import java.util.Arrays;
  * addressing over a hash of the bytes, compared against one pooled byte array). Ids may have
  * holes (an id with no bytes), as tiktoken's special ranges do.
  */
-final class TokenBytes {
+public final class TokenBytes {
 
   private final byte[] pool;
   private final int[] start; // by id; -1 where the id has no bytes
@@ -56,31 +56,31 @@ final class TokenBytes {
   }
 
   /** One past the largest id. */
-  int size() {
+  public int size() {
     return start.length;
   }
 
-  boolean has(int id) {
+  public boolean has(int id) {
     return id >= 0 && id < start.length && start[id] >= 0;
   }
 
-  int length(int id) {
+  public int length(int id) {
     return end[id] - start[id];
   }
 
-  byte[] bytes(int id) {
+  public byte[] bytes(int id) {
     return Arrays.copyOfRange(pool, start[id], end[id]);
   }
 
   /** Copies token id's bytes into out at pos; returns the new position. */
-  int copy(int id, byte[] out, int pos) {
+  public int copy(int id, byte[] out, int pos) {
     int len = end[id] - start[id];
     System.arraycopy(pool, start[id], out, pos, len);
     return pos + len;
   }
 
   /** The id of buf[off, off+len), or -1. */
-  int find(byte[] buf, int off, int len) {
+  public int find(byte[] buf, int off, int len) {
     int h = hash(buf, off, len) & mask;
     while (true) {
       int id = slots[h];

@@ -1,4 +1,4 @@
-package dev.mtk.tokenizers.text;
+package dev.mtk.tokenizers.text.pretokenize;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
