@@ -33,6 +33,22 @@ final class Inputs {
     return dev.mtk.tokenizers.text.formats.TextSources.readAll(List.of(file));
   }
 
+  /** The value of a background task, its failure rethrown as it was (an IOException, say). */
+  static <T> T await(java.util.concurrent.CompletableFuture<T> f) throws IOException {
+    try {
+      return f.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      Throwable c = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+      if (c instanceof IOException io) {
+        throw io;
+      }
+      if (c instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
   /** An optional option that must be at least 1 when given; 0 stands for "not given". */
   static int positive(Integer value, String option) {
     if (value == null) {

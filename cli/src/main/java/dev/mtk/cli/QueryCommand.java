@@ -49,14 +49,16 @@ final class QueryCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     String query = String.join(" ", words);
     try (WorkerPool pool = threads.pool()) {
+      Funnel f = funnel == null ? null : Funnel.parse(funnel);
+      var opening = index == null ? null
+          : TextIndex.openWarm(index, Inputs.positive(dim, "--dim"), k, f, pool);
       EmbeddingModel m = EmbeddingModel.load(model, pool);
       if (index == null) {
         System.err.println("embedding every WordNet answer (give --index RUN/index to skip this)…");
       }
-      TextIndex.withIndex(index, m, vi -> {
+      TextIndex.withIndex(opening == null ? null : Inputs.await(opening), m, vi -> {
         long start = System.nanoTime();
-        var hits = TextIndex.query(m, vi, query, Inputs.positive(dim, "--dim"), k,
-            funnel == null ? null : Funnel.parse(funnel), pool);
+        var hits = TextIndex.query(m, vi, query, Inputs.positive(dim, "--dim"), k, f, pool);
         double ms = (System.nanoTime() - start) / 1e6;
         int at = dim == null ? vi.dim() : dim;
         if (json.json) {

@@ -88,6 +88,20 @@ class ModelCommandTest {
   }
 
   @Test
+  void modelConfigsRefuseUnknownKeysAndWrongTypes(@TempDir Path dir) throws Exception {
+    String base = "\"vocab_size\": 300, \"d_model\": 32, \"heads\": 4, \"ffn\": 64, \"max_seq_len\": 16";
+    Path cfg = TokenizerCommandTest.write(dir, "m.json", "{" + base + ", \"layers\": 1, \"poling\": \"cls\"}");
+    MainTest.Result r = MainTest.run("model", "init", "--config", cfg.toString(), "--output",
+        dir.resolve("m").toString());
+    IndexCommandTest.assertOneLine(r, "unknown model setting \"poling\"");
+    assertTrue(r.err().contains("pooling") && r.err().contains("patch_dim"), "lists the known keys: " + r.err());
+    assertTrue(!Files.exists(dir.resolve("m")), "nothing written");
+    cfg = TokenizerCommandTest.write(dir, "m2.json", "{" + base + ", \"layers\": 1.7}");
+    IndexCommandTest.assertOneLine(MainTest.run("model", "init", "--config", cfg.toString(), "--output",
+        dir.resolve("m").toString()), "\"layers\" must be a whole number, not 1.7");
+  }
+
+  @Test
   void textsIndexedByAModelAreSearchedByText(@TempDir Path dir) throws Exception {
     Path cfg = TokenizerCommandTest.write(dir, "model.json",
         "{\"vocab_size\": 300, \"d_model\": 32, \"heads\": 4, \"ffn\": 64, \"layers\": 1, "

@@ -85,6 +85,32 @@ public final class TextIndex {
     return out;
   }
 
+  /**
+   * Opens the index in {@code dir} on another thread and runs one throw-away search at prefix
+   * {@code dim} through {@code funnel}, so that while the caller loads its model the scan is
+   * compiled (a one-shot query otherwise spends most of its time in the scan's first, interpreted
+   * pass). The throw-away search changes nothing: an index is read-only.
+   */
+  public static java.util.concurrent.CompletableFuture<VectorIndex> openWarm(Path dir, int dim,
+      int k, Funnel funnel, WorkerPool pool) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        VectorIndex index = IndexFile.open(dir);
+        try {
+          float[] q = new float[index.dim()];
+          java.util.Arrays.fill(q, (float) (1 / Math.sqrt(index.dim())));
+          int m = dim == 0 ? index.dim() : Math.min(dim, index.dim());
+          index.searcher(pool).search(q, 1, q.length, Math.min(k, index.count()), m, funnel);
+        } catch (RuntimeException e) {
+          // a bad dim, k or funnel: the real query reports it
+        }
+        return index;
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
+
   /** Something done with an open index. */
   @FunctionalInterface
   public interface IndexUse<T> {
@@ -96,19 +122,25 @@ public final class TextIndex {
    * {@link #buildWordNet}) in a temporary directory that is removed afterwards.
    */
   public static <T> T withIndex(Path dir, EmbeddingModel model, IndexUse<T> use) throws IOException {
-    Path tmp = dir == null ? java.nio.file.Files.createTempDirectory("mtk-wordnet-index") : null;
-    try {
-      if (tmp != null) {
-        buildWordNet(model, tmp, IndexFile.Progress.NONE);
+    return withIndex(dir == null ? null : IndexFile.open(dir), model, use);
+  }
+
+  /** As {@link #withIndex(Path, EmbeddingModel, IndexUse)} with an index already open (closed here). */
+  public static <T> T withIndex(VectorIndex open, EmbeddingModel model, IndexUse<T> use) throws IOException {
+    if (open != null) {
+      try (open) {
+        return use.apply(open);
       }
-      try (VectorIndex index = IndexFile.open(dir == null ? tmp : dir)) {
+    }
+    Path tmp = java.nio.file.Files.createTempDirectory("mtk-wordnet-index");
+    try {
+      buildWordNet(model, tmp, IndexFile.Progress.NONE);
+      try (VectorIndex index = IndexFile.open(tmp)) {
         return use.apply(index);
       }
     } finally {
-      if (tmp != null) {
-        java.nio.file.Files.deleteIfExists(tmp.resolve(IndexFile.FILE_NAME));
-        java.nio.file.Files.deleteIfExists(tmp);
-      }
+      java.nio.file.Files.deleteIfExists(tmp.resolve(IndexFile.FILE_NAME));
+      java.nio.file.Files.deleteIfExists(tmp);
     }
   }
 
