@@ -40,16 +40,18 @@ final class ModelCommand implements Runnable {
     @Option(names = "--output", required = true, description = "Model directory to write.")
     Path output;
 
+    @Option(names = "--force", description = "Replace the model already in --output (without it, "
+        + "an existing model directory is refused).")
+    boolean force;
+
     @Override
     public Integer call() throws Exception {
       EncoderConfig c = config == null ? EncoderConfig.reference() : ModelDirectory.readConfig(config);
-      Encoder e = Encoder.init(c, seed);
-      ModelDirectory.save(e, output);
       if (tokenizer != null) {
         Inputs.mustExist(java.util.List.of(tokenizer));
-        dev.mtk.core.io.AtomicFile.write(output.resolve(ModelDirectory.TOKENIZER),
-            java.nio.file.Files.readAllBytes(tokenizer));
       }
+      Encoder e = Encoder.init(c, seed);
+      ModelDirectory.create(e, tokenizer, output, force);
       System.err.printf("wrote %s: %d layers, d_model %d, %.2f M parameters, seed %d%n", output,
           c.layers(), c.dModel(), e.parameters().size() / 1e6, seed);
       return 0;

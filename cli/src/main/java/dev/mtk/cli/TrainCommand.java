@@ -2,6 +2,7 @@ package dev.mtk.cli;
 
 import dev.mtk.core.console.ProgressBar;
 import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.training.train.RunDirectory;
 import dev.mtk.training.train.TrainConfig;
 import dev.mtk.experiments.run.TrainingRun;
 import java.nio.file.Path;
@@ -38,6 +39,10 @@ final class TrainCommand implements Callable<Integer> {
       + "(checkpoint_every in the config); the result is bit-identical to an uninterrupted run.")
   boolean resume;
 
+  @Option(names = "--force", description = "Replace the run already in --output (its config, "
+      + "metrics, checkpoints, model and results); without it an existing run is refused.")
+  boolean force;
+
   @Override
   public Integer call() throws Exception {
     Inputs.mustExist(java.util.List.of(config));
@@ -49,7 +54,11 @@ final class TrainCommand implements Callable<Integer> {
     long start = System.nanoTime();
     Map<String, Map<String, Double>> results;
     try (WorkerPool pool = threads.pool()) {
-      results = TrainingRun.run(cfg, output, pool, resume, (step, steps, loss, tps) ->
+      if (resume && force) {
+        throw new IllegalArgumentException("--resume continues a run and --force replaces it: give one");
+      }
+      var mode = resume ? RunDirectory.Mode.RESUME : force ? RunDirectory.Mode.REPLACE : RunDirectory.Mode.NEW;
+      results = TrainingRun.run(cfg, output, pool, mode, (step, steps, loss, tps) ->
           bar.update(String.format(Locale.ROOT, "training (loss %.3f, %.0f tokens/s)", loss, tps), step, steps));
     }
     bar.finish(String.format(Locale.ROOT, "trained %d steps in %.1f s; wrote %s", cfg.optimization().steps(),

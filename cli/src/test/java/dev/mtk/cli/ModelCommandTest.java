@@ -96,6 +96,20 @@ class ModelCommandTest {
     IndexCommandTest.assertOneLine(r, "unknown model setting \"poling\"");
     assertTrue(r.err().contains("pooling") && r.err().contains("patch_dim"), "lists the known keys: " + r.err());
     assertTrue(!Files.exists(dir.resolve("m")), "nothing written");
+    // an existing model is replaced only with --force; a tokenizer too large for the vocabulary is refused
+    Path ok = TokenizerCommandTest.write(dir, "ok.json", "{" + base + ", \"layers\": 1}");
+    assertEquals(0, MainTest.run("model", "init", "--config", ok.toString(), "--output", dir.resolve("m").toString()).code());
+    IndexCommandTest.assertOneLine(MainTest.run("model", "init", "--config", ok.toString(), "--seed", "2",
+        "--output", dir.resolve("m").toString()), "already holds a model");
+    assertEquals(0, MainTest.run("model", "init", "--config", ok.toString(), "--seed", "2", "--force",
+        "--output", dir.resolve("m").toString()).code());
+    Path corpus = TokenizerCommandTest.write(dir, "c.txt", "the cat sat on the mat\n".repeat(50));
+    Path big = dir.resolve("big.json");
+    assertEquals(0, MainTest.run("tokenizer", "train", "--input", corpus.toString(), "--vocab-size",
+        "320", "--output", big.toString()).code());
+    Path small = TokenizerCommandTest.write(dir, "small.json", "{" + base.replace("300", "257") + ", \"layers\": 1}");
+    IndexCommandTest.assertOneLine(MainTest.run("model", "init", "--config", small.toString(), "--tokenizer",
+        big.toString(), "--output", dir.resolve("m3").toString()), "vocab_size is 257");
     cfg = TokenizerCommandTest.write(dir, "m2.json", "{" + base + ", \"layers\": 1.7}");
     IndexCommandTest.assertOneLine(MainTest.run("model", "init", "--config", cfg.toString(), "--output",
         dir.resolve("m").toString()), "\"layers\" must be a whole number, not 1.7");

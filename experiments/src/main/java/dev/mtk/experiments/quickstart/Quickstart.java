@@ -25,6 +25,7 @@ import dev.mtk.training.eval.Hierarchy;
 import dev.mtk.training.eval.RetrievalMetrics;
 import dev.mtk.training.loss.LossConfig;
 import dev.mtk.training.task.ReverseDictionary;
+import dev.mtk.training.train.RunDirectory;
 import dev.mtk.training.train.TrainConfig;
 import dev.mtk.training.train.Trainer;
 import java.io.IOException;
@@ -240,7 +241,8 @@ public final class Quickstart {
 
   private static Map<String, Map<String, Double>> train(String name, TrainConfig cfg, Path runs,
       WorkerPool pool, Listener listener) throws IOException {
-    return TrainingRun.run(cfg, runs.resolve(name), pool, false,
+    // the quickstart owns its output directory: a second quickstart replaces its runs
+    return TrainingRun.run(cfg, runs.resolve(name), pool, RunDirectory.Mode.REPLACE,
         (step, steps, loss, tps) -> listener.update("training " + name, step, steps, loss));
   }
 

@@ -3,6 +3,7 @@ package dev.mtk.experiments.run;
 import dev.mtk.core.io.AtomicFile;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.experiments.report.Report;
+import dev.mtk.training.train.RunDirectory;
 import dev.mtk.training.train.TrainConfig;
 import dev.mtk.training.train.Trainer;
 import java.io.IOException;
@@ -21,8 +22,8 @@ public final class TrainingRun {
 
   /** metric → (dim → value) on the test split; see {@link Trainer#run} for the run directory. */
   public static Map<String, Map<String, Double>> run(TrainConfig cfg, Path out, WorkerPool pool,
-      boolean resume, Trainer.Listener listener) throws IOException {
-    Map<String, Map<String, Double>> results = Trainer.run(cfg, out, pool, listener, resume);
+      RunDirectory.Mode mode, Trainer.Listener listener) throws IOException {
+    Map<String, Map<String, Double>> results = Trainer.run(cfg, out, pool, listener, mode);
     int[] dims = Trainer.ladder(cfg.model().embeddingSize());
     AtomicFile.write(out.resolve("results.md"), Report.markdown(Map.of("model", results), dims,
         List.copyOf(results.keySet())).getBytes(StandardCharsets.UTF_8));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.training.train.RunDirectory;
 import dev.mtk.training.train.TrainConfig;
 import dev.mtk.training.train.Trainer;
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ class TrainingRunTest {
     TrainConfig c = TrainConfig.read(cfg);
     Map<String, Map<String, Double>> viaRun, alone;
     try (WorkerPool pool = new WorkerPool(2)) {
-      viaRun = TrainingRun.run(c, dir.resolve("run"), pool, false, (s, n, l, t) -> {});
+      viaRun = TrainingRun.run(c, dir.resolve("run"), pool, RunDirectory.Mode.NEW, (s, n, l, t) -> {});
       alone = Trainer.run(c, dir.resolve("alone"), pool, (s, n, l, t) -> {});
     }
     assertEquals(alone, viaRun);

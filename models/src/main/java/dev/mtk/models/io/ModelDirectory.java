@@ -34,6 +34,35 @@ public final class ModelDirectory {
         Map.of("format", "pt", "producer", "mtk"));
   }
 
+  /**
+   * A new model directory: the encoder and (for text models) its tokenizer. An existing model
+   * directory is refused unless {@code replace} (then its weights, config and tokenizer are all
+   * replaced, so no old tokenizer stays beside new weights); a tokenizer with more tokens than the
+   * model's vocab_size is refused before anything is written.
+   */
+  public static void create(Encoder encoder, Path tokenizerFile, Path dir, boolean replace)
+      throws IOException {
+    var c = encoder.config();
+    var tokenizer = tokenizerFile == null ? null
+        : dev.mtk.tokenizers.text.formats.HuggingFaceJson.load(tokenizerFile);
+    if (tokenizer != null && tokenizer.vocabSize() > c.vocabSize()) {
+      throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
+          + " tokens but the model's vocab_size is " + c.vocabSize() + ": raise vocab_size");
+    }
+    boolean exists = Files.exists(dir.resolve(CONFIG)) || Files.exists(dir.resolve(WEIGHTS))
+        || Files.exists(dir.resolve(TOKENIZER));
+    if (exists && !replace) {
+      throw new IllegalArgumentException(dir + " already holds a model: choose another directory, "
+          + "or replace it (--force)");
+    }
+    Files.deleteIfExists(dir.resolve(TOKENIZER));
+    save(encoder, dir);
+    if (tokenizerFile != null) {
+      // the user's file as it is (checked above by loading it)
+      AtomicFile.write(dir.resolve(TOKENIZER), Files.readAllBytes(tokenizerFile));
+    }
+  }
+
   public static Encoder load(Path dir) throws IOException {
     Path cfg = dir.resolve(CONFIG), weights = dir.resolve(WEIGHTS);
     if (!Files.isRegularFile(cfg) || !Files.isRegularFile(weights)) {

@@ -38,29 +38,147 @@ import java.util.regex.Pattern;
  */
 public final class RunDirectory implements AutoCloseable {
 
+  /**
+   * What to do with a directory that already holds a run: refuse it ({@code NEW}), replace the
+   * run's files ({@code REPLACE}, {@code --force}) or continue it ({@code RESUME}), which needs
+   * the configuration the run was started with.
+   */
+  public enum Mode { NEW, REPLACE, RESUME }
+
+  /** The files and folders a run writes: what REPLACE removes, and what makes a directory a run. */
+  static final List<String> RUN_FILES = List.of("config.json", "run.json", "metrics.jsonl",
+      "results.json", "results.md", "report.html", "model", "checkpoints");
+  static final String LOCK = ".lock";
+
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final Pattern STEP = Pattern.compile("\"step\": (\\d+)");
 
   private final Path dir;
+  private final java.nio.channels.FileChannel lockChannel;
+  private final java.nio.channels.FileLock lock;
   private OutputStream metrics;
 
-  private RunDirectory(Path dir) {
+  private RunDirectory(Path dir, java.nio.channels.FileChannel lockChannel, java.nio.channels.FileLock lock) {
     this.dir = dir;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
   }
 
-  /** Creates (or reuses) {@code dir} and records the configuration and the machine. */
-  public static RunDirectory start(Path dir, TrainConfig cfg, WorkerPool pool) throws IOException {
+  /**
+   * Takes {@code dir} for a run: creates it, locks it against a second writer (released on
+   * close, or by the OS when the process dies), applies {@code mode} to a run already there,
+   * and records the configuration and the machine.
+   */
+  public static RunDirectory start(Path dir, TrainConfig cfg, WorkerPool pool, Mode mode)
+      throws IOException {
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(dir + " is a file, not a run directory");
+    }
     Files.createDirectories(dir);
+    var channel = java.nio.channels.FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    java.nio.channels.FileLock held;
+    try {
+      held = channel.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      held = null;
+    }
+    if (held == null) {
+      String holder = new String(Files.readAllBytes(dir.resolve(LOCK)), StandardCharsets.UTF_8).strip();
+      channel.close();
+      throw new IllegalStateException(dir + " is in use by another run"
+          + (holder.isEmpty() ? "" : " (" + holder + ")") + "; wait for it, or choose another --output");
+    }
+    RunDirectory run = new RunDirectory(dir, channel, held);
+    try {
+      channel.truncate(0);
+      channel.write(java.nio.ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + ", since "
+          + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS))
+          .getBytes(StandardCharsets.UTF_8)), 0);
+      run.prepare(cfg, mode, pool.threads());
+    } catch (IOException | RuntimeException e) {
+      run.close();
+      throw e;
+    }
+    return run;
+  }
+
+  private void prepare(TrainConfig cfg, Mode mode, int threads) throws IOException {
+    boolean existing = RUN_FILES.stream().anyMatch(f -> Files.exists(dir.resolve(f)));
+    Path config = dir.resolve("config.json");
+    switch (mode) {
+      case NEW -> {
+        if (existing) {
+          throw new IllegalArgumentException(dir + " already holds a run: continue it with "
+              + "--resume, or replace it with --force");
+        }
+      }
+      case REPLACE -> {
+        for (String f : RUN_FILES) {
+          deleteTree(dir.resolve(f));
+        }
+      }
+      case RESUME -> {
+        if (Files.exists(config)) {
+          // compared as written: both sides through the same JSON text
+          String differs = firstDifference(JSON.readTree(config.toFile()),
+              JSON.readTree(JSON.writeValueAsBytes(cfg.toJson())), "");
+          if (differs != null) {
+            throw new IllegalArgumentException(config + ": the run was started with another "
+                + "configuration (" + differs + "); resume it with that configuration, or start "
+                + "a new run (--force replaces this one)");
+          }
+        }
+      }
+    }
+    record(cfg, threads);
+  }
+
+  /** The first key (as a dotted path) whose value differs between two configurations, or null. */
+  static String firstDifference(com.fasterxml.jackson.databind.JsonNode a,
+      com.fasterxml.jackson.databind.JsonNode b, String path) {
+    if (a.isObject() && b.isObject()) {
+      java.util.Set<String> keys = new java.util.TreeSet<>();
+      a.fieldNames().forEachRemaining(keys::add);
+      b.fieldNames().forEachRemaining(keys::add);
+      for (String k : keys) {
+        String p = path.isEmpty() ? k : path + "." + k;
+        if (!a.has(k) || !b.has(k)) {
+          return p + " is " + (a.has(k) ? a.get(k) : "absent") + " in the run, "
+              + (b.has(k) ? b.get(k) : "absent") + " now";
+        }
+        String d = firstDifference(a.get(k), b.get(k), p);
+        if (d != null) {
+          return d;
+        }
+      }
+      return null;
+    }
+    return a.equals(b) ? null : path + " is " + a + " in the run, " + b + " now";
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      try (var s = Files.list(p)) {
+        for (Path c : s.toList()) {
+          deleteTree(c);
+        }
+      }
+    }
+    Files.deleteIfExists(p);
+  }
+
+  private void record(TrainConfig cfg, int threads) throws IOException {
     AtomicFile.write(dir.resolve("config.json"), JSON.writeValueAsBytes(cfg.toJson()));
     ObjectNode run = JSON.createObjectNode();
     run.put("seed", cfg.seed());
+    run.put("config_sha256", sha256(JSON.writeValueAsBytes(cfg.toJson())));
     run.put("jdk", Runtime.version().toString());
     run.put("simd", KernelProvider.description());
-    run.put("threads", pool.threads());
+    run.put("threads", threads);
     run.put("git_commit", gitCommit());
     run.put("cpu", cpuName());
     AtomicFile.write(dir.resolve("run.json"), JSON.writeValueAsBytes(run));
-    return new RunDirectory(dir);
   }
 
   public Path path() {
@@ -140,8 +258,21 @@ public final class RunDirectory implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    if (metrics != null) {
-      metrics.close();
+    try {
+      if (metrics != null) {
+        metrics.close();
+      }
+    } finally {
+      lock.release();
+      lockChannel.close();
+    }
+  }
+
+  static String sha256(byte[] b) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -45,20 +45,27 @@ public final class Trainer {
 
   private Trainer() {}
 
+  /** A new run into {@code out} (refused when {@code out} already holds one). */
   public static Map<String, Map<String, Double>> run(TrainConfig cfg, Path out, WorkerPool pool,
       Listener listener) throws IOException {
-    return run(cfg, out, pool, listener, false);
+    return run(cfg, out, pool, listener, RunDirectory.Mode.NEW);
+  }
+
+  public static Map<String, Map<String, Double>> run(TrainConfig cfg, Path out, WorkerPool pool,
+      Listener listener, boolean resume) throws IOException {
+    return run(cfg, out, pool, listener, resume ? RunDirectory.Mode.RESUME : RunDirectory.Mode.NEW);
   }
 
   /**
-   * With {@code resume}, continues from the run directory's latest checkpoint (or starts fresh
+   * With {@code RESUME}, continues from the run directory's latest checkpoint (or starts fresh
    * when there is none); the final weights are then bit-identical to an uninterrupted run.
    */
   public static Map<String, Map<String, Double>> run(TrainConfig cfg, Path out, WorkerPool pool,
-      Listener listener, boolean resume) throws IOException {
+      Listener listener, RunDirectory.Mode mode) throws IOException {
+    boolean resume = mode == RunDirectory.Mode.RESUME;
     var log = cfg.logging();
     int steps = cfg.optimization().steps();
-    try (RunDirectory run = RunDirectory.start(out, cfg, pool)) {
+    try (RunDirectory run = RunDirectory.start(out, cfg, pool, mode)) {
       Task data = Task.load(cfg);
       Tokenizer tok = tokenizer(cfg, data.corpus(), pool);
       Step step = new Step(cfg, data.training(), data.classes(), tok, pool);

@@ -177,6 +177,42 @@ class TrainerTest {
   }
 
   @Test
+  void aRunDirectoryIsNeverSilentlyReusedNorSharedNorResumedWithAnotherConfig(@TempDir Path dir)
+      throws Exception {
+    Path cfg = dir.resolve("c.yaml"), out = dir.resolve("run");
+    String base = String.join("\n", "seed: 3", "model: {vocab_size: 400, d_model: 16, heads: 2,",
+        "  ffn: 32, layers: 1, max_seq_len: 8, nesting: [8, 16]}", "steps: 4", "batch_pairs: 8",
+        "warmup_steps: 1", "log_every: 2", "checkpoint_every: 2");
+    Files.writeString(cfg, base);
+    TrainConfig c = TrainConfig.read(cfg);
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Trainer.run(c, out, pool, (s, n, l, t) -> {});
+      byte[] weights = Files.readAllBytes(out.resolve("model/model.safetensors"));
+      var e = assertThrows(IllegalArgumentException.class, () -> Trainer.run(c, out, pool, (s, n, l, t) -> {}));
+      assertTrue(e.getMessage().contains("already holds a run") && e.getMessage().contains("--force"), e.getMessage());
+      assertArrayEquals(weights, Files.readAllBytes(out.resolve("model/model.safetensors")), "left as it was");
+      // a changed setting is named when resuming
+      Files.writeString(cfg, base.replace("steps: 4", "steps: 6"));
+      TrainConfig longer = TrainConfig.read(cfg);
+      e = assertThrows(IllegalArgumentException.class,
+          () -> Trainer.run(longer, out, pool, (s, n, l, t) -> {}, RunDirectory.Mode.RESUME));
+      assertTrue(e.getMessage().contains("steps is 4 in the run, 6 now"), e.getMessage());
+      // while one run holds the directory, a second is refused, naming the holder
+      try (RunDirectory held = RunDirectory.start(out, c, pool, RunDirectory.Mode.RESUME)) {
+        var busy = assertThrows(IllegalStateException.class,
+            () -> Trainer.run(c, out, pool, (s, n, l, t) -> {}, RunDirectory.Mode.REPLACE));
+        assertTrue(busy.getMessage().contains("in use by another run")
+            && busy.getMessage().contains("pid " + ProcessHandle.current().pid()), busy.getMessage());
+      }
+      // --force replaces the whole run: no checkpoint of the old one survives
+      Files.writeString(cfg, base.replace("checkpoint_every: 2", "checkpoint_every: 0"));
+      Trainer.run(TrainConfig.read(cfg), out, pool, (s, n, l, t) -> {}, RunDirectory.Mode.REPLACE);
+      assertTrue(!Files.exists(out.resolve("checkpoints")), "old checkpoints removed");
+      assertArrayEquals(weights, Files.readAllBytes(out.resolve("model/model.safetensors")), "same config and seed");
+    }
+  }
+
+  @Test
   void badConfigsNameTheSetting(@TempDir Path dir) throws Exception {
     Path cfg = dir.resolve("c.yaml");
     Files.writeString(cfg, "model: {vocab_size: 10, d_model: 8, heads: 2, ffn: 8, layers: 1, max_seq_len: 4}\nstepz: 3\n");
