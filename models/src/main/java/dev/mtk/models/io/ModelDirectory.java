@@ -72,7 +72,26 @@ public final class ModelDirectory {
     EncoderConfig config = readConfig(cfg);
     Encoder e = Encoder.empty(config);
     SafeTensors.read(weights, e.namedParameters());
+    String bad = firstNonFinite(e);
+    if (bad != null) {
+      throw new IllegalArgumentException(weights + ": " + bad + " (a diverged training run?); "
+          + "the model cannot embed");
+    }
     return e;
+  }
+
+  /** The first parameter holding a NaN or an infinity, described, or null when all are finite. */
+  public static String firstNonFinite(Encoder e) {
+    for (var p : e.namedParameters().entrySet()) {
+      var t = p.getValue();
+      float[] v = t.data();
+      for (int i = t.offset(); i < t.offset() + t.size(); i++) {
+        if (!Float.isFinite(v[i])) {
+          return "tensor " + p.getKey() + " holds " + v[i] + " at element " + (i - t.offset());
+        }
+      }
+    }
+    return null;
   }
 
   public static ObjectNode configJson(EncoderConfig c) {

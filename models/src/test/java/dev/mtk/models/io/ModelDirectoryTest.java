@@ -59,6 +59,17 @@ class ModelDirectoryTest {
   }
 
   @Test
+  void weightsWithANanAreRefusedByTensorName(@TempDir Path dir) throws Exception {
+    Encoder e = Encoder.init(SMALL, 1);
+    var t = e.parameter("final_ln.weight");
+    t.data()[t.offset() + 2] = Float.NaN;
+    ModelDirectory.save(e, dir);
+    var err = assertThrows(IllegalArgumentException.class, () -> ModelDirectory.load(dir));
+    assertTrue(err.getMessage().contains("final_ln.weight") && err.getMessage().contains("NaN")
+        && err.getMessage().contains("element 2"), err.getMessage());
+  }
+
+  @Test
   void corruptOrForeignFilesAreRefusedPlainly(@TempDir Path dir) throws Exception {
     Encoder e = Encoder.init(SMALL, 1);
     ModelDirectory.save(e, dir);

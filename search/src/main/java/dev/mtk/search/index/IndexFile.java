@@ -221,6 +221,10 @@ public final class IndexFile {
         for (long i = 0; i < n; i++) {
           src.row(i, row);
           for (int j = 0; j < d; j++) {
+            if (!Float.isFinite(row[j])) {
+              throw new IllegalArgumentException("vector " + i + " has a non-finite value (" + row[j]
+                  + ") at dimension " + j + ": an index holds finite vectors only");
+            }
             out.putFloat(row[j]);
           }
           if (norms != null) {

@@ -137,6 +137,14 @@ public final class Searcher {
       throw new IllegalArgumentException("queries have " + stride + " dimensions, " + m
           + " needed");
     }
+    for (int q = 0; q < nq; q++) {
+      for (int j = 0; j < Math.min(stride, ix.dim); j++) {
+        if (!Float.isFinite(queries[q * stride + j])) {
+          throw new IllegalArgumentException("query " + q + " has a non-finite value ("
+              + queries[q * stride + j] + ") at dimension " + j + ": it ranks nothing");
+        }
+      }
+    }
     if (funnel != null) {
       funnel.check(ix.dim, m, k);
     }

@@ -122,6 +122,26 @@ class IndexFileTest {
   }
 
   @Test
+  void nonFiniteVectorsAndQueriesAreRefused() throws Exception {
+    int d = 8;
+    float[] x = SearchTest.gaussian(6, d, 7);
+    x[3 * d + 5] = Float.NaN;
+    Path f = dir.resolve("nan.mtk");
+    var e = assertThrows(IllegalArgumentException.class, () -> IndexFile.write(f, RowSource.of(x, 6, d),
+        null, Metric.COSINE, Precision.F32, null, IndexFile.Progress.NONE));
+    assertTrue(e.getMessage().contains("vector 3") && e.getMessage().contains("dimension 5"), e.getMessage());
+    assertTrue(!Files.exists(f), "nothing written");
+    x[3 * d + 5] = 0.5f;
+    IndexFile.write(f, RowSource.of(x, 6, d), null, Metric.COSINE, Precision.F32, null, IndexFile.Progress.NONE);
+    float[] q = new float[d];
+    q[2] = Float.POSITIVE_INFINITY;
+    try (VectorIndex ix = IndexFile.open(f); WorkerPool pool = new WorkerPool(1)) {
+      var qe = assertThrows(IllegalArgumentException.class, () -> ix.searcher(pool).search(q, 1, d, 3, d, null));
+      assertTrue(qe.getMessage().contains("query 0 has a non-finite value"), qe.getMessage());
+    }
+  }
+
+  @Test
   void everyDamagedSectionIsReportedByName() throws Exception {
     int n = 40, d = 20;
     Path f = dir.resolve("i.mtk");

@@ -79,6 +79,7 @@ public final class Trainer {
       long start = System.nanoTime(), tokens = 0;
       for (int s = first; s < steps; s++) {
         tokens += step.run(s, batches);
+        step.checkFinite(s + 1);
         if ((s + 1) % log.logEvery() == 0 || s + 1 == steps) {
           double tps = tokens / ((System.nanoTime() - start) / 1e9);
           run.logStep(s + 1, step.loss, step.lr, tps, step.parts, step.partLosses);
@@ -90,9 +91,11 @@ public final class Trainer {
               ReverseDictionary.Split.DEV, ends, pool, cfg.seed()));
         }
         if (log.checkpointEvery() > 0 && (s + 1) % log.checkpointEvery() == 0) {
+          step.checkWeights(s + 1);
           step.checkpoint(out, s + 1, batches);
         }
       }
+      step.checkWeights(steps);
       run.saveModel(step.enc, tok);
       Map<String, Map<String, Double>> results = data.evaluate(EmbeddingModel.of(step.enc, tok, pool),
           ReverseDictionary.Split.TEST, ladder(cfg.model().embeddingSize()), pool, cfg.seed());
@@ -229,6 +232,32 @@ public final class Trainer {
       System.arraycopy(ids, 0, pass.ids, row * seq, Math.min(seq, ids.length));
       pass.lengths[row] = len;
       return len;
+    }
+
+    /** Stops the run at the first non-finite loss, naming the step and the part that went bad. */
+    void checkFinite(int stepNumber) {
+      if (Double.isFinite(loss)) {
+        return;
+      }
+      String part = "";
+      for (int c = 0; c < parts.size(); c++) {
+        if (!Double.isFinite(partLosses[c])) {
+          part = " (first bad part: " + parts.get(c) + " = " + partLosses[c] + ")";
+          break;
+        }
+      }
+      throw new IllegalStateException("training diverged at step " + stepNumber + ": the loss is "
+          + loss + part + " at lr " + lr + "; nothing of this step was saved (the last checkpoint, "
+          + "if any, is from before it); lower lr, or set clip_norm");
+    }
+
+    /** Refuses to save weights that hold a NaN or an infinity. */
+    void checkWeights(int stepNumber) {
+      String bad = dev.mtk.models.io.ModelDirectory.firstNonFinite(enc);
+      if (bad != null) {
+        throw new IllegalStateException("training diverged by step " + stepNumber + ": " + bad
+            + "; not saved; lower lr, or set clip_norm");
+      }
     }
 
     /** Loads a checkpoint into the weights, optimisers and data order; returns its step. */

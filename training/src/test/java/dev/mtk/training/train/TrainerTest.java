@@ -213,6 +213,24 @@ class TrainerTest {
   }
 
   @Test
+  void aDivergingRunStopsAtTheFirstBadLossAndSavesNoBrokenModel(@TempDir Path dir) throws Exception {
+    Path cfg = dir.resolve("c.yaml"), out = dir.resolve("run");
+    Files.writeString(cfg, String.join("\n", "seed: 3", "model: {vocab_size: 400, d_model: 16, heads: 2,",
+        "  ffn: 32, layers: 1, max_seq_len: 8, nesting: [8, 16]}", "steps: 30", "batch_pairs: 8",
+        "warmup_steps: 0", "log_every: 1", "lr: 1e30"));
+    try (WorkerPool pool = new WorkerPool(2)) {
+      var e = assertThrows(IllegalStateException.class,
+          () -> Trainer.run(TrainConfig.read(cfg), out, pool, (s, n, l, t) -> {}));
+      assertTrue(e.getMessage().contains("training diverged") && e.getMessage().contains("lower lr"), e.getMessage());
+    }
+    assertTrue(!Files.exists(out.resolve("model")), "no model of NaN weights");
+    // and the metrics hold only finite losses
+    for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+      assertTrue(!line.contains("NaN") && !line.contains("Infinity"), line);
+    }
+  }
+
+  @Test
   void badConfigsNameTheSetting(@TempDir Path dir) throws Exception {
     Path cfg = dir.resolve("c.yaml");
     Files.writeString(cfg, "model: {vocab_size: 10, d_model: 8, heads: 2, ffn: 8, layers: 1, max_seq_len: 4}\nstepz: 3\n");
