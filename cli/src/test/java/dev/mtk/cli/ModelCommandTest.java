@@ -73,6 +73,16 @@ class ModelCommandTest {
     for (int i = 64; i < 96; i++) {
       assertEquals(0f, full[i], "an empty text gives a zero row");
     }
+    // a blank line of JSON Lines is an empty text: one row per input line, always
+    Path gaps = TokenizerCommandTest.write(dir, "gaps.jsonl", "{\"text\": \"the cat\"}\n\n{\"text\": \"the mat\"}\n");
+    Path embGaps = dir.resolve("gaps.npy");
+    assertEquals(0, MainTest.run("embed", "--model", model.toString(), "--input", gaps.toString(),
+        "--output", embGaps.toString()).code());
+    float[] g = readNpy(embGaps, shape);
+    assertEquals(3, shape[0], "three lines, three rows");
+    for (int i = 32; i < 64; i++) {
+      assertEquals(0f, g[i], "the blank line's row is zero");
+    }
     float[] small = readNpy(emb8, shape);
     assertEquals(8, shape[1]);
     assertEquals(24, small.length);

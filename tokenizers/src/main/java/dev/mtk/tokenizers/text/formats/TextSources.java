@@ -58,8 +58,11 @@ public final class TextSources {
     return nl < 0 ? s : s.substring(0, nl);
   }
 
-  /** Documents of several files in order; {@link Reader#invalidUtf8()} counts replacements. */
-  /** Every text of the files, in order (one per line; see the class comment). */
+  /**
+   * Every text of the files, in order, exactly one per line — a blank line of a JSON Lines file
+   * is an empty text here (a row of its own for whoever embeds them), not skipped as
+   * {@link #open} skips it.
+   */
   public static List<String> readAll(List<Path> files) throws java.io.IOException {
     for (Path f : files) {
       if (java.nio.file.Files.isDirectory(f)) {
@@ -70,7 +73,7 @@ public final class TextSources {
       }
     }
     List<String> out = new java.util.ArrayList<>();
-    try (Reader r = open(files)) {
+    try (Reader r = new Reader(files, true)) {
       while (r.hasNext()) {
         out.add(r.next());
       }
@@ -78,8 +81,12 @@ public final class TextSources {
     return out;
   }
 
+  /**
+   * Documents of several files in order, blank JSON Lines skipped (a corpus);
+   * {@link Reader#invalidUtf8()} counts replacements.
+   */
   public static Reader open(List<Path> files) {
-    return new Reader(files);
+    return new Reader(files, false);
   }
 
   /** Streams the documents; close it to release the current file. */
@@ -94,8 +101,11 @@ public final class TextSources {
     private String next;
     private byte[] buf = new byte[1 << 12];
 
-    private Reader(List<Path> files) {
+    private final boolean blankLinesAreTexts;
+
+    private Reader(List<Path> files, boolean blankLinesAreTexts) {
       this.files = List.copyOf(files);
+      this.blankLinesAreTexts = blankLinesAreTexts;
     }
 
     /** Invalid UTF-8 sequences replaced so far. */
@@ -133,7 +143,11 @@ public final class TextSources {
           String line = decode(len);
           if (isJsonLines(file)) {
             if (line.isBlank()) {
-              continue;
+              if (!blankLinesAreTexts) {
+                continue;
+              }
+              next = "";
+              return true;
             }
             next = textOf(line, file, lineNo);
           } else {
