@@ -321,6 +321,14 @@ public final class IndexFile {
         entries.add(new Entry(kind, start, out.length, (int) out.crc.getValue()));
         pos[0] = start + out.length;
       }
+      // an empty section after the last byte (an index of 0 rows) still lies inside the file
+      long end = 0;
+      for (Entry e : entries) {
+        end = Math.max(end, e.offset + e.length);
+      }
+      if (ch.size() < end) {
+        ch.write(ByteBuffer.allocate((int) (end - ch.size())), ch.size());
+      }
       ByteBuffer h = ByteBuffer.allocate(headerBytes).order(ByteOrder.LITTLE_ENDIAN);
       h.put(MAGIC).putInt(VERSION).putInt(headerBytes).putInt(d)
           .put((byte) metric.ordinal()).put((byte) precision.ordinal()).putShort((short) 0)
@@ -378,8 +386,9 @@ public final class IndexFile {
         allTexts = new ArrayList<>(ix.texts());
         allTexts.addAll(texts);
       }
+      // an empty int8 index has seen no vectors to calibrate on: its first rows do it
       write(ix.file(), ix.rows().concat(more), all, allTexts, ix.metric(), ix.precision(),
-          ix.int8(), progress);
+          ix.count() == 0 ? null : ix.int8(), progress);
       return all.length;
     }
   }

@@ -22,6 +22,8 @@ public final class Searcher {
   private static final WorkerPool ONE = new WorkerPool(1);
   /** Rows per task when one query is spread over the pool (a multiple of the code block). */
   static final int CHUNK = 16_384;
+  /** Hits one call may return (ids and scores: 12 bytes each). */
+  static final long MAX_HITS = 1L << 26;
   /** Blocks of int8 codes scored per kernel call. */
   private static final int CODE_CHUNK = 64;
   /** Database rows per GEMM block, and queries per GEMM block, in batched exact search. */
@@ -126,12 +128,12 @@ public final class Searcher {
    * Top k for each of {@code nq} queries stored row-major in {@code queries} (each of the index's
    * dimension d, or at least m), at the prefix m ≤ d, through a funnel or not (null).
    */
-  public Hits search(float[] queries, int nq, int stride, int k, int m, Funnel funnel) {
+  public Hits search(float[] queries, int nq, int stride, int kAsked, int m, Funnel funnel) {
     if (m < 1 || m > ix.dim) {
       throw new IllegalArgumentException("dim must be in 1.." + ix.dim + ", got " + m);
     }
-    if (k < 1) {
-      throw new IllegalArgumentException("k must be at least 1, got " + k);
+    if (kAsked < 1) {
+      throw new IllegalArgumentException("k must be at least 1, got " + kAsked);
     }
     if (stride < m || (long) nq * stride > queries.length) {
       throw new IllegalArgumentException("queries have " + stride + " dimensions, " + m
@@ -146,7 +148,13 @@ public final class Searcher {
       }
     }
     if (funnel != null) {
-      funnel.check(ix.dim, m, k);
+      funnel.check(ix.dim, m, kAsked);
+    }
+    // no more hits than rows; and the hits must fit in memory
+    int k = Math.max(1, Math.min(kAsked, ix.count));
+    if ((long) nq * k > MAX_HITS) {
+      throw new IllegalArgumentException(nq + " queries × k = " + k + " are more hits than one "
+          + "call returns (" + MAX_HITS + "): search fewer queries at a time, or a smaller k");
     }
     long[] ids = new long[nq * k];
     float[] scores = new float[nq * k];
@@ -154,6 +162,9 @@ public final class Searcher {
     Arrays.fill(ids, -1);
     Arrays.fill(scores, Float.NaN);
     Hits hits = new Hits(nq, k, ids, scores, found);
+    if (ix.count == 0) {
+      return hits;
+    }
     if (funnel == null && ix.precision == Precision.F32 && nq >= GEMM_MIN_QUERIES) {
       exactBatch(queries, nq, stride, k, m, hits);
     } else if (nq < pool.threads()) {

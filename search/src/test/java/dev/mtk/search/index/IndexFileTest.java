@@ -142,6 +142,23 @@ class IndexFileTest {
   }
 
   @Test
+  void anEmptyIndexOpensSearchesAndGrowsIntoTheIndexOfItsRows() throws Exception {
+    int d = 12;
+    float[] x = SearchTest.gaussian(40, d, 9);
+    for (Precision p : Precision.values()) {
+      Path empty = dir.resolve("empty-" + p.id() + ".mtk"), once = dir.resolve("once-" + p.id() + ".mtk");
+      IndexFile.write(empty, RowSource.of(new float[0], 0, d), null, Metric.COSINE, p, null, IndexFile.Progress.NONE);
+      try (VectorIndex ix = IndexFile.open(empty); WorkerPool pool = new WorkerPool(1)) {
+        assertEquals(0, ix.count());
+        assertEquals(0, ix.searcher(pool).search(Arrays.copyOf(x, d), 1, d, 5, d, null).found(0));
+      }
+      IndexFile.append(empty, RowSource.of(x, 40, d), null, null, IndexFile.Progress.NONE);
+      IndexFile.write(once, RowSource.of(x, 40, d), null, Metric.COSINE, p, null, IndexFile.Progress.NONE);
+      assertArrayEquals(Files.readAllBytes(once), Files.readAllBytes(empty), p.id() + ": grown = built at once");
+    }
+  }
+
+  @Test
   void everyDamagedSectionIsReportedByName() throws Exception {
     int n = 40, d = 20;
     Path f = dir.resolve("i.mtk");

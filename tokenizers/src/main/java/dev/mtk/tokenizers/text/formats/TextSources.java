@@ -141,6 +141,9 @@ public final class TextSources {
           }
           lineNo++;
           String line = decode(len);
+          if (lineNo == 1 && line.startsWith("\uFEFF")) {
+            line = line.substring(1); // a UTF-8 byte order mark is not text
+          }
           if (isJsonLines(file)) {
             if (line.isBlank()) {
               if (!blankLinesAreTexts) {
