@@ -10,9 +10,28 @@ import java.nio.file.StandardCopyOption;
 /**
  * Writes a file so that readers see either the old file or the complete new one, never half of
  * it: the content goes to a temporary file in the same directory, which is renamed over the target
- * only after the writer finished without error. A failed write leaves no temporary file behind.
+ * only after the writer finished without error. A failed write leaves no temporary file behind,
+ * nor does one stopped by SIGTERM or Ctrl-C (a shutdown hook removes the files being written);
+ * a temporary file left by a process that was killed outright ({@code kill -9}, a power cut) is
+ * removed by the next write to the same target: temporary names carry the writer's pid
+ * ({@code .NAME.PID.RANDOM.tmp}), and a file whose pid no longer runs is stale.
  */
 public final class AtomicFile {
+
+  /** Temporary files being written now, removed if the JVM shuts down first. */
+  private static final java.util.Set<Path> IN_FLIGHT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      for (Path p : IN_FLIGHT) {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException | RuntimeException e) {
+          // shutting down: nothing more to do
+        }
+      }
+    }, "mtk-temp-cleanup"));
+  }
 
   /** The body writes the content; it may throw. */
   @FunctionalInterface
@@ -34,9 +53,7 @@ public final class AtomicFile {
    * rename.
    */
   public static void writeChannel(Path target, ChannelWriter body) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+    Path tmp = temporary(target);
     try {
       try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp,
           java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -46,7 +63,34 @@ public final class AtomicFile {
       publish(tmp, target);
     } finally {
       Files.deleteIfExists(tmp);
+      IN_FLIGHT.remove(tmp);
     }
+  }
+
+  /** A new temporary file beside target, after removing the stale ones of dead writers. */
+  private static Path temporary(Path target) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    String prefix = "." + target.getFileName() + ".";
+    try (var siblings = Files.newDirectoryStream(dir, prefix + "*.tmp")) {
+      for (Path p : siblings) {
+        String rest = p.getFileName().toString().substring(prefix.length());
+        int dot = rest.indexOf('.');
+        long pid;
+        try {
+          pid = dot > 0 ? Long.parseLong(rest.substring(0, dot)) : -1;
+        } catch (NumberFormatException e) {
+          pid = -1;
+        }
+        // an older mtk's temporary name (no pid) or a dead writer's: stale
+        if (pid < 0 || ProcessHandle.of(pid).isEmpty()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+    Path tmp = Files.createTempFile(dir, prefix + ProcessHandle.current().pid() + ".", ".tmp");
+    IN_FLIGHT.add(tmp);
+    return tmp;
   }
 
   private static void publish(Path tmp, Path target) throws IOException {
@@ -62,9 +106,7 @@ public final class AtomicFile {
   }
 
   public static void write(Path target, Writer body) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+    Path tmp = temporary(target);
     try {
       try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
         body.write(out);
@@ -72,6 +114,7 @@ public final class AtomicFile {
       publish(tmp, target);
     } finally {
       Files.deleteIfExists(tmp);
+      IN_FLIGHT.remove(tmp);
     }
   }
 
