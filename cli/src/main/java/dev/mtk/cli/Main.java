@@ -28,10 +28,10 @@ import picocli.CommandLine.Command;
         "Environment: MTK_DEBUG=1 shows stack traces; MTK_JAVA_OPTS takes JVM",
         "options: -Dmtk.simd=off|128|256|512 (kernel width), -Dmtk.threads=N.",
         "",
-        "Output: results go to stdout (with --json, one JSON object on its last line);",
-        "progress and notes go to stderr. The launcher hides the JVM's notice that the SIMD",
-        "kernels use an incubator module (\"WARNING: Using incubator modules:",
-        "jdk.incubator.vector\"); MTK_JVM_WARNINGS=1 shows it."
+        "Output: results go to stdout (with --json, one JSON object on its last",
+        "line); progress and notes go to stderr. The launcher hides the JVM's notice",
+        "that the SIMD kernels use an incubator module (\"WARNING: Using incubator",
+        "modules: jdk.incubator.vector\"); MTK_JVM_WARNINGS=1 shows it."
     })
 public final class Main implements Runnable {
 
