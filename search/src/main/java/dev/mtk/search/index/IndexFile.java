@@ -350,11 +350,30 @@ public final class IndexFile {
 
   /**
    * Appends rows to an index, rewriting it atomically (written beside the mapped file and renamed
-   * over it: an open mapping stays valid). {@code ids} null continues after the largest id; the
+   * over it: an open mapping stays valid), one append at a time (others wait, across processes
+   * too: a lock file beside the index). {@code ids} null continues after the largest id; the
    * int8 ranges stay as calibrated at build time; an index that keeps texts needs
    * {@code texts} for the new rows, one that keeps none takes none. Returns the new row count.
    */
   public static int append(Path index, RowSource more, long[] ids, List<String> texts,
+      Progress progress) throws IOException {
+    // appends to one index take turns (the second waits): each reads the rows the last one wrote
+    Path file = Files.isDirectory(index) ? index.resolve(FILE_NAME) : index;
+    Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
+    Object inJvm = APPENDING.computeIfAbsent(lockFile.toAbsolutePath().normalize(), k -> new Object());
+    synchronized (inJvm) {
+      try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE); var held = ch.lock()) {
+        return appendLocked(file, more, ids, texts, progress);
+      }
+    }
+  }
+
+  /** One monitor per index file, for appends from threads of this JVM (file locks are per JVM). */
+  private static final java.util.concurrent.ConcurrentHashMap<Path, Object> APPENDING =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static int appendLocked(Path index, RowSource more, long[] ids, List<String> texts,
       Progress progress) throws IOException {
     try (VectorIndex ix = open(index)) {
       if (more.dim() != ix.dim()) {

@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -155,6 +156,29 @@ class IndexFileTest {
       IndexFile.append(empty, RowSource.of(x, 40, d), null, null, IndexFile.Progress.NONE);
       IndexFile.write(once, RowSource.of(x, 40, d), null, Metric.COSINE, p, null, IndexFile.Progress.NONE);
       assertArrayEquals(Files.readAllBytes(once), Files.readAllBytes(empty), p.id() + ": grown = built at once");
+    }
+  }
+
+  @Test
+  void appendsAtTheSameTimeTakeTurnsAndLoseNoRow() throws Exception {
+    int d = 8;
+    Path f = dir.resolve("shared.mtk");
+    IndexFile.write(f, RowSource.of(new float[0], 0, d), null, Metric.IP, Precision.F32, null, IndexFile.Progress.NONE);
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<Integer>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        float[] rows = SearchTest.gaussian(25, d, 100 + t);
+        done.add(pool.submit(() -> IndexFile.append(f, RowSource.of(rows, 25, d), null, null, IndexFile.Progress.NONE)));
+      }
+      for (var x : done) {
+        x.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    try (VectorIndex ix = IndexFile.open(f)) {
+      assertEquals(200, ix.count(), "every batch kept");
     }
   }
 
