@@ -115,7 +115,7 @@ public final class EmbeddingModel {
     return encoder.config().layers();
   }
 
-  /** Tokens (or patches) per input; longer inputs are cut. */
+  /** Tokens (or patches) per input: longer texts are cut, more patches are refused. */
   public int maxTokens() {
     return encoder.config().maxSeqLen();
   }
