@@ -21,14 +21,6 @@ public final class BenchResult {
     return this;
   }
 
-  public Object get(String key) {
-    return values.get(key);
-  }
-
-  public Map<String, Object> values() {
-    return values;
-  }
-
   public String json() {
     StringBuilder sb = new StringBuilder("{");
     values.forEach((k, v) -> {

@@ -120,12 +120,6 @@ public final class EmbeddingModel {
     return encoder.config().maxSeqLen();
   }
 
-  /** Texts as token ids, each cut to {@link #maxTokens}, in parallel on the model's pool. */
-  public List<int[]> tokenize(List<String> texts) {
-    requireText();
-    return tokenizer.encodeOrdinaryBatch(texts, maxTokens(), pool);
-  }
-
   /** Embeds texts (see the class comment for the rules). */
   public Embeddings embedTexts(List<String> texts, EmbedOptions options) {
     requireText();

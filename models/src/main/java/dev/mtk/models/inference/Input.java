@@ -23,11 +23,5 @@ public sealed interface Input {
   record Patches(float[] values, int tokens) implements Input {}
 
   /** What a model directory takes. */
-  enum Modality {
-    TEXT, PATCHES;
-
-    public String id() {
-      return name().toLowerCase(java.util.Locale.ROOT);
-    }
-  }
+  enum Modality { TEXT, PATCHES }
 }

@@ -42,6 +42,11 @@ public final class BytePairModel {
     return wholeWordFirst;
   }
 
+  /** Whether the model has a merges list (Hugging Face), not only ranks (tiktoken). */
+  public boolean hasMerges() {
+    return merges != null;
+  }
+
   /** The merges in rank order as (left, right) id pairs (a copy), or null for rank files. */
   public int[][] merges() {
     if (merges == null) {

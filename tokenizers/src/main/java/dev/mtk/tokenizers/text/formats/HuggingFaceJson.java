@@ -52,7 +52,7 @@ public final class HuggingFaceJson {
 
   static ObjectNode toJson(Tokenizer t) {
     BytePairModel m = t.model();
-    if (m.merges() == null) {
+    if (!m.hasMerges()) {
       throw new UnsupportedOperationException("this tokenizer uses tiktoken rank semantics and "
           + "has no merges list; only BPE models with merges (trained here or loaded from "
           + "tokenizer.json) can be saved as tokenizer.json");
