@@ -2,9 +2,7 @@ package dev.mtk.training.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -26,7 +24,7 @@ public final class DataFile {
     void line(Line line);
   }
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = dev.mtk.tokenizers.text.formats.TextSources.JSON;
 
   private DataFile() {}
 
@@ -43,10 +41,10 @@ public final class DataFile {
     if (!tsv && !name.endsWith(".jsonl") && !name.endsWith(".json")) {
       throw new IllegalArgumentException(file + ": " + what + " come as " + formats);
     }
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+    try (var r = dev.mtk.tokenizers.text.formats.TextSources.lines(file)) {
       String text;
       int no = 0;
-      while ((text = r.readLine()) != null) {
+      while ((text = r.next()) != null) {
         no++;
         if (text.isBlank()) {
           continue;

@@ -6,10 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mtk.core.io.AtomicFile;
 import dev.mtk.core.parallel.WorkerPool;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,29 +41,26 @@ public final class IdsFiles {
 
   public record Counts(long lines, long tokens) {}
 
-  /** UTF-8 as is, emoji included (not as \\uD83D\\uDC4D escapes). */
-  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
-      .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
-      .build();
+  private static final ObjectMapper JSON = TextSources.JSON;
 
   private IdsFiles() {}
 
-  /** {"text": …} (or plain text) lines in, {"ids": […]} lines out. */
+  /** {"text": …} (or plain text) lines in, {"ids": […]} lines out, one per line (blank: no ids). */
   public static Counts encode(Tokenizer t, Path input, Path output, Special special, WorkerPool pool)
       throws IOException {
     Set<String> allowed = special == Special.ALL ? Set.copyOf(t.specialTokens().keySet()) : Set.of();
     long[] counts = new long[2];
-    try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+    // one text per line (a blank JSON line is an empty text), so text i of a batch is line firstLine + i
+    try (TextSources.Reader in = TextSources.openEveryLine(input)) {
       AtomicFile.write(output, out -> {
         List<String> texts = new ArrayList<>();
         long lineNo = 0;
-        String line;
         while (true) {
           texts.clear();
           long firstLine = lineNo + 1;
-          while (texts.size() < 8192 && (line = in.readLine()) != null) {
+          while (texts.size() < 8192 && in.hasNext()) {
             lineNo++;
-            texts.add(TextSources.textOf(line, input, lineNo));
+            texts.add(in.next());
           }
           if (texts.isEmpty()) {
             break;
@@ -100,10 +95,10 @@ public final class IdsFiles {
   /** {"ids": […]} lines in, {"text": …} lines out; returns the lines decoded. */
   public static long decode(Tokenizer t, Path input, Path output) throws IOException {
     long[] lines = {0};
-    try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+    try (TextSources.Lines in = TextSources.lines(input)) {
       AtomicFile.write(output, out -> {
         String line;
-        while ((line = in.readLine()) != null) {
+        while ((line = in.next()) != null) {
           lines[0]++;
           JsonNode node;
           try {
