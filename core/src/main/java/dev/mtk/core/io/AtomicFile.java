@@ -59,6 +59,12 @@ public final class AtomicFile {
           java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
         body.write(ch);
         ch.force(true);
+      } catch (IOException e) {
+        // a full disk says "No space left on device" and nothing more: name what was being written
+        if (e.getMessage() == null || !e.getMessage().contains(target.getFileName().toString())) {
+          throw new IOException("writing " + target + ": " + e.getMessage() + " (nothing was replaced)", e);
+        }
+        throw e;
       }
       publish(tmp, target);
     } finally {
@@ -108,7 +114,7 @@ public final class AtomicFile {
   public static void write(Path target, Writer body) throws IOException {
     Path tmp = temporary(target);
     try {
-      try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
+      try (OutputStream out = new java.io.BufferedOutputStream(naming(Files.newOutputStream(tmp), target), 1 << 16)) {
         body.write(out);
       }
       publish(tmp, target);
@@ -116,6 +122,45 @@ public final class AtomicFile {
       Files.deleteIfExists(tmp);
       IN_FLIGHT.remove(tmp);
     }
+  }
+
+  /**
+   * The stream's own failures (a full disk says "No space left on device" and nothing more) with
+   * the target's name; what the body throws passes as it is.
+   */
+  static OutputStream naming(OutputStream out, Path target) {
+    return new java.io.FilterOutputStream(out) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        try {
+          out.write(b, off, len);
+        } catch (IOException e) {
+          throw named(e);
+        }
+      }
+
+      @Override
+      public void write(int b) throws IOException {
+        try {
+          out.write(b);
+        } catch (IOException e) {
+          throw named(e);
+        }
+      }
+
+      @Override
+      public void close() throws IOException {
+        try {
+          out.close();
+        } catch (IOException e) {
+          throw named(e);
+        }
+      }
+
+      private IOException named(IOException e) {
+        return new IOException("writing " + target + ": " + e.getMessage() + " (nothing was replaced)", e);
+      }
+    };
   }
 
   public static void write(Path target, byte[] content) throws IOException {

@@ -158,8 +158,14 @@ public final class Npy {
             + "numpy.ascontiguousarray(a)");
       }
       String[] parts = shape.group(1).split(",");
-      long[] dims = Arrays.stream(parts).map(String::trim).filter(p -> !p.isEmpty())
-          .mapToLong(Long::parseLong).toArray();
+      long[] dims;
+      try {
+        dims = Arrays.stream(parts).map(String::trim).filter(p -> !p.isEmpty())
+            .mapToLong(Long::parseLong).toArray();
+      } catch (NumberFormatException e) {
+        throw new NpyFormatException(file, "shape (" + shape.group(1).trim() + ") is not made of "
+            + "whole numbers below 2^63");
+      }
       if (dims.length < 1 || dims.length > 2) {
         throw new NpyFormatException(file, "shape (" + shape.group(1).trim() + ") is not a vector "
             + "or a matrix");
@@ -170,7 +176,12 @@ public final class Npy {
         throw new NpyFormatException(file, "shape (" + shape.group(1).trim() + ") has no usable columns");
       }
       long start = prefix + headerLen;
-      long bytes = Math.multiplyExact(Math.multiplyExact(rows, cols), 4L);
+      long available = Math.max(0, size - start);
+      if (rows > available / (cols * 4)) { // rows × cols × 4 would overflow or exceed the file
+        throw new NpyFormatException(file, "shape (" + shape.group(1).trim() + ") needs more "
+            + "bytes of data than the file's " + available + " (cut short, or a bad header?)");
+      }
+      long bytes = rows * cols * 4;
       if (size != start + bytes) {
         throw new NpyFormatException(file, "shape (" + shape.group(1).trim() + ") needs " + bytes
             + " bytes of data, the file has " + (size - start)

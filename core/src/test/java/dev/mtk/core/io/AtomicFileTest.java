@@ -49,4 +49,22 @@ class AtomicFileTest {
     assertTrue(Files.exists(live), "a running writer's is not");
     assertTrue(Files.exists(other), "nor another target's");
   }
+
+  @Test
+  void aFailingDiskIsReportedWithTheFileBeingWritten(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("results.json");
+    var full = new java.io.OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        throw new IOException("No space left on device");
+      }
+    };
+    IOException e = assertThrows(IOException.class, () -> AtomicFile.naming(full, f).write(new byte[8], 0, 8));
+    assertEquals("writing " + f + ": No space left on device (nothing was replaced)", e.getMessage());
+    // the body's own failures (an input that cannot be read, say) pass unchanged
+    IOException own = assertThrows(IOException.class, () -> AtomicFile.write(f, out -> {
+      throw new IOException("input.jsonl: unreadable");
+    }));
+    assertEquals("input.jsonl: unreadable", own.getMessage());
+  }
 }

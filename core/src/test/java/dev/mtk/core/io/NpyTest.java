@@ -95,6 +95,19 @@ class NpyTest {
     e = assertThrows(Npy.NpyFormatException.class, () -> Npy.readFloat32(h));
     assertTrue(e.getMessage().contains("implausible"), e.getMessage());
 
+    // a shape claiming 2^62 rows (rows × cols × 4 overflows a long) or more digits than a long holds
+    for (String[] shape : new String[][] {{"(4611686018427387904, 4)", "needs more bytes of data than the file's 48"},
+        {"(99999999999999999999, 4)", "is not made of whole numbers below 2^63"}}) {
+      String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape[0] + ", }";
+      byte[] head = (dict + " ".repeat(128 - 10 - dict.length() - 1) + "\n").getBytes(StandardCharsets.US_ASCII);
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + head.length + 48).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) head.length).put(head);
+      Path lie = dir.resolve("lie.npy");
+      Files.write(lie, b.array());
+      e = assertThrows(Npy.NpyFormatException.class, () -> Npy.readFloat32(lie));
+      assertTrue(e.getMessage().contains(shape[1]), e.getMessage());
+    }
+
     assertThrows(java.nio.file.NoSuchFileException.class, () -> Npy.readFloat32(dir.resolve("none.npy")));
   }
 }

@@ -63,28 +63,57 @@ final class Checkpoint {
     }
   }
 
-  /** The latest complete checkpoint of a run, if any. */
-  static Optional<Path> latest(Path runDir) throws IOException {
+  /** A run's complete checkpoints, newest first. */
+  static java.util.List<Path> newestFirst(Path runDir) throws IOException {
     Path dir = runDir.resolve("checkpoints");
     if (!Files.isDirectory(dir)) {
-      return Optional.empty();
+      return java.util.List.of();
     }
     try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
+      return s.filter(p -> p.getFileName().toString().matches("step-\\d{1,9}"))
           .filter(p -> Files.isRegularFile(p.resolve("state.json")))
-          .max(java.util.Comparator.comparingInt(p -> Integer.parseInt(p.getFileName().toString().substring(5))));
+          .sorted(java.util.Comparator.comparingInt(Checkpoint::step).reversed()).toList();
+    }
+  }
+
+  private static int step(Path checkpoint) {
+    return Integer.parseInt(checkpoint.getFileName().toString().substring(5));
+  }
+
+  /**
+   * Removes the temporary folders of checkpoints whose writing was cut off (kill -9 in the middle
+   * of a save): the run directory is locked, so no live writer owns them.
+   */
+  static void removeUnfinished(Path runDir) throws IOException {
+    Path dir = runDir.resolve("checkpoints");
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".step-")).toList()) {
+        deleteTree(p);
+      }
+    }
+  }
+
+  /** Removes all but the newest {@code keep} checkpoints (0 keeps every one). */
+  static void prune(Path runDir, int keep) throws IOException {
+    if (keep <= 0) {
+      return;
+    }
+    java.util.List<Path> all = newestFirst(runDir);
+    for (Path old : all.subList(Math.min(keep, all.size()), all.size())) {
+      deleteTree(old);
     }
   }
 
   /** Loads weights and optimizer into the given objects and returns the position to continue from. */
   static State load(Path checkpoint, Encoder enc, Optimizer opt, Arena heads, Optimizer headOpt)
       throws IOException {
-    JsonNode s = JSON.readTree(checkpoint.resolve("state.json").toFile());
+    State state = readState(checkpoint.resolve("state.json"), step(checkpoint));
     SafeTensors.read(checkpoint.resolve("model.safetensors"), enc.namedParameters());
     Map<String, Tensor> m = moments(opt, false);
     SafeTensors.read(checkpoint.resolve("optimizer.safetensors"), m);
-    State state = new State(s.get("step").asInt(), s.get("epoch").asInt(), s.get("position").asInt(),
-        s.get("adam_steps").asInt());
     Map<String, float[]> restored = new LinkedHashMap<>();
     m.forEach((k, t) -> restored.put(k, t.values()));
     opt.restore(state.adamSteps(), restored);
@@ -98,6 +127,35 @@ final class Checkpoint {
       headOpt.restore(state.adamSteps(), hr); // both optimizers step every update
     }
     return state;
+  }
+
+  /** A damaged checkpoint: the file and what is wrong with it. */
+  static final class DamagedException extends IOException {
+    DamagedException(Path file, String problem) {
+      super(file + ": " + problem);
+    }
+  }
+
+  private static State readState(Path file, int step) throws IOException {
+    JsonNode s;
+    try {
+      s = JSON.readTree(file.toFile());
+    } catch (IOException e) {
+      throw new DamagedException(file, "not valid JSON (" + e.getMessage().split("\n")[0] + ")");
+    }
+    int[] v = new int[4];
+    String[] keys = {"step", "epoch", "position", "adam_steps"};
+    for (int i = 0; i < keys.length; i++) {
+      JsonNode n = s == null ? null : s.get(keys[i]);
+      if (n == null || !n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 0) {
+        throw new DamagedException(file, "\"" + keys[i] + "\" is missing or not a whole number ≥ 0");
+      }
+      v[i] = n.asInt();
+    }
+    if (v[0] != step) {
+      throw new DamagedException(file, "says step " + v[0] + " in the folder of step " + step);
+    }
+    return new State(v[0], v[1], v[2], v[3]);
   }
 
   /** The optimizer's state buffers as tensors (copies in, for writing; empty, for reading). */

@@ -43,7 +43,17 @@ public final class RunDirectory implements AutoCloseable {
    * run's files ({@code REPLACE}, {@code --force}) or continue it ({@code RESUME}), which needs
    * the configuration the run was started with.
    */
-  public enum Mode { NEW, REPLACE, RESUME }
+  public enum Mode {
+    NEW, REPLACE, RESUME;
+
+    /** The mode a resume and a force flag ask for; both at once is a contradiction. */
+    public static Mode of(boolean resume, boolean force) {
+      if (resume && force) {
+        throw new IllegalArgumentException("resume continues a run and force replaces it: give one");
+      }
+      return resume ? RESUME : force ? REPLACE : NEW;
+    }
+  }
 
   /** The files and folders a run writes: what REPLACE removes, and what makes a directory a run. */
   static final List<String> RUN_FILES = List.of("config.json", "run.json", "metrics.jsonl",
@@ -185,10 +195,6 @@ public final class RunDirectory implements AutoCloseable {
     return dir;
   }
 
-  /** The latest complete checkpoint, if any. */
-  java.util.Optional<Path> latestCheckpoint() throws IOException {
-    return Checkpoint.latest(dir);
-  }
 
   /**
    * Opens metrics.jsonl for the steps after {@code firstStep}: a fresh file at 0, else the lines

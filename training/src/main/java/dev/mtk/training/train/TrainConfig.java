@@ -46,6 +46,7 @@ import java.util.TreeSet;
  * tokenizer: null             # a tokenizer.json, or null to train BPE on the task's texts
  * log_every: 10
  * checkpoint_every: 100       # 0: none; a checkpoint holds everything --resume needs
+ * keep_checkpoints: 3         # the newest N checkpoints stay, older ones are removed (0: all)
  * optimizer: adamw            # adamw or sgd
  * momentum: 0.9               # sgd only
  * clip_norm: 0                # clip gradients to this global L2 norm; 0: no clipping
@@ -137,10 +138,21 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   }
 
   /** What the run directory records: metrics every logEvery steps, checkpoints, dev scores. */
-  public record Logging(int logEvery, int checkpointEvery, int evalEvery) {
+  public record Logging(int logEvery, int checkpointEvery, int evalEvery, int keepCheckpoints) {
+    /**
+     * Two, so that a resume whose newest checkpoint was damaged (a power cut while it was
+     * written) has an intact one to fall back on, and one more.
+     */
+    public static final int KEEP_CHECKPOINTS = 3;
+
+    public Logging(int logEvery, int checkpointEvery, int evalEvery) {
+      this(logEvery, checkpointEvery, evalEvery, KEEP_CHECKPOINTS);
+    }
+
     public Logging {
       check(logEvery >= 1, "log_every must be at least 1, got " + logEvery);
       check(checkpointEvery >= 0, "checkpoint_every must be 0 (none) or more, got " + checkpointEvery);
+      check(keepCheckpoints >= 0, "keep_checkpoints must be 0 (all) or more, got " + keepCheckpoints);
       check(evalEvery >= 0, "eval_every must be 0 (only at the end) or more, got " + evalEvery);
     }
   }
@@ -148,7 +160,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   private static final Set<String> FIELDS = Set.of("task", "seed", "model", "steps", "batch_pairs",
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "loss", "tokenizer",
       "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps",
-      "data", "teacher", "eval_every");
+      "data", "teacher", "eval_every", "keep_checkpoints");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -198,8 +210,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     try {
       root = YAML.readTree(file.toFile());
     } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": not valid YAML: " + e.getMessage().split("\n")[0]
-          + location(e));
+      throw new IllegalArgumentException(yamlError(file, e));
     }
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException(file + ": expected a mapping of settings");
@@ -237,19 +248,30 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
           f.integer("warmup_steps", 30), f.choice("schedule", Schedule.COSINE),
           (float) f.number("clip_norm", 0), f.integer("accumulation_steps", 1));
       Logging logging = new Logging(f.integer("log_every", 10), f.integer("checkpoint_every", 0),
-          f.integer("eval_every", 0));
+          f.integer("eval_every", 0), f.integer("keep_checkpoints", Logging.KEEP_CHECKPOINTS));
       return new TrainConfig(data, f.longInteger("seed", 0), model, loss, opt, logging);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage());
     }
   }
 
-  private static String location(IOException e) {
-    if (e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
-        && j.getLocation().getLineNr() > 0) {
-      return " (line " + j.getLocation().getLineNr() + ")";
+  /**
+   * A YAML syntax error as file:line:column of the problem itself (Jackson's location is where
+   * parsing stood, often a line earlier), the problem, and what the parser was in the middle of.
+   */
+  static String yamlError(Path file, IOException e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      if (c instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblem() != null) {
+        var mark = m.getProblemMark() != null ? m.getProblemMark() : m.getContextMark();
+        String where = mark == null ? "" : ":" + (mark.getLine() + 1) + ":" + (mark.getColumn() + 1);
+        String context = m.getContext() == null ? "" : " (" + m.getContext()
+            + (m.getContextMark() == null ? "" : " from line " + (m.getContextMark().getLine() + 1)) + ")";
+        return file + where + ": not valid YAML: " + m.getProblem().replace("\\t(TAB)", "TAB") + context;
+      }
     }
-    return "";
+    String line = e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+        && j.getLocation() != null && j.getLocation().getLineNr() > 0 ? ":" + j.getLocation().getLineNr() : "";
+    return file + line + ": not valid YAML: " + e.getMessage().split("\n")[0];
   }
 
   /** Typed reads of the top-level settings: a value of the wrong type is an error, not a default. */
@@ -349,6 +371,11 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     }
     o.put("log_every", logging.logEvery());
     o.put("checkpoint_every", logging.checkpointEvery());
+    if (logging.keepCheckpoints() != Logging.KEEP_CHECKPOINTS) {
+      // written only when set, so that the config (and its hash) of a run that keeps the default
+      // reads as it did before the setting existed, and such runs still resume
+      o.put("keep_checkpoints", logging.keepCheckpoints());
+    }
     o.put("optimizer", p.optimizer().name().toLowerCase(Locale.ROOT));
     o.put("momentum", p.momentum());
     o.put("clip_norm", p.clipNorm());

@@ -41,6 +41,11 @@ public final class Trainer {
   @FunctionalInterface
   public interface Listener {
     void step(int step, int steps, double loss, double tokensPerSecond);
+
+    /** Something the user should know that does not stop the run (a damaged checkpoint skipped). */
+    default void warning(String message) {
+      System.err.println("mtk: warning: " + message);
+    }
   }
 
   private Trainer() {}
@@ -71,9 +76,8 @@ public final class Trainer {
       Step step = new Step(cfg, data.training(), data.classes(), tok, pool);
       Batches batches = new Batches(step.train.examples().length, step.train.keys(), cfg.seed());
       int first = 0;
-      var checkpoint = resume ? run.latestCheckpoint() : java.util.Optional.<Path>empty();
-      if (checkpoint.isPresent()) {
-        first = step.restore(checkpoint.get(), batches);
+      if (resume) {
+        first = step.restoreNewestIntact(out, batches, listener);
       }
       run.openMetrics(first);
       long start = System.nanoTime(), tokens = 0;
@@ -93,6 +97,7 @@ public final class Trainer {
         if (log.checkpointEvery() > 0 && (s + 1) % log.checkpointEvery() == 0) {
           step.checkWeights(s + 1);
           step.checkpoint(out, s + 1, batches);
+          Checkpoint.prune(out, log.keepCheckpoints());
         }
       }
       step.checkWeights(steps);
@@ -265,6 +270,34 @@ public final class Trainer {
       Checkpoint.State st = Checkpoint.load(checkpoint, enc, encoderOpt, heads, headOpt);
       batches.restore(st.epoch(), st.position());
       return st.step();
+    }
+
+    /**
+     * Restores the newest checkpoint that loads whole, skipping (with a warning) damaged newer ones;
+     * returns its step, or 0 when the run has no checkpoint. Every checkpoint damaged is an error:
+     * starting over silently would not be the run that was asked for.
+     */
+    int restoreNewestIntact(Path runDir, Batches batches, Listener listener) throws IOException {
+      Checkpoint.removeUnfinished(runDir);
+      List<Path> all = Checkpoint.newestFirst(runDir);
+      List<String> damaged = new java.util.ArrayList<>();
+      for (Path cp : all) {
+        try {
+          int at = restore(cp, batches);
+          if (!damaged.isEmpty()) {
+            listener.warning("resuming from " + cp.getFileName() + ": skipped " + damaged.size()
+                + " damaged newer checkpoint(s): " + String.join("; ", damaged));
+          }
+          return at;
+        } catch (IOException | IllegalArgumentException e) {
+          damaged.add(e.getMessage());
+        }
+      }
+      if (!damaged.isEmpty()) {
+        throw new IOException("every checkpoint of " + runDir + " is damaged: "
+            + String.join("; ", damaged) + " (start over with --force)");
+      }
+      return 0;
     }
 
     void checkpoint(Path runDir, int step, Batches batches) throws IOException {

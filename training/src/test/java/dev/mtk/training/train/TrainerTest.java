@@ -177,6 +177,71 @@ class TrainerTest {
   }
 
   @Test
+  void aResumeSkipsDamagedCheckpointsAndOnlyTheNewestAreKept(@TempDir Path dir) throws Exception {
+    Path cfg = dir.resolve("c.yaml");
+    String base = String.join("\n", "seed: 5", "model: {vocab_size: 400, d_model: 16, heads: 2,",
+        "  ffn: 32, layers: 1, max_seq_len: 8, nesting: [8, 16]}", "steps: 8", "batch_pairs: 8",
+        "warmup_steps: 2", "log_every: 1", "checkpoint_every: 1");
+    Files.writeString(cfg, base);
+    TrainConfig c = TrainConfig.read(cfg);
+    Path whole = dir.resolve("whole"), crashed = dir.resolve("crashed");
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Trainer.run(c, whole, pool, (s, n, l, t) -> {});
+      assertEquals(List.of("step-6", "step-7", "step-8"), AtomicFileNames.list(whole.resolve("checkpoints")),
+          "the default keeps the newest 3");
+      // dies after step 8, before its checkpoint: 5, 6 and 7 are kept
+      assertThrows(IllegalStateException.class, () -> Trainer.run(c, crashed, pool, (s, n, l, t) -> {
+        if (s == 8) {
+          throw new IllegalStateException("simulated crash");
+        }
+      }));
+      // the newest checkpoint's weights cut short (a power cut), the one before has a broken state.json
+      Path newest = crashed.resolve("checkpoints/step-7/model.safetensors");
+      byte[] w = Files.readAllBytes(newest);
+      Files.write(newest, java.util.Arrays.copyOf(w, w.length / 2));
+      Files.writeString(crashed.resolve("checkpoints/step-6/state.json"), "{\"step\": 6, \"epo");
+      List<String> warnings = new java.util.ArrayList<>();
+      Trainer.run(c, crashed, pool, new Trainer.Listener() {
+        @Override
+        public void step(int s, int n, double l, double t) {}
+
+        @Override
+        public void warning(String message) {
+          warnings.add(message);
+        }
+      }, RunDirectory.Mode.RESUME);
+      assertEquals(1, warnings.size(), warnings.toString());
+      assertTrue(warnings.get(0).startsWith("resuming from step-5: skipped 2 damaged")
+          && warnings.get(0).contains("step-7" + java.io.File.separator + "model.safetensors")
+          && warnings.get(0).contains("step-6" + java.io.File.separator + "state.json: not valid JSON"), warnings.get(0));
+      assertArrayEquals(Files.readAllBytes(whole.resolve("model/model.safetensors")),
+          Files.readAllBytes(crashed.resolve("model/model.safetensors")), "resumed from step 5 = uninterrupted");
+      // every checkpoint damaged: an error, not a silent fresh start
+      Files.writeString(cfg, base + "\nkeep_checkpoints: 0");
+      TrainConfig keepAll = TrainConfig.read(cfg);
+      Path all = dir.resolve("all");
+      Trainer.run(keepAll, all, pool, (s, n, l, t) -> {});
+      assertEquals(8, AtomicFileNames.list(all.resolve("checkpoints")).size(), "keep_checkpoints: 0 keeps all");
+      for (String step : AtomicFileNames.list(all.resolve("checkpoints"))) {
+        Files.writeString(all.resolve("checkpoints").resolve(step).resolve("state.json"), "[]");
+      }
+      var e = assertThrows(java.io.IOException.class,
+          () -> Trainer.run(keepAll, all, pool, (s, n, l, t) -> {}, RunDirectory.Mode.RESUME));
+      assertTrue(e.getMessage().startsWith("every checkpoint of " + all + " is damaged")
+          && e.getMessage().contains("\"step\" is missing"), e.getMessage());
+    }
+  }
+
+  /** Sorted file names of a directory. */
+  static final class AtomicFileNames {
+    static List<String> list(Path d) throws java.io.IOException {
+      try (var s = Files.list(d)) {
+        return s.map(p -> p.getFileName().toString()).sorted().toList();
+      }
+    }
+  }
+
+  @Test
   void aRunDirectoryIsNeverSilentlyReusedNorSharedNorResumedWithAnotherConfig(@TempDir Path dir)
       throws Exception {
     Path cfg = dir.resolve("c.yaml"), out = dir.resolve("run");
@@ -231,6 +296,20 @@ class TrainerTest {
   }
 
   @Test
+  void yamlSyntaxErrorsNameTheLineAndColumnOfTheProblem(@TempDir Path dir) throws Exception {
+    Path cfg = dir.resolve("c.yaml");
+    for (String[] bad : new String[][] {
+        {"task: reverse-dictionary\nsteps: 10\n  lr: 0.1\n", ":3:5: not valid YAML: mapping values are not allowed here"},
+        {"task: reverse-dictionary\nsteps: [10\nlr: 0.1\n", ":3:3: not valid YAML: expected ',' or ']', but got : (while parsing a flow sequence from line 2)"},
+        {"task: reverse-dictionary\n\tsteps: 10\n", ":2:1: not valid YAML: found character 'TAB' that cannot start any token. (Do not use TAB for indentation)"},
+        {"seed: 1\ntask: \"reverse-dictionary\nsteps: 10\n", ":4:1: not valid YAML: found unexpected end of stream (while scanning a quoted scalar from line 2)"}}) {
+      Files.writeString(cfg, bad[0]);
+      var e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
+      assertTrue(e.getMessage().startsWith(cfg + bad[1]), bad[0] + " → " + e.getMessage());
+    }
+  }
+
+  @Test
   void badConfigsNameTheSetting(@TempDir Path dir) throws Exception {
     Path cfg = dir.resolve("c.yaml");
     Files.writeString(cfg, "model: {vocab_size: 10, d_model: 8, heads: 2, ffn: 8, layers: 1, max_seq_len: 4}\nstepz: 3\n");
@@ -245,7 +324,8 @@ class TrainerTest {
         {"lr: fast", "lr must be a number"}, {"steps: 2.5", "steps must be a whole number"},
         {"optimizer: adam", "optimizer must be one of [adamw, sgd]"},
         {"schedule: 3", "schedule must be a word"}, {"steps: 0", "steps must be at least 1"},
-        {"dims: 8", "dims must be a list"}, {"steps: 3\nsteps: 4", "Duplicate field 'steps'"}}) {
+        {"dims: 8", "dims must be a list"}, {"steps: 3\nsteps: 4", "Duplicate field 'steps'"},
+        {"keep_checkpoints: -1", "keep_checkpoints must be 0 (all) or more"}}) {
       Files.writeString(cfg, model + bad[0] + "\n");
       e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg), bad[0]);
       assertTrue(e.getMessage().contains(bad[1]) && e.getMessage().startsWith(cfg.toString()),
