@@ -4,9 +4,7 @@ import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.experiments.bench.BenchResult;
 import dev.mtk.experiments.bench.Benchmarks;
 import dev.mtk.experiments.bench.MediaThroughput;
-import dev.mtk.tokenizers.text.formats.TextSources;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -21,15 +19,7 @@ import picocli.CommandLine.Option;
     subcommands = {BenchCommand.GemmBench.class, BenchCommand.DotBench.class,
         BenchCommand.TokenizerBench.class, BenchCommand.TrainBench.class,
         BenchCommand.EmbedBench.class, SearchBenchCommand.class, BenchCommand.MediaBench.class})
-final class BenchCommand implements Runnable {
-
-  @picocli.CommandLine.Spec
-  picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+final class BenchCommand extends Shared.Group {
 
   static void print(BenchResult r, Shared.Json json) {
     System.out.println(json.json ? r.json() : r.line());
@@ -104,13 +94,7 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      Inputs.mustExist(List.of(input));
-      List<String> docs = new ArrayList<>();
-      try (TextSources.Reader r = TextSources.open(List.of(input))) {
-        while (r.hasNext()) {
-          docs.add(r.next());
-        }
-      }
+      List<String> docs = Inputs.texts(input);
       try (WorkerPool pool = new WorkerPool(threads.threads == null ? 1 : threads.count())) {
         String name = which.encoding != null ? which.encoding : which.file.toString();
         print(Benchmarks.tokenizer(which.load(), name, docs, runs, warmup, pool), json);

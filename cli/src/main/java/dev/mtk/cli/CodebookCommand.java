@@ -19,15 +19,7 @@ import picocli.CommandLine.Option;
     description = "Train a k-means codebook on float tokens (.npy from mtk tokenize) and turn "
         + "tokens into ids with it.",
     subcommands = {CodebookCommand.Train.class, CodebookCommand.Encode.class})
-final class CodebookCommand implements Runnable {
-
-  @picocli.CommandLine.Spec
-  picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+final class CodebookCommand extends Shared.Group {
 
   @Command(name = "train", mixinStandardHelpOptions = true,
       description = "k-means++ then Lloyd iterations; deterministic for a seed; writes the "
@@ -91,11 +83,8 @@ final class CodebookCommand implements Runnable {
       int[] ids = new int[x.count()];
       try (WorkerPool pool = threads.pool()) {
         double mse = cb.assign(x, ids, pool);
-        StringBuilder sb = new StringBuilder();
-        for (int id : ids) {
-          sb.append(id).append('\n');
-        }
-        dev.mtk.core.io.AtomicFile.write(output, sb.toString().getBytes(StandardCharsets.UTF_8));
+        dev.mtk.core.io.AtomicFile.write(output, java.util.Arrays.stream(ids).mapToObj(i -> i + "\n")
+            .collect(java.util.stream.Collectors.joining()).getBytes(StandardCharsets.UTF_8));
         System.err.printf(Locale.ROOT, "%,d ids → %s (mean squared error per value %.6g)%n",
             ids.length, output, mse);
       }

@@ -1,9 +1,7 @@
 package dev.mtk.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.mtk.core.io.AtomicFile;
+import dev.mtk.tokenizers.text.formats.TextSources;
 import dev.mtk.training.data.WordNet;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -14,15 +12,7 @@ import picocli.CommandLine.Option;
 @Command(name = "corpus", mixinStandardHelpOptions = true,
     description = "Write a built-in corpus to a file (no download).",
     subcommands = {CorpusCommand.Glosses.class})
-final class CorpusCommand implements Runnable {
-
-  @picocli.CommandLine.Spec
-  picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+final class CorpusCommand extends Shared.Group {
 
   @Command(name = "wordnet-glosses", mixinStandardHelpOptions = true,
       description = "Every WordNet 3.1 gloss (definition and examples), one per line: "
@@ -34,21 +24,9 @@ final class CorpusCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      List<WordNet.Synset> synsets = WordNet.load();
-      boolean jsonl = dev.mtk.tokenizers.text.formats.TextSources.isJsonLines(output);
-      ObjectMapper json = Inputs.JSON;
-      long[] bytes = {0};
-      AtomicFile.write(output, out -> {
-        for (WordNet.Synset s : synsets) {
-          String gloss = s.gloss().replace('\n', ' ');
-          byte[] line = (jsonl ? json.writeValueAsString(java.util.Map.of("text", gloss)) : gloss)
-              .getBytes(StandardCharsets.UTF_8);
-          out.write(line);
-          out.write('\n');
-          bytes[0] += line.length + 1;
-        }
-      });
-      System.err.printf("wrote %d glosses (%.1f MB) to %s%n", synsets.size(), bytes[0] / 1e6, output);
+      List<String> glosses = WordNet.load().stream().map(WordNet.Synset::gloss).toList();
+      long bytes = TextSources.writeAll(output, glosses);
+      System.err.printf("wrote %d glosses (%.1f MB) to %s%n", glosses.size(), bytes / 1e6, output);
       return 0;
     }
   }

@@ -65,9 +65,8 @@ final class EmbedCommand implements Callable<Integer> {
       System.err.printf("embedded %d texts at dim %d (layer %d of %d); wrote %s%n", e.rows(), e.dim(),
           at, m.layers(), output);
       if (json.json) {
-        System.out.println(Inputs.JSON.writeValueAsString(java.util.Map.of("rows", e.rows(),
-            "dim", e.dim(), "layer", at, "truncated", e.truncated(), "empty", e.empty(),
-            "output", output.toString())));
+        Inputs.printJson("rows", e.rows(), "dim", e.dim(), "layer", at, "truncated", e.truncated(),
+            "empty", e.empty(), "output", output.toString());
       }
     }
     return 0;

@@ -4,8 +4,6 @@ import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.experiments.report.Report;
 import dev.mtk.experiments.run.Evaluation;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -60,21 +58,11 @@ final class EvalCommand implements Callable<Integer> {
     try (WorkerPool pool = threads.pool()) {
       results = Evaluation.run(settings, pool);
     }
-    Map<String, Map<String, Double>> table = new LinkedHashMap<>();
-    Map<String, Double> majority = new LinkedHashMap<>();
-    results.forEach((metric, byDim) -> {
-      if (metric.startsWith("majority/")) {
-        majority.put(metric.substring(9), byDim.get("all"));
-      } else {
-        table.put(metric, byDim);
-      }
-    });
     if (json.json) {
-      System.out.println(Inputs.JSON.writeValueAsString(results));
+      System.out.println(Inputs.json().writeValueAsString(results));
       return 0;
     }
-    System.out.println(Report.byDim(model.getFileName().toString(), table));
-    majority.forEach((level, acc) -> System.out.printf(Locale.ROOT, "majority class, %s: %.4f%n", level, acc));
+    System.out.println(Report.evaluation(model.getFileName().toString(), results));
     return 0;
   }
 }

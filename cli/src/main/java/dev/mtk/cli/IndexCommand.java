@@ -1,7 +1,6 @@
 package dev.mtk.cli;
 
 import dev.mtk.core.console.ProgressBar;
-import dev.mtk.core.io.Npy;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.experiments.search.TextIndex;
 import dev.mtk.models.inference.EmbeddingModel;
@@ -12,12 +11,9 @@ import dev.mtk.search.index.IndexFile;
 import dev.mtk.search.index.Metric;
 import dev.mtk.search.index.Precision;
 import dev.mtk.search.index.VectorIndex;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -29,15 +25,7 @@ import picocli.CommandLine.Option;
         + "prefix, and funnels (short prefix first, exact rescoring after). Format: docs/SEARCH.md.",
     subcommands = {IndexCommand.Build.class, IndexCommand.Add.class, IndexCommand.Search.class,
         IndexCommand.Info.class})
-final class IndexCommand implements Runnable {
-
-  @picocli.CommandLine.Spec
-  picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+final class IndexCommand extends Shared.Group {
 
   /** What to index: vectors from a .npy, or texts that a model embeds (and the index keeps). */
   static final class Source {
@@ -141,19 +129,7 @@ final class IndexCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      try (VectorIndex ix = IndexFile.open(index)) {
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("file", ix.file().toString());
-        o.put("count", ix.count());
-        o.put("dim", ix.dim());
-        o.put("metric", ix.metric().id());
-        o.put("precision", ix.precision().id());
-        o.put("texts", ix.hasTexts());
-        o.put("bytes", Files.size(ix.file()));
-        o.put("scan_bytes_per_vector", ix.precision().bytesPerVector(ix.dim()));
-        o.put("checksums", "ok");
-        System.out.println(Inputs.JSON.writeValueAsString(o));
-      }
+      System.out.println(Inputs.json().writeValueAsString(IndexFile.info(index)));
       return 0;
     }
   }
@@ -208,7 +184,7 @@ final class IndexCommand implements Runnable {
             + "per query %,d vectors scored, %,d bytes read%n", r.run().queries(), r.run().seconds(),
             r.summary().get("qps"), pool.threads(), batch, r.cost().vectorsScored(), r.cost().bytesRead());
         if (json.json) {
-          System.out.println(Inputs.JSON.writeValueAsString(r.summary()));
+          System.out.println(Inputs.json().writeValueAsString(r.summary()));
         }
       }
       return 0;

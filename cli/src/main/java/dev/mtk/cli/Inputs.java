@@ -2,6 +2,7 @@ package dev.mtk.cli;
 
 import dev.mtk.tokenizers.text.formats.Encodings;
 import dev.mtk.tokenizers.text.formats.HuggingFaceJson;
+import dev.mtk.tokenizers.text.formats.TextSources;
 import dev.mtk.tokenizers.text.Tokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,13 +13,24 @@ import java.util.List;
 /** Shared checks for command inputs, so every command fails the same clear way. */
 final class Inputs {
 
-  /** JSON for output lines: UTF-8 as is, emoji included (not as \\uD83D\\uDC4D escapes). */
-  static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-      com.fasterxml.jackson.databind.json.JsonMapper.builder()
-          .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
-          .build();
+  /**
+   * JSON for output lines: UTF-8 as is, emoji included (not as \\uD83D\\uDC4D escapes). A method,
+   * not a constant, so that a command that prints no JSON does not wait for Jackson to start.
+   */
+  static com.fasterxml.jackson.databind.ObjectMapper json() {
+    return TextSources.JSON;
+  }
 
   private Inputs() {}
+
+  /** Prints one JSON object of key, value pairs, keys in the order given. */
+  static void printJson(Object... keyValues) throws IOException {
+    var o = new java.util.LinkedHashMap<String, Object>();
+    for (int i = 0; i < keyValues.length; i += 2) {
+      o.put((String) keyValues[i], keyValues[i + 1]);
+    }
+    System.out.println(json().writeValueAsString(o));
+  }
 
   static void mustExist(List<Path> files) {
     for (Path p : files) {
@@ -31,22 +43,6 @@ final class Inputs {
   /** Every text of a JSON Lines ({"text": …}) or plain text file, in order. */
   static List<String> texts(Path file) throws IOException {
     return dev.mtk.tokenizers.text.formats.TextSources.readAll(List.of(file));
-  }
-
-  /** The value of a background task, its failure rethrown as it was (an IOException, say). */
-  static <T> T await(java.util.concurrent.CompletableFuture<T> f) throws IOException {
-    try {
-      return f.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      Throwable c = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
-      if (c instanceof IOException io) {
-        throw io;
-      }
-      if (c instanceof RuntimeException r) {
-        throw r;
-      }
-      throw e;
-    }
   }
 
   /** An optional option that must be at least 1 when given; 0 stands for "not given". */

@@ -4,6 +4,7 @@ import dev.mtk.core.kernel.KernelProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,10 +15,6 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Matryoshka Toolkit: train, measure and search Matryoshka embeddings on a CPU.",
-    subcommands = {QuickstartCommand.class, TokenizerCommand.class, CorpusCommand.class, ModelCommand.class,
-        EmbedCommand.class, TrainCommand.class, EvalCommand.class, QueryCommand.class, IndexCommand.class, TokenizeCommand.class, CodebookCommand.class,
-        BenchCommand.class,
-        CommandLine.HelpCommand.class},
     footer = {
         "",
         "The launcher itself also takes:",
@@ -33,23 +30,49 @@ import picocli.CommandLine.Command;
         "that the SIMD kernels use an incubator module (\"WARNING: Using incubator",
         "modules: jdk.incubator.vector\"); MTK_JVM_WARNINGS=1 shows it."
     })
-public final class Main implements Runnable {
+public final class Main extends Shared.Group {
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+  private static final List<Class<?>> COMMANDS = List.of(QuickstartCommand.class,
+      TokenizerCommand.class, CorpusCommand.class, ModelCommand.class, EmbedCommand.class,
+      TrainCommand.class, EvalCommand.class, QueryCommand.class, IndexCommand.class,
+      TokenizeCommand.class, CodebookCommand.class, BenchCommand.class, StartupCacheCommand.class,
+      CommandLine.HelpCommand.class);
 
   public static void main(String[] args) {
     System.exit(run(args));
   }
 
+  /** The one line for a command that ran out of heap: how big the heap was, and how to grow it. */
+  static String outOfMemory() {
+    return String.format(java.util.Locale.ROOT, "out of memory: the JVM's heap is %,d MB (by default "
+        + "a quarter of RAM); give it more with MTK_JAVA_OPTS=-Xmx%dg, or work in smaller pieces "
+        + "(fewer or shorter inputs, a smaller --batch)", Runtime.getRuntime().maxMemory() >> 20,
+        Math.max(2, 2 * ((Runtime.getRuntime().maxMemory() >> 30) + 1)));
+  }
+
   /** Runs the command line and returns the exit code (tests call this). */
   public static int run(String... args) {
+    try {
+      return execute(args);
+    } catch (OutOfMemoryError e) {
+      if (System.getenv("MTK_DEBUG") != null) {
+        e.printStackTrace();
+      }
+      System.err.println("mtk: error: " + outOfMemory());
+      return 1;
+    }
+  }
+
+  private static int execute(String... args) {
     CommandLine cli = new CommandLine(new Main());
+    // picocli builds every command it is given (reflection over each option): given only the one
+    // named, a one-shot command such as query starts ~0.1 s sooner; help and typos see them all
+    String first = args.length > 0 ? args[0] : "";
+    List<Class<?>> named = COMMANDS.stream()
+        .filter(c -> c.getAnnotation(Command.class).name().equals(first) && !first.equals("help")).toList();
+    for (Class<?> c : named.isEmpty() ? COMMANDS : named) {
+      cli.addSubcommand(c.getAnnotation(Command.class).name(), c);
+    }
     cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       if (System.getenv("MTK_DEBUG") != null) {
         ex.printStackTrace();

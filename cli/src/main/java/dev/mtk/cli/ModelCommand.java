@@ -12,15 +12,7 @@ import picocli.CommandLine.Option;
 @Command(name = "model", mixinStandardHelpOptions = true,
     description = "Create a model directory (config.json, model.safetensors).",
     subcommands = {ModelCommand.Init.class})
-final class ModelCommand implements Runnable {
-
-  @picocli.CommandLine.Spec
-  picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+final class ModelCommand extends Shared.Group {
 
   @Command(name = "init", mixinStandardHelpOptions = true,
       description = "A new encoder with seeded weights: the same seed gives the same bits.")

@@ -5,10 +5,8 @@ import dev.mtk.experiments.search.TextIndex;
 import dev.mtk.models.inference.EmbeddingModel;
 import dev.mtk.search.index.Funnel;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,18 +54,13 @@ final class QueryCommand implements Callable<Integer> {
       if (index == null) {
         System.err.println("embedding every WordNet answer (give --index RUN/index to skip this)…");
       }
-      TextIndex.withIndex(opening == null ? null : Inputs.await(opening), m, vi -> {
+      TextIndex.withIndex(opening == null ? null : opening.get(), m, vi -> {
         long start = System.nanoTime();
         var hits = TextIndex.query(m, vi, query, Inputs.positive(dim, "--dim"), k, f, pool);
         double ms = (System.nanoTime() - start) / 1e6;
         int at = dim == null ? vi.dim() : dim;
         if (json.json) {
-          Map<String, Object> o = new LinkedHashMap<>();
-          o.put("query", query);
-          o.put("dim", at);
-          o.put("ms", ms);
-          o.put("hits", hits);
-          System.out.println(Inputs.JSON.writeValueAsString(o));
+          Inputs.printJson("query", query, "dim", at, "ms", ms, "hits", hits);
           return null;
         }
         System.out.printf(Locale.ROOT, "top %d at %d dimensions for \"%s\" (%.1f ms):%n",

@@ -63,7 +63,7 @@ final class SearchBenchCommand implements Callable<Integer> {
     try (WorkerPool pool = threads.pool()) {
       var summary = SearchTradeoff.run(settings, pool);
       if (json.json) {
-        System.out.println(Inputs.JSON.writeValueAsString(summary));
+        System.out.println(Inputs.json().writeValueAsString(summary));
       }
     }
     return 0;

@@ -8,6 +8,17 @@ final class Shared {
 
   private Shared() {}
 
+  /** A command that only groups subcommands: given alone, it prints its usage. */
+  abstract static class Group implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+      spec.commandLine().usage(System.out);
+    }
+  }
+
   /** The pool size for a {@code --threads} value (null: the default). */
   static int threadCount(Integer threads) {
     int n = threads == null ? WorkerPool.defaultThreads() : threads;

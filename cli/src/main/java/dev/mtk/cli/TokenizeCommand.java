@@ -7,9 +7,7 @@ import dev.mtk.tokenizers.image.ImageTokenizer;
 import dev.mtk.tokenizers.image.ImageTransforms;
 import dev.mtk.tokenizers.video.VideoTokenizer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,25 +19,11 @@ import picocli.CommandLine.Option;
         + "shape (tokens, features): ViT patches, wav2vec2 frames or Whisper log-mel, ViViT tubelets.",
     subcommands = {TokenizeCommand.ImageCmd.class, TokenizeCommand.AudioCmd.class,
         TokenizeCommand.VideoCmd.class})
-final class TokenizeCommand implements Runnable {
-
-  @picocli.CommandLine.Spec
-  picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+final class TokenizeCommand extends Shared.Group {
 
   static void write(Path out, FloatTokens t) throws IOException {
     Npy.writeFloat32(out, t.values(), t.count(), t.dim());
     System.err.printf(Locale.ROOT, "%,d tokens × %d → %s%n", t.count(), t.dim(), out);
-  }
-
-  static void mustExist(Path input) {
-    if (!Files.exists(input)) {
-      throw new IllegalArgumentException(input + ": no such file");
-    }
   }
 
   @Command(name = "image", mixinStandardHelpOptions = true,
@@ -69,7 +53,6 @@ final class TokenizeCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      mustExist(input);
       var tokenizer = new ImageTokenizer(size == null ? 0 : Inputs.positive(size, "--size"),
           Inputs.positive(patch, "--patch"), ImageTransforms.Norm.named(normalize), ImageTokenizer.fit(fit));
       write(output, tokenizer.tokenize(input));
@@ -105,7 +88,6 @@ final class TokenizeCommand implements Runnable {
       if ((window == null) == (logMel == null)) {
         throw new IllegalArgumentException("give exactly one of --window WINDOW:HOP or --log-mel 80|128");
       }
-      mustExist(input);
       AudioTokenizer tokenizer = logMel != null ? new AudioTokenizer.LogMelFeatures(logMel)
           : AudioTokenizer.RawFrames.parse(window, rate);
       write(output, tokenizer.tokenize(input));
@@ -144,7 +126,6 @@ final class TokenizeCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       int[] tp = VideoTokenizer.parseTubelet(tubelet);
-      mustExist(input);
       var tokenizer = new VideoTokenizer(Inputs.positive(frames, "--frames"),
           Inputs.positive(every, "--every"), Inputs.positive(size, "--size"), tp[0], tp[1],
           ImageTransforms.Norm.named(normalize));

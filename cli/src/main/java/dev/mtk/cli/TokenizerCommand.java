@@ -25,15 +25,7 @@ import picocli.CommandLine.Option;
     description = "Train byte-level BPE tokenizers; encode and decode JSON Lines.",
     subcommands = {TokenizerCommand.Train.class, TokenizerCommand.Encode.class,
         TokenizerCommand.Decode.class})
-final class TokenizerCommand implements Runnable {
-
-  @picocli.CommandLine.Spec
-  picocli.CommandLine.Model.CommandSpec spec;
-
-  @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
-  }
+final class TokenizerCommand extends Shared.Group {
 
   /** --encoding or --tokenizer. */
   static final class Which {
@@ -89,30 +81,19 @@ final class TokenizerCommand implements Runnable {
     @Override
     public Integer call() throws IOException {
       Inputs.mustExist(inputs);
-      Normalizer normalizer = switch (normalize.toLowerCase(Locale.ROOT)) {
-        case "none" -> null;
-        case "nfc" -> new Normalizer.Nfc();
-        case "nfkc" -> new Normalizer.Nfkc();
-        case "lowercase" -> new Normalizer.Lowercase();
-        default -> throw new IllegalArgumentException("--normalize must be none, nfc, nfkc or lowercase");
-      };
       BpeTrainer.Config config = new BpeTrainer.Config(vocabSize, minFrequency, specials,
-          PreTokenizer.named(pattern), maxTokenLength, normalizer);
+          PreTokenizer.named(pattern), maxTokenLength, Normalizer.named(normalize));
       ProgressBar bar = new ProgressBar("");
       long start = System.nanoTime();
       Tokenizer t;
-      long bytes, invalid;
+      long bytes;
       try (WorkerPool pool = threads.pool();
           TextSources.Reader reader = TextSources.open(inputs)) {
         t = BpeTrainer.train(reader, config, pool, bar::update);
         bytes = reader.bytesRead();
-        invalid = reader.invalidUtf8();
       }
       double secs = (System.nanoTime() - start) / 1e9;
       HuggingFaceJson.save(t, output);
-      if (invalid > 0) {
-        System.err.printf("mtk: warning: %d invalid UTF-8 sequences in the input were read as U+FFFD%n", invalid);
-      }
       int merges = t.vocabSize() - 256 - t.specialTokens().size();
       bar.finish(String.format(Locale.ROOT, "trained %d tokens (%d merges) on %.1f MB in %.2f s; wrote %s",
           t.vocabSize(), merges, bytes / 1e6, secs, output));
@@ -121,13 +102,8 @@ final class TokenizerCommand implements Runnable {
             t.vocabSize(), minFrequency);
       }
       if (json.json) {
-        var o = new java.util.LinkedHashMap<String, Object>();
-        o.put("vocab_size", t.vocabSize());
-        o.put("merges", merges);
-        o.put("seconds", secs);
-        o.put("mb", bytes / 1e6);
-        o.put("output", output.toString());
-        System.out.println(Inputs.JSON.writeValueAsString(o));
+        Inputs.printJson("vocab_size", t.vocabSize(), "merges", merges, "seconds", secs, "mb", bytes / 1e6,
+            "output", output.toString());
       }
       return 0;
     }

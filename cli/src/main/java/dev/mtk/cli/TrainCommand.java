@@ -54,11 +54,7 @@ final class TrainCommand implements Callable<Integer> {
     long start = System.nanoTime();
     Map<String, Map<String, Double>> results;
     try (WorkerPool pool = threads.pool()) {
-      if (resume && force) {
-        throw new IllegalArgumentException("--resume continues a run and --force replaces it: give one");
-      }
-      var mode = resume ? RunDirectory.Mode.RESUME : force ? RunDirectory.Mode.REPLACE : RunDirectory.Mode.NEW;
-      results = TrainingRun.run(cfg, output, pool, mode, (step, steps, loss, tps) ->
+      results = TrainingRun.run(cfg, output, pool, RunDirectory.Mode.of(resume, force), (step, steps, loss, tps) ->
           bar.update(String.format(Locale.ROOT, "training (loss %.3f, %.0f tokens/s)", loss, tps), step, steps));
     }
     bar.finish(String.format(Locale.ROOT, "trained %d steps in %.1f s; wrote %s", cfg.optimization().steps(),

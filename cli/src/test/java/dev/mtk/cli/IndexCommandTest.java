@@ -60,13 +60,13 @@ class IndexCommandTest {
       r = MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", qs.toString(),
           "--k", "5", "--batch", batch, "--output", out.toString(), "--json");
       assertEquals(0, r.code(), r.err());
-      JsonNode summary = Inputs.JSON.readTree(r.lastLine());
+      JsonNode summary = Inputs.json().readTree(r.lastLine());
       assertTrue(summary.get("qps").asDouble() > 0);
       assertEquals((long) n * d * 4, summary.get("bytes_read_per_query").asLong());
       List<String> lines = Files.readAllLines(out);
       assertEquals(nq, lines.size());
       for (int i = 0; i < nq; i++) {
-        JsonNode hit = Inputs.JSON.readTree(lines.get(i));
+        JsonNode hit = Inputs.json().readTree(lines.get(i));
         long[] expected = brute(x, n, d, q, i, 5);
         for (int j = 0; j < 5; j++) {
           assertEquals(expected[j], hit.get("ids").get(j).asLong(), "query " + i + " rank " + j);
@@ -81,7 +81,7 @@ class IndexCommandTest {
     assertEquals(0, r.code(), r.err());
     r = MainTest.run("index", "info", "--index", ix.toString());
     assertEquals(0, r.code(), r.err());
-    assertEquals(n + 3, Inputs.JSON.readTree(r.lastLine()).get("count").asInt());
+    assertEquals(n + 3, Inputs.json().readTree(r.lastLine()).get("count").asInt());
     Path one = dir.resolve("one.npy"), res = dir.resolve("one.jsonl");
     float[] twice = new float[d];
     for (int j = 0; j < d; j++) {
@@ -91,7 +91,7 @@ class IndexCommandTest {
     r = MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", one.toString(),
         "--k", "1", "--output", res.toString());
     assertEquals(0, r.code(), r.err());
-    assertEquals(n + 1, Inputs.JSON.readTree(Files.readAllLines(res).get(0)).get("ids").get(0).asLong());
+    assertEquals(n + 1, Inputs.json().readTree(Files.readAllLines(res).get(0)).get("ids").get(0).asLong());
   }
 
   @Test
@@ -108,9 +108,9 @@ class IndexCommandTest {
     // every row's best cosine match is itself when the funnel keeps everything
     List<String> lines = Files.readAllLines(out);
     for (int i = 0; i < n; i++) {
-      assertEquals(i, Inputs.JSON.readTree(lines.get(i)).get("ids").get(0).asLong());
+      assertEquals(i, Inputs.json().readTree(lines.get(i)).get("ids").get(0).asLong());
     }
-    assertEquals("16:400,32:400", Inputs.JSON.readTree(r.lastLine()).get("funnel").asText());
+    assertEquals("16:400,32:400", Inputs.json().readTree(r.lastLine()).get("funnel").asText());
     r = MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", v.toString(),
         "--dim", "16", "--output", out.toString());
     assertEquals(0, r.code(), r.err());

@@ -52,6 +52,10 @@ class TokenizeCommandTest {
         "--output", out.toString()), "fit to crop or pad");
     IndexCommandTest.assertOneLine(MainTest.run("tokenize", "image", "--input", png.toString(),
         "--patch", "128", "--output", out.toString()), png + ": a 60×100 image is smaller than one 128×128 patch");
+    // a size whose pixels would not fit in memory (100,000² × 3 overflows an int): said plainly
+    IndexCommandTest.assertOneLine(MainTest.run("tokenize", "image", "--input", png.toString(),
+        "--size", "100000", "--output", out.toString()), "resizing 60×100 to 100000×166667 would hold "
+        + "50,000,100,000 values (200.0 GB); the limit is 268,435,456");
 
     // 0.5 s of 16-bit 8 kHz audio: resampled to 16 kHz, 8000 samples → 50 log-mel frames
     ByteBuffer d = ByteBuffer.allocate(8000).order(ByteOrder.LITTLE_ENDIAN);

@@ -78,19 +78,29 @@ class TokenizerCommandTest {
     for (int i = 0; i < 300; i++) {
       corpus.append("the cat sat on the mat number ").append(i).append(", said the hatter\n");
     }
-    // one invalid UTF-8 byte: read as U+FFFD and counted in a warning
+    // one invalid UTF-8 byte: every command that reads text refuses it the same way, naming the line
     byte[] bytes = corpus.toString().getBytes(StandardCharsets.UTF_8);
     byte[] withBad = java.util.Arrays.copyOf(bytes, bytes.length + 2);
     withBad[bytes.length] = (byte) 0xFF;
     withBad[bytes.length + 1] = '\n';
-    Path text = dir.resolve("corpus.txt");
-    Files.write(text, withBad);
+    Path bad = dir.resolve("bad.txt");
+    Files.write(bad, withBad);
     Path tok = dir.resolve("tok.json");
-    MainTest.Result r = MainTest.run("tokenizer", "train", "--input", text.toString(),
+    String refused = "mtk: error: " + bad + ":301: not valid UTF-8 (byte 0xFF at byte 1 of the line)";
+    MainTest.Result r = MainTest.run("tokenizer", "train", "--input", bad.toString(),
+        "--vocab-size", "300", "--output", tok.toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().startsWith(refused), r.err());
+    r = MainTest.run("tokenizer", "encode", "--encoding", "cl100k_base", "--input", bad.toString(),
+        "--output", dir.resolve("x.jsonl").toString());
+    assertTrue(r.code() == 1 && r.err().startsWith(refused), r.err());
+    assertTrue(!Files.exists(tok) && !Files.exists(dir.resolve("x.jsonl")), "nothing written");
+    Path text = dir.resolve("corpus.txt");
+    Files.write(text, bytes);
+    r = MainTest.run("tokenizer", "train", "--input", text.toString(),
         "--vocab-size", "300", "--special", "[CLS]", "--special", "[SEP]", "--pattern", "gpt2",
         "--output", tok.toString(), "--json");
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.err().contains("1 invalid UTF-8"), r.err());
     assertEquals(300, MainTest.number(r.lastLine(), "vocab_size"));
     Path docs = write(dir, "d.jsonl", "{\"text\": \"the cat sat\"}\n");
     Path ids = dir.resolve("ids.jsonl");

@@ -225,6 +225,24 @@ public final class Report {
   }
 
   /** A Markdown table: one row per dim, one column per metric. */
+  /**
+   * {@link dev.mtk.experiments.run.Evaluation}'s results as a table by dimension, then a line for
+   * each "majority/LEVEL" baseline.
+   */
+  public static String evaluation(String method, Map<String, Map<String, Double>> results) {
+    Map<String, Map<String, Double>> table = new java.util.LinkedHashMap<>();
+    StringBuilder majority = new StringBuilder();
+    results.forEach((metric, byDim) -> {
+      if (metric.startsWith("majority/")) {
+        majority.append(String.format(Locale.ROOT, "%nmajority class, %s: %.4f", metric.substring(9),
+            byDim.get("all")));
+      } else {
+        table.put(metric, byDim);
+      }
+    });
+    return byDim(method, table) + majority;
+  }
+
   public static String byDim(String method, Map<String, Map<String, Double>> byMetric) {
     StringBuilder sb = new StringBuilder();
     sb.append("| ").append(method).append(" dim |");

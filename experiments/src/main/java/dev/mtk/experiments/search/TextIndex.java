@@ -91,9 +91,8 @@ public final class TextIndex {
    * compiled (a one-shot query otherwise spends most of its time in the scan's first, interpreted
    * pass). The throw-away search changes nothing: an index is read-only.
    */
-  public static java.util.concurrent.CompletableFuture<VectorIndex> openWarm(Path dir, int dim,
-      int k, Funnel funnel, WorkerPool pool) {
-    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+  public static Opening openWarm(Path dir, int dim, int k, Funnel funnel, WorkerPool pool) {
+    return new Opening(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
       try {
         VectorIndex index = IndexFile.open(dir);
         try {
@@ -108,7 +107,25 @@ public final class TextIndex {
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-    });
+    }));
+  }
+
+  /** An index being opened on another thread; {@link #get} waits and rethrows its failure as it was. */
+  public record Opening(java.util.concurrent.CompletableFuture<VectorIndex> future) {
+    public VectorIndex get() throws IOException {
+      try {
+        return future.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        Throwable c = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+        if (c instanceof IOException io) {
+          throw io;
+        }
+        if (c instanceof RuntimeException r) {
+          throw r;
+        }
+        throw e;
+      }
+    }
   }
 
   /** Something done with an open index. */

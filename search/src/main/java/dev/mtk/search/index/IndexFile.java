@@ -438,6 +438,23 @@ public final class IndexFile {
     }
   }
 
+  /** What an index holds, its checksums verified by opening it: keys in a fixed order. */
+  public static java.util.Map<String, Object> info(Path path) throws IOException {
+    try (VectorIndex ix = open(path)) {
+      var o = new java.util.LinkedHashMap<String, Object>();
+      o.put("file", ix.file().toString());
+      o.put("count", ix.count());
+      o.put("dim", ix.dim());
+      o.put("metric", ix.metric().id());
+      o.put("precision", ix.precision().id());
+      o.put("texts", ix.hasTexts());
+      o.put("bytes", Files.size(ix.file()));
+      o.put("scan_bytes_per_vector", ix.precision().bytesPerVector(ix.dim()));
+      o.put("checksums", "ok");
+      return o;
+    }
+  }
+
   private static VectorIndex read(Path file, Arena arena) throws IOException {
     long size;
     ByteBuffer head = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);

@@ -39,6 +39,9 @@ public final class ImageTransforms {
     return resize(img, Math.max(1, Math.round((float) h * size / w)), size);
   }
 
+  /** The most floats a resized image (or its intermediate) may hold: 1 GB. */
+  public static final long MAX_VALUES = 1L << 28;
+
   public static Image resize(Image img, int outH, int outW) {
     if (outH < 1 || outW < 1) {
       throw new IllegalArgumentException("cannot resize to " + outH + "×" + outW);
@@ -47,6 +50,12 @@ public final class ImageTransforms {
       return img;
     }
     int c = img.channels(), h = img.height(), w = img.width();
+    long largest = Math.max((long) c * outH * outW, (long) c * h * outW);
+    if (largest > MAX_VALUES) {
+      throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "resizing %d×%d to "
+          + "%d×%d would hold %,d values (%.1f GB); the limit is %,d (e.g. 9,000×9,000 RGB): "
+          + "choose a smaller size", h, w, outH, outW, largest, largest * 4 / 1e9, MAX_VALUES));
+    }
     // horizontal pass, then vertical: separable filter
     Weights wx = weights(w, outW), wy = weights(h, outH);
     float[] tmp = new float[c * h * outW];

@@ -14,6 +14,18 @@ import java.util.Locale;
 public sealed interface Normalizer permits Normalizer.Nfc, Normalizer.Nfkc, Normalizer.Lowercase,
     Normalizer.Sequence {
 
+  /** none (null), nfc, nfkc or lowercase: the names the command line takes. */
+  static Normalizer named(String name) {
+    return switch (name.toLowerCase(Locale.ROOT)) {
+      case "none" -> null;
+      case "nfc" -> new Nfc();
+      case "nfkc" -> new Nfkc();
+      case "lowercase" -> new Lowercase();
+      default -> throw new IllegalArgumentException("normalization must be none, nfc, nfkc or "
+          + "lowercase, got \"" + name + "\"");
+    };
+  }
+
   /** Applies the normalization to a string with no alignment to keep. */
   String apply(String s);
 
