@@ -104,10 +104,11 @@ final class BenchCommand extends Shared.Group {
   }
 
   @Command(name = "train", mixinStandardHelpOptions = true,
-      description = "Training steps of a preset on random token ids (the reference step of "
-          + "docs/BENCHMARKS.md): tokens/s, ms/step, peak RSS.")
+      description = "Training steps of a preset on random inputs (docs/BENCHMARKS.md): reference "
+          + "(text, tokens/s) or vit-reference (28×28 images, images/s); ms/step, peak RSS.")
   static final class TrainBench implements Callable<Integer> {
-    @Option(names = "--preset", defaultValue = "reference", description = "Model and step (default ${DEFAULT-VALUE}).")
+    @Option(names = "--preset", defaultValue = "reference", description = "reference or "
+        + "vit-reference (default ${DEFAULT-VALUE}).")
     String preset;
 
     @Option(names = "--steps", defaultValue = "10", description = "Timed steps (default ${DEFAULT-VALUE}).")
@@ -129,9 +130,11 @@ final class BenchCommand extends Shared.Group {
   }
 
   @Command(name = "embed", mixinStandardHelpOptions = true,
-      description = "Inference of a preset: 256 sequences of 64 random tokens per pass, tokens/s.")
+      description = "Inference of a preset: reference (256 sequences of 64 random tokens per pass, "
+          + "tokens/s) or vit-reference (512 random 28×28 images per pass, images/s).")
   static final class EmbedBench implements Callable<Integer> {
-    @Option(names = "--preset", defaultValue = "reference", description = "Model (default ${DEFAULT-VALUE}).")
+    @Option(names = "--preset", defaultValue = "reference", description = "reference or "
+        + "vit-reference (default ${DEFAULT-VALUE}).")
     String preset;
 
     @Option(names = "--runs", defaultValue = "5", description = "Timed passes (default ${DEFAULT-VALUE}).")

@@ -14,18 +14,22 @@ import picocli.CommandLine.Option;
 
 /** Texts in, Matryoshka embeddings out, one float32 row per input line. */
 @Command(name = "embed", mixinStandardHelpOptions = true,
-    description = {"Embed texts with a model into a float32 .npy.",
+    description = {"Embed texts or images with a model into a float32 .npy.",
         "Reads JSON Lines {\"text\": …} (or text lines) and writes one L2-normalised row per "
             + "input text, in order. Texts are cut to the model's max_seq_len tokens (the first "
             + "kept); an empty text gives a row of zeros; no CLS/BOS token is added and "
-            + "special-token strings are ordinary text. Rules: docs/ARCHITECTURE.md, \"Inference\"."})
+            + "special-token strings are ordinary text. Rules: docs/ARCHITECTURE.md, \"Inference\".",
+        "An image model (its directory has image.json) reads an image, a folder of images (sorted "
+            + "by path) or a text file listing image paths, and writes the row order beside the "
+            + "output (emb.paths.txt)."})
 final class EmbedCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory (config.json, "
       + "model.safetensors, tokenizer.json).")
   Path model;
 
-  @Option(names = "--input", required = true, description = "docs.jsonl or a text file.")
+  @Option(names = "--input", required = true, description = "docs.jsonl or a text file; for an "
+      + "image model an image, a folder of images, or a list of image paths.")
   Path input;
 
   @Option(names = "--output", required = true, description = "emb.npy to write.")
@@ -47,12 +51,24 @@ final class EmbedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    List<String> texts = Inputs.texts(input);
     try (WorkerPool pool = threads.pool()) {
       EmbeddingModel m = EmbeddingModel.load(model, pool);
       var options = new EmbedOptions(Inputs.positive(dim, "--dim"), Inputs.positive(layer, "--layer"),
           batch, true);
-      Embeddings e = m.embedTexts(texts, options);
+      Embeddings e;
+      if (m.modality() == dev.mtk.models.inference.Input.Modality.PATCHES) {
+        if (dev.mtk.tokenizers.text.formats.TextSources.isJsonLines(input)) {
+          throw new IllegalArgumentException(model + " takes images: give an image, a folder of "
+              + "images or a text file listing image paths, not " + input);
+        }
+        List<Path> files = dev.mtk.tokenizers.image.ImageFiles.list(input);
+        e = m.embedImages(files, options);
+        Path order = output.resolveSibling(output.getFileName().toString().replaceFirst("\\.npy$", "") + ".paths.txt");
+        dev.mtk.tokenizers.text.formats.TextSources.writeAll(order, files.stream().map(Path::toString).toList());
+        System.err.println("row order: " + order);
+      } else {
+        e = m.embedTexts(Inputs.texts(input), options);
+      }
       Npy.writeFloat32(output, e.vectors(), e.rows(), e.dim());
       if (e.truncated() > 0) {
         System.err.printf("mtk: note: %d texts were longer than %d tokens and were truncated%n",
@@ -62,8 +78,8 @@ final class EmbedCommand implements Callable<Integer> {
         System.err.printf("mtk: note: %d empty texts have all-zero rows%n", e.empty());
       }
       int at = layer == null ? m.layers() : layer;
-      System.err.printf("embedded %d texts at dim %d (layer %d of %d); wrote %s%n", e.rows(), e.dim(),
-          at, m.layers(), output);
+      System.err.printf("embedded %d %s at dim %d (layer %d of %d); wrote %s%n", e.rows(),
+          m.imageFormat() != null ? "images" : "texts", e.dim(), at, m.layers(), output);
       if (json.json) {
         Inputs.printJson("rows", e.rows(), "dim", e.dim(), "layer", at, "truncated", e.truncated(),
             "empty", e.empty(), "output", output.toString());

@@ -16,14 +16,17 @@ import picocli.CommandLine.Option;
         "Retrieval tasks (reverse-dictionary, example-definition, pairs) report recall@1, recall@10, MRR@10 and "
             + "nDCG@10 by exact search; classification tasks (lexfile, labels) report kNN@10 and "
             + "linear-probe accuracy. pairs and labels read --data (the same files training reads, "
-            + "split the same way, so --split test is held out from training)."})
+            + "split the same way, so --split test is held out from training). fashion-mnist "
+            + "(an image model) reports kNN, linear probe and mAP@10; --data is the IDX folder "
+            + "(default /usr/share/datasets/fashion-mnist)."})
 final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory.")
   Path model;
 
   @Option(names = "--task", defaultValue = "reverse-dictionary",
-      description = "reverse-dictionary, example-definition, lexfile, pairs or labels (default ${DEFAULT-VALUE}).")
+      description = "reverse-dictionary, example-definition, lexfile, pairs, labels or "
+          + "fashion-mnist (default ${DEFAULT-VALUE}).")
   String task;
 
   @Option(names = "--data", description = "The data file of task pairs (.jsonl/.tsv pairs) or labels (.jsonl/.tsv text, label).")

@@ -114,30 +114,67 @@ public final class Benchmarks {
         .put("docs", docs.size());
   }
 
-  /** A benchmark preset's model (today: reference, docs/BENCHMARKS.md). */
+  /** A benchmark preset's model: reference (text) or vit-reference (images), docs/BENCHMARKS.md. */
   public static EncoderConfig preset(String name) {
-    if (!name.equals("reference")) {
-      throw new IllegalArgumentException("unknown preset '" + name + "': use reference");
-    }
-    return EncoderConfig.reference();
+    return switch (name) {
+      case "reference" -> EncoderConfig.reference();
+      case "vit-reference" -> EncoderConfig.vitReference();
+      default -> throw new IllegalArgumentException("unknown preset '" + name + "': use reference or vit-reference");
+    };
   }
 
-  /** Training steps of a preset on random token ids (the reference step): tokens/s, ms/step, peak RSS. */
+  /**
+   * Training steps of a preset on random inputs: the reference step (64 sequences of 64 random
+   * token ids, Matryoshka InfoNCE) reports tokens/s; vit-reference (128 random 28×28 images,
+   * Matryoshka softmax classification with a head per prefix, AdamW wd 0.05 — the step of
+   * torch_vit.py) reports images/s. Both: ms/step and peak RSS.
+   */
   public static BenchResult train(String preset, int steps, int warmupSteps, WorkerPool pool) {
     var config = preset(preset);
-    int pairs = 32, seq = 64;
+    boolean images = config.patchDim() > 0;
+    int rows = images ? 128 : 64, seq = images ? config.maxSeqLen() : 64;
     var enc = Encoder.init(config, 0);
-    var pass = enc.build(pool, 2 * pairs, seq, config.nesting(), 0.05f, false);
-    var opt = new AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, 0.01f);
+    var heads = new dev.mtk.models.nn.autograd.Arena("loss heads");
+    int[] labels = new int[rows];
+    Encoder.Pass pass;
+    if (images) {
+      var objective = new dev.mtk.training.loss.MatryoshkaLoss(
+          new dev.mtk.training.loss.SoftmaxClassification(10, false), config.nesting(), null, -1);
+      pass = enc.build(pool, rows, seq, (g, a, embeddings, layers) -> objective.attach(
+          new dev.mtk.training.loss.LossGraph(g, a, heads, pool, rows, 1, config.embeddingSize(),
+              labels, null, null, 0), embeddings), false, 0);
+    } else {
+      pass = enc.build(pool, rows, seq, config.nesting(), 0.05f, false);
+    }
+    heads.freeze();
+    float decay = images ? 0.05f : 0.01f;
+    var opt = new AdamW(enc.parameters(), 0.9f, 0.999f, 1e-8f, decay);
+    var headOpt = heads.size() > 0 ? new AdamW(heads, 0.9f, 0.999f, 1e-8f, decay) : null;
     SplittableRandom rnd = new SplittableRandom(0);
     Runnable step = () -> {
-      for (int i = 0; i < pass.ids.length; i++) {
-        pass.ids[i] = rnd.nextInt(config.vocabSize());
+      if (images) {
+        float[] x = pass.patches.data();
+        for (int i = pass.patches.offset(); i < pass.patches.offset() + pass.patches.size(); i++) {
+          x[i] = (float) rnd.nextDouble();
+        }
+        for (int i = 0; i < rows; i++) {
+          labels[i] = rnd.nextInt(10);
+        }
+      } else {
+        for (int i = 0; i < pass.ids.length; i++) {
+          pass.ids[i] = rnd.nextInt(config.vocabSize());
+        }
       }
       pass.graph.forward();
       enc.parameters().zeroGrad();
+      if (headOpt != null) {
+        heads.zeroGrad();
+      }
       pass.graph.backward(pass.loss);
       opt.step(pool, 1e-3f);
+      if (headOpt != null) {
+        headOpt.step(pool, 1e-3f);
+      }
     };
     for (int i = 0; i < warmupSteps; i++) {
       step.run();
@@ -147,27 +184,40 @@ public final class Benchmarks {
       step.run();
     }
     double secs = (System.nanoTime() - start) / 1e9;
-    return new BenchResult("train").put("preset", preset).put("threads", pool.threads())
-        .put("tokens_per_s", steps * 2.0 * pairs * seq / secs).put("ms_per_step", secs / steps * 1e3)
-        .put("peak_rss_mb", peakRssMb()).put("loss", (double) pass.loss.values()[0])
-        .put("params_m", enc.parameters().size() / 1e6);
+    BenchResult r = new BenchResult("train").put("preset", preset).put("threads", pool.threads());
+    r = images ? r.put("images_per_s", steps * (double) rows / secs)
+        : r.put("tokens_per_s", steps * (double) rows * seq / secs);
+    return r.put("ms_per_step", secs / steps * 1e3).put("peak_rss_mb", peakRssMb())
+        .put("loss", (double) pass.loss.values()[0])
+        .put("params_m", (enc.parameters().size() + heads.size()) / 1e6);
   }
 
-  /** Inference of a preset: 256 sequences of 64 random tokens per pass, tokens/s. */
+  /**
+   * Inference of a preset: 256 sequences of 64 random tokens per pass (tokens/s), or for
+   * vit-reference 512 random 28×28 images per pass (images/s, as torch_vit.py's inference line).
+   */
   public static BenchResult embed(String preset, int runs, double warmup, WorkerPool pool) {
     var config = preset(preset);
-    int batch = 256, seq = 64;
+    boolean images = config.patchDim() > 0;
+    int batch = images ? 512 : 256, seq = images ? config.maxSeqLen() : 64;
     var enc = Encoder.init(config, 0);
     var pass = enc.build(pool, batch, seq, null, 0f, false);
     SplittableRandom rnd = new SplittableRandom(0);
-    for (int i = 0; i < pass.ids.length; i++) {
-      pass.ids[i] = rnd.nextInt(config.vocabSize());
+    if (images) {
+      float[] x = pass.patches.data();
+      for (int i = pass.patches.offset(); i < pass.patches.offset() + pass.patches.size(); i++) {
+        x[i] = (float) rnd.nextDouble();
+      }
+    } else {
+      for (int i = 0; i < pass.ids.length; i++) {
+        pass.ids[i] = rnd.nextInt(config.vocabSize());
+      }
     }
     Timing timing = Timing.measure(warmup, runs, pass.graph::forward);
-    return new BenchResult("embed").put("preset", preset).put("threads", pool.threads())
-        .put("tokens_per_s", batch * seq / timing.median())
-        .put("tokens_per_s_best", batch * seq / timing.best()).put("ms_per_batch", timing.median() * 1e3)
-        .put("peak_rss_mb", peakRssMb());
+    BenchResult r = new BenchResult("embed").put("preset", preset).put("threads", pool.threads());
+    r = images ? r.put("images_per_s", batch / timing.median()).put("images_per_s_best", batch / timing.best())
+        : r.put("tokens_per_s", batch * seq / timing.median()).put("tokens_per_s_best", batch * seq / timing.best());
+    return r.put("ms_per_batch", timing.median() * 1e3).put("peak_rss_mb", peakRssMb());
   }
 
   /** Peak resident memory of this process (VmHWM), in MB; -1 where /proc is not there. */

@@ -35,7 +35,8 @@ public final class Evaluation {
     };
     EmbeddingModel full = EmbeddingModel.load(s.model(), pool);
     Encoder enc = s.layer() == 0 ? full.encoder() : full.encoder().firstLayers(s.layer());
-    EmbeddingModel model = EmbeddingModel.of(enc, full.tokenizer(), pool);
+    EmbeddingModel model = full.imageFormat() != null ? EmbeddingModel.of(enc, full.imageFormat(), pool)
+        : EmbeddingModel.of(enc, full.tokenizer(), pool);
     int width = model.width();
     int[] dims = s.dims() == null ? Trainer.ladder(width) : s.dims();
     for (int m : dims) {

@@ -72,6 +72,16 @@ public record EncoderConfig(int vocabSize, int dModel, int heads, int ffn, int l
     return new EncoderConfig(8192, 256, 4, 1024, 4, 64, 1e-5f, new int[] {16, 32, 64, 128, 256});
   }
 
+  /**
+   * The "vit-reference" image preset: the model of ../shared/anchors/torch_vit.py — 1×28×28
+   * images in 4×4 patches (49 tokens of 16 values), d 128, 4 heads, FFN 512, 6 pre-LN layers,
+   * mean pooling, Matryoshka prefixes 8 … 128.
+   */
+  public static EncoderConfig vitReference() {
+    return new EncoderConfig(1, 128, 4, 512, 6, 49, 1e-5f, new int[] {8, 16, 32, 64, 128},
+        Pooling.MEAN, 0f, 0, 16);
+  }
+
   public int headDim() {
     return dModel / heads;
   }

@@ -39,6 +39,7 @@ public final class EmbeddingModel {
 
   private final Encoder encoder;
   private final Tokenizer tokenizer;
+  private final dev.mtk.tokenizers.image.ImageFormat imageFormat;
   private final WorkerPool pool;
   private final ReentrantLock passLock = new ReentrantLock();
   /**
@@ -47,9 +48,11 @@ public final class EmbeddingModel {
    */
   private final java.util.LinkedHashMap<String, Encoder.Pass> passes = new java.util.LinkedHashMap<>();
 
-  private EmbeddingModel(Encoder encoder, Tokenizer tokenizer, WorkerPool pool) {
+  private EmbeddingModel(Encoder encoder, Tokenizer tokenizer,
+      dev.mtk.tokenizers.image.ImageFormat imageFormat, WorkerPool pool) {
     this.encoder = encoder;
     this.tokenizer = tokenizer;
+    this.imageFormat = imageFormat;
     this.pool = pool;
   }
 
@@ -70,8 +73,9 @@ public final class EmbeddingModel {
             + " to turn text into ids (mtk model init --tokenizer FILE puts one there)");
       }
       tok = HuggingFaceJson.load(tokFile);
+      return of(enc, tok, pool);
     }
-    return of(enc, tok, pool);
+    return of(enc, dev.mtk.tokenizers.image.ImageFormat.read(dir), pool);
   }
 
   /** An encoder in memory (during training, say) with its tokenizer (null for patch models). */
@@ -86,7 +90,55 @@ public final class EmbeddingModel {
             + " tokens but the model only " + c.vocabSize());
       }
     }
-    return new EmbeddingModel(encoder, tokenizer, pool);
+    return new EmbeddingModel(encoder, tokenizer, null, pool);
+  }
+
+  /**
+   * A patch model with the image format it was trained on (null: it takes patches only, not
+   * image files); the format must make the model's patches.
+   */
+  public static EmbeddingModel of(Encoder encoder, dev.mtk.tokenizers.image.ImageFormat format,
+      WorkerPool pool) {
+    var c = encoder.config();
+    if (c.patchDim() == 0) {
+      throw new IllegalArgumentException("a text model takes a tokenizer, not an image format");
+    }
+    if (format != null && (format.patchDim() != c.patchDim() || format.tokens() > c.maxSeqLen())) {
+      throw new IllegalArgumentException("image format " + format + " makes " + format.tokens()
+          + " patches of " + format.patchDim() + " values; the model takes up to " + c.maxSeqLen()
+          + " of " + c.patchDim());
+    }
+    return new EmbeddingModel(encoder, null, format, pool);
+  }
+
+  /** How image files become this model's patches; null for text models and bare patch models. */
+  public dev.mtk.tokenizers.image.ImageFormat imageFormat() {
+    return imageFormat;
+  }
+
+  /** Embeds image files (an image model with its format), in order. */
+  public Embeddings embedImages(List<Path> files, EmbedOptions options) throws IOException {
+    if (imageFormat == null) {
+      throw new IllegalArgumentException(tokenizer != null ? "this model takes text, not images"
+          : "this patch model has no image.json saying how images become patches");
+    }
+    // decoded a chunk at a time, so that a folder of a million images never sits in memory as floats
+    int chunk = 1024, dim = 0;
+    float[] out = null;
+    for (int from = 0; from < files.size(); from += chunk) {
+      List<Input> in = new ArrayList<>();
+      for (Path f : files.subList(from, Math.min(files.size(), from + chunk))) {
+        var t = imageFormat.tokenize(f);
+        in.add(new Input.Patches(t.values(), t.count()));
+      }
+      Embeddings e = embed(in, options);
+      if (out == null) {
+        dim = e.dim();
+        out = new float[files.size() * dim];
+      }
+      System.arraycopy(e.vectors(), 0, out, from * dim, e.vectors().length);
+    }
+    return out == null ? embed(List.of(), options) : new Embeddings(out, files.size(), dim, 0, 0);
   }
 
   public EncoderConfig config() {

@@ -189,7 +189,8 @@ public final class ModelDirectory {
           pooling.equals("cls") ? EncoderConfig.Pooling.CLS : EncoderConfig.Pooling.MEAN,
           (float) optionalNumber(o, "dropout", 0, file), optionalInt(o, "projection", 0, file), patchDim);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage());
+      // need() names the file already; the config's own checks do not
+      throw e.getMessage().startsWith(file + ": ") ? e : new IllegalArgumentException(file + ": " + e.getMessage());
     }
   }
 

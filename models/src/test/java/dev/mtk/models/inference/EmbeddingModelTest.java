@@ -176,7 +176,7 @@ class EmbeddingModelTest {
       EncoderConfig pc = new EncoderConfig(1, 16, 4, 20, 1, 8, 1e-5f, new int[] {8, 16},
           EncoderConfig.Pooling.MEAN, 0f, 0, 6);
       Encoder penc = Encoder.init(pc, 2);
-      EmbeddingModel patches = EmbeddingModel.of(penc, null, pool);
+      EmbeddingModel patches = EmbeddingModel.of(penc, (dev.mtk.tokenizers.image.ImageFormat) null, pool);
       assertEquals(Input.Modality.PATCHES, patches.modality());
       float[] values = new float[5 * 6];
       for (int i = 0; i < values.length; i++) {

@@ -51,15 +51,35 @@ public final class Classification {
   /** metric ("knn_accuracy", "linear_probe_accuracy") → dim → accuracy. */
   public static Map<String, Map<String, Double>> byDim(WorkerPool pool, float[] train, int[] trainLabels,
       float[] test, int[] testLabels, int width, int classes, int[] dims, long seed) {
+    return byDim(pool, train, trainLabels, test, testLabels, width, classes, dims, seed, false);
+  }
+
+  /**
+   * As above; with {@code retrieval}, also "map_at_10": the test rows as queries against the
+   * training rows as the database, relevant = the same class (see {@link #averagePrecision}).
+   */
+  public static Map<String, Map<String, Double>> byDim(WorkerPool pool, float[] train, int[] trainLabels,
+      float[] test, int[] testLabels, int width, int classes, int[] dims, long seed, boolean retrieval) {
     Map<String, Map<String, Double>> out = new LinkedHashMap<>();
     out.put("knn_accuracy", new LinkedHashMap<>());
     out.put("linear_probe_accuracy", new LinkedHashMap<>());
+    if (retrieval) {
+      out.put("map_at_10", new LinkedHashMap<>());
+    }
     for (int m : dims) {
       float[] tr = Embeddings.normalizedPrefix(train, trainLabels.length, width, m);
       float[] te = Embeddings.normalizedPrefix(test, testLabels.length, width, m);
-      out.get("knn_accuracy").put(String.valueOf(m), knn(pool, tr, trainLabels, te, testLabels, m, K));
+      int[] nn = neighbours(pool, tr, trainLabels.length, te, testLabels.length, m, K);
+      out.get("knn_accuracy").put(String.valueOf(m), knn(nn, trainLabels, testLabels, K));
       out.get("linear_probe_accuracy").put(String.valueOf(m),
           linearProbe(pool, tr, trainLabels, te, testLabels, m, classes, seed));
+      if (retrieval) {
+        double sum = 0;
+        for (int i = 0; i < testLabels.length; i++) {
+          sum += averagePrecision(nn, i * K, Math.min(K, trainLabels.length), trainLabels, testLabels[i]);
+        }
+        out.get("map_at_10").put(String.valueOf(m), sum / testLabels.length);
+      }
     }
     return out;
   }
@@ -67,25 +87,55 @@ public final class Classification {
   /** kNN accuracy on rows already normalised to unit length, [n, m]. */
   public static double knn(WorkerPool pool, float[] train, int[] trainLabels, float[] test,
       int[] testLabels, int m, int k) {
-    int n = testLabels.length;
-    int[] hit = new int[n];
-    pool.forEach((n + 255) / 256, t -> {
+    return knn(neighbours(pool, train, trainLabels.length, test, testLabels.length, m, k),
+        trainLabels, testLabels, k);
+  }
+
+  private static double knn(int[] nn, int[] trainLabels, int[] testLabels, int k) {
+    int c = 0, got = Math.min(k, trainLabels.length);
+    for (int i = 0; i < testLabels.length; i++) {
+      c += vote(java.util.Arrays.copyOfRange(nn, i * k, (i + 1) * k), got, trainLabels) == testLabels[i] ? 1 : 0;
+    }
+    return c / (double) testLabels.length;
+  }
+
+  /**
+   * The k nearest training rows of every test row by dot product (rows unit length: cosine),
+   * nearest first, ties to the lower row: [testRows · k] row numbers.
+   */
+  static int[] neighbours(WorkerPool pool, float[] train, int trainRows, float[] test, int testRows,
+      int m, int k) {
+    int[] out = new int[testRows * k];
+    pool.forEach((testRows + 255) / 256, t -> {
       TopK top = new TopK(k);
       int[] ids = new int[k];
       float[] sc = new float[k];
-      for (int i = t * 256; i < Math.min(n, (t + 1) * 256); i++) {
-        for (int j = 0; j < trainLabels.length; j++) {
+      for (int i = t * 256; i < Math.min(testRows, (t + 1) * 256); i++) {
+        for (int j = 0; j < trainRows; j++) {
           top.offer(j, Vectors.dot(test, i * m, train, j * m, m));
         }
         int got = top.drainSorted(ids, sc);
-        hit[i] = vote(ids, got, trainLabels) == testLabels[i] ? 1 : 0;
+        System.arraycopy(ids, 0, out, i * k, got);
       }
     });
-    int c = 0;
-    for (int h : hit) {
-      c += h;
+    return out;
+  }
+
+  /**
+   * Average precision of one ranked list of k: the mean, over the ranks r holding a relevant item
+   * (the query's class), of the precision within the first r; 0 when none is relevant. Its mean
+   * over queries is the mAP@k of image retrieval (as in the MRL paper's retrieval tables).
+   */
+  static double averagePrecision(int[] ranked, int from, int k, int[] labels, int label) {
+    int hits = 0;
+    double sum = 0;
+    for (int r = 0; r < k; r++) {
+      if (labels[ranked[from + r]] == label) {
+        hits++;
+        sum += hits / (double) (r + 1);
+      }
     }
-    return c / (double) n;
+    return hits == 0 ? 0 : sum / hits;
   }
 
   /** The most frequent label among the neighbours (nearest first); ties go to the nearer one. */

@@ -246,10 +246,17 @@ public final class RunDirectory implements AutoCloseable {
   }
 
   /** The trained model, loadable by the inference API and mtk model commands. */
-  void saveModel(Encoder enc, Tokenizer tok) throws IOException {
+  /** model/: the weights and config, and the tokenizer (text) or image.json (images). */
+  void saveModel(Encoder enc, Tokenizer tok, dev.mtk.tokenizers.image.ImageFormat format)
+      throws IOException {
     Path modelDir = dir.resolve("model");
     ModelDirectory.save(enc, modelDir);
-    HuggingFaceJson.save(tok, modelDir.resolve(ModelDirectory.TOKENIZER));
+    if (tok != null) {
+      HuggingFaceJson.save(tok, modelDir.resolve(ModelDirectory.TOKENIZER));
+    }
+    if (format != null) {
+      format.save(modelDir);
+    }
   }
 
   /** results.json: the test split's scores, metric → dim → value, as method "mrl". */

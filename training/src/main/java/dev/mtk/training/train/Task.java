@@ -3,6 +3,9 @@ package dev.mtk.training.train;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.models.inference.Input;
+import dev.mtk.tokenizers.image.ImageFormat;
+import dev.mtk.training.data.LabelledImages;
 import dev.mtk.training.data.TextPairs;
 import dev.mtk.training.data.WordNet;
 import dev.mtk.training.eval.Classification;
@@ -30,7 +33,15 @@ abstract class Task {
    * example; {@code labels} (classification) and {@code keys} (retrieval: examples with one key,
    * the same answer, never share a batch) may be null.
    */
-  record Prepared(List<String> texts, int[][] examples, int[] labels, int[] keys, int rowsPerExample) {}
+  record Prepared(List<String> texts, int[][] examples, int[] labels, int[] keys, int rowsPerExample,
+      Images images) {
+    Prepared(List<String> texts, int[][] examples, int[] labels, int[] keys, int rowsPerExample) {
+      this(texts, examples, labels, keys, rowsPerExample, null);
+    }
+  }
+
+  /** Training images (image tasks; {@code examples[i]} indexes them) and how they become patches. */
+  record Images(LabelledImages data, ImageFormat format) {}
 
   static Task load(TrainConfig cfg) throws IOException {
     return load(cfg.task().id(), cfg.data().file());
@@ -40,6 +51,9 @@ abstract class Task {
   static Task load(String task, String data) throws IOException {
     if ((task.equals("pairs") || task.equals("labels")) && data == null) {
       throw new IllegalArgumentException("task " + task + " needs a data file");
+    }
+    if (task.equals("fashion-mnist")) {
+      return new ImageClasses(LabelledImages.fashionMnist(data == null ? null : Path.of(data)));
     }
     Task t = switch (task) {
       case "reverse-dictionary" -> new Retrieval(ReverseDictionary.load());
@@ -174,6 +188,107 @@ abstract class Task {
       float[] q = model.embedTexts(test.stream().map(Labelled.Example::text).toList(), EmbedOptions.EVALUATION).vectors();
       return Classification.byDim(pool, r, ref.stream().mapToInt(Labelled.Example::label).toArray(),
           q, test.stream().mapToInt(Labelled.Example::label).toArray(), width, classes(), dims, seed);
+    }
+  }
+
+  /**
+   * Labelled images (Fashion-MNIST): the last 5,000 training images (10% of fewer than 50,000) are the dev split, the
+   * dataset's test set the test split. Scored like labelled text — kNN and linear-probe accuracy
+   * per prefix — and by retrieval: mAP@10 of the split's images against the training images
+   * (at most {@link Labels#MAX_REFERENCE}, spread evenly), relevant = the same class.
+   */
+  static final class ImageClasses extends Task {
+    static final int DEV = 5_000;
+    final LabelledImages train, devSplit, test;
+
+    ImageClasses(LabelledImages.Split data) {
+      int n = data.train().count(), dev = n >= 10 * DEV ? DEV : n / 10; // small (test) sets: 10%
+      this.train = data.train().range(0, n - dev);
+      this.devSplit = data.train().range(n - dev, n);
+      this.test = data.test();
+    }
+
+    LabelledImages split(ReverseDictionary.Split s) {
+      return switch (s) {
+        case TRAIN -> train;
+        case DEV -> devSplit;
+        case TEST -> test;
+      };
+    }
+
+    @Override
+    int size(ReverseDictionary.Split s) {
+      return split(s).count();
+    }
+
+    @Override
+    List<String> corpus() {
+      return List.of();
+    }
+
+    @Override
+    int classes() {
+      return train.classes().size();
+    }
+
+    @Override
+    Prepared training() {
+      throw new UnsupportedOperationException("image tasks prepare with their model's format");
+    }
+
+    Prepared training(ImageFormat format) {
+      int[][] ex = new int[train.count()][];
+      for (int i = 0; i < ex.length; i++) {
+        ex[i] = new int[] {i};
+      }
+      return new Prepared(null, ex, train.labels().clone(), null, 1, new Images(train, format));
+    }
+
+    @Override
+    Map<String, Map<String, Double>> evaluate(EmbeddingModel model,
+        ReverseDictionary.Split s, int[] dims, WorkerPool pool, long seed) {
+      var format = model.imageFormat();
+      int[] refRows = spreadRows(train.count(), Labels.MAX_REFERENCE);
+      LabelledImages q = split(s);
+      int[] all = new int[q.count()];
+      java.util.Arrays.setAll(all, i -> i);
+      float[] r = embed(model, format, train, refRows);
+      float[] e = embed(model, format, q, all);
+      int[] refLabels = new int[refRows.length];
+      for (int i = 0; i < refRows.length; i++) {
+        refLabels[i] = train.labels()[refRows[i]];
+      }
+      return Classification.byDim(pool, r, refLabels, e, q.labels(),
+          model.width(), classes(), dims, seed, true);
+    }
+
+    /** Every ⌈n/max⌉-th row from the first, at most max (as Classification.spread). */
+    static int[] spreadRows(int n, int max) {
+      int stride = (n + max - 1) / max;
+      int[] rows = new int[(n + stride - 1) / stride];
+      for (int i = 0; i < rows.length; i++) {
+        rows[i] = i * stride;
+      }
+      return rows;
+    }
+
+    /** Raw (unnormalised) embeddings of some images, without augmentation, a batch at a time. */
+    static float[] embed(EmbeddingModel model, ImageFormat format,
+        LabelledImages images, int[] rows) {
+      int width = model.width(), chunk = 4096, dim = format.tokens() * format.patchDim();
+      float[] out = new float[rows.length * width];
+      for (int from = 0; from < rows.length; from += chunk) {
+        int to = Math.min(rows.length, from + chunk);
+        List<Input> in = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
+          float[] patches = new float[dim];
+          format.patches(images.pixels(), rows[i] * images.size(), 0, 0, 0, false, patches, 0);
+          in.add(new Input.Patches(patches, format.tokens()));
+        }
+        float[] v = model.embed(in, EmbedOptions.EVALUATION).vectors();
+        System.arraycopy(v, 0, out, from * width, v.length);
+      }
+      return out;
     }
   }
 }

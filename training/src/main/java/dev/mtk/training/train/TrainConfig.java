@@ -59,16 +59,23 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   /** The built-in and user-data tasks. */
   public enum TaskName {
     REVERSE_DICTIONARY(true, false), EXAMPLE_DEFINITION(true, false), PAIRS(true, true),
-    LEXFILE(false, false), LABELS(false, true);
+    LEXFILE(false, false), LABELS(false, true), FASHION_MNIST(false, false, true);
 
     /** Retrieval (pairs of texts) rather than classification (labelled texts). */
     public final boolean retrieval;
     /** Reads the user's data: file rather than WordNet. */
     public final boolean userData;
+    /** Images (a patch model) rather than texts. */
+    public final boolean images;
 
     TaskName(boolean retrieval, boolean userData) {
+      this(retrieval, userData, false);
+    }
+
+    TaskName(boolean retrieval, boolean userData, boolean images) {
       this.retrieval = retrieval;
       this.userData = userData;
+      this.images = images;
     }
 
     /** As written in configs: reverse-dictionary, example-definition, pairs, lexfile, labels. */
@@ -83,7 +90,8 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
         }
       }
       throw new IllegalArgumentException("task '" + s + "' is not known: reverse-dictionary, "
-          + "example-definition or lexfile (built in), pairs or labels (with data: FILE.jsonl|.tsv)");
+          + "example-definition, lexfile or fashion-mnist (built in), pairs or labels (with data: "
+          + "FILE.jsonl|.tsv)");
     }
   }
 
@@ -91,15 +99,35 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
    * What the run learns from: the task, the user's file for pairs and labels, a tokenizer.json
    * to use (null: train BPE on the task's texts), a teacher model directory (distillation).
    */
-  public record Data(TaskName task, String file, String tokenizer, String teacher) {
+  public record Data(TaskName task, String file, String tokenizer, String teacher, Augment augment) {
+    public Data(TaskName task, String file, String tokenizer, String teacher) {
+      this(task, file, tokenizer, teacher, task.images ? Augment.DEFAULT : null);
+    }
+
     public Data {
-      if (task.userData != (file != null)) {
+      check(task.images == (augment != null), "augment: is for image tasks");
+      check(!task.images || tokenizer == null, "tokenizer: is for text tasks; images need none");
+      // image tasks: data: is optional, the folder of the four IDX files (default: Debian's place)
+      if (!task.images && task.userData != (file != null)) {
         throw new IllegalArgumentException(task.userData
             ? "task " + task.id() + " needs data: FILE (" + (task == TaskName.PAIRS
                 ? "JSON Lines {\"anchor\", \"positive\"[, \"negative\"]} or TSV)"
                 : "JSON Lines {\"text\", \"label\"} or TSV text TAB label)")
             : "data: is for the tasks pairs and labels; " + task.id() + " is built in");
       }
+    }
+  }
+
+  /**
+   * Training-time augmentation of images, seeded per step and row (so a run is the same bits for
+   * any thread count and after a resume): a random crop of the image padded with cropPadding
+   * zeros on each side, and a horizontal flip with probability ½ when flip is set.
+   */
+  public record Augment(int cropPadding, boolean flip) {
+    public static final Augment DEFAULT = new Augment(2, true);
+
+    public Augment {
+      check(cropPadding >= 0 && cropPadding <= 64, "augment.crop_padding must be 0 to 64, got " + cropPadding);
     }
   }
 
@@ -160,7 +188,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   private static final Set<String> FIELDS = Set.of("task", "seed", "model", "steps", "batch_pairs",
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "loss", "tokenizer",
       "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps",
-      "data", "teacher", "eval_every", "keep_checkpoints");
+      "data", "teacher", "eval_every", "keep_checkpoints", "augment");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -170,7 +198,14 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     check(!base.equals("infonce") || task.retrieval, "loss base infonce needs pairs (task "
         + "reverse-dictionary, example-definition or pairs); for task " + task.id() + " use base: classification");
     check(!base.equals("classification") || !task.retrieval, "loss base classification needs "
-        + "labelled text (task lexfile or labels); for task " + task.id() + " use base: infonce");
+        + "labelled data (task lexfile, labels or fashion-mnist); for task " + task.id() + " use base: infonce");
+    check(task.images == (model.patchDim() > 0), task.images
+        ? "task " + task.id() + " takes images: the model needs patch_dim (16 for 4×4 patches of a "
+            + "grey 28×28 image, with max_seq_len 49)"
+        : "patch_dim is for image tasks (fashion-mnist); task " + task.id() + " takes text");
+    if (task.images) {
+      imageFormat(model); // checks that the model's patches fit the task's images
+    }
     check(base.equals("mse") == (data.teacher() != null), base.equals("mse")
         ? "loss base mse distils a teacher: set teacher: MODEL_DIR"
         : "teacher: is for loss base mse (distillation)");
@@ -184,6 +219,26 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     }
     // validates weights, dims order and the rest with the loss's own messages
     loss.build(2);
+  }
+
+  /** How the task's images become the model's patches (image tasks), else null. */
+  public dev.mtk.tokenizers.image.ImageFormat imageFormat() {
+    return data.task().images ? imageFormat(model) : null;
+  }
+
+  /**
+   * Fashion-MNIST's grey 28×28 images in square patches of patch_dim values (16: 4×4, 49
+   * patches), normalised as ViTs do ((x − 0.5) / 0.5).
+   */
+  private static dev.mtk.tokenizers.image.ImageFormat imageFormat(EncoderConfig model) {
+    int pd = model.patchDim(), p = (int) Math.round(Math.sqrt(pd));
+    check(p * p == pd && 28 % p == 0, "patch_dim " + pd + " is not a square patch of a grey 28×28 "
+        + "image: use 4 (2×2), 16 (4×4), 49 (7×7) or 196 (14×14)");
+    int tokens = (28 / p) * (28 / p);
+    check(model.maxSeqLen() >= tokens, "max_seq_len " + model.maxSeqLen() + " is below the "
+        + tokens + " patches of a 28×28 image in " + p + "×" + p + " patches");
+    return new dev.mtk.tokenizers.image.ImageFormat(1, 28, 28, p,
+        dev.mtk.tokenizers.image.ImageTransforms.Norm.VIT);
   }
 
   private static void check(boolean ok, String message) {
@@ -240,8 +295,23 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
             ? LossConfig.matryoshkaInfoNce(dims, (float) f.number("temperature", 0.05))
             : new LossConfig("classification", 0.05f, false, "separate", dims, null, -1, null);
       }
+      Augment augment = null;
+      if (root.has("augment")) {
+        JsonNode a = root.get("augment");
+        check(a.isObject(), "augment must be a mapping: {crop_padding: 2, flip: true}");
+        for (Iterator<String> it = a.fieldNames(); it.hasNext(); ) {
+          String k = it.next();
+          check(k.equals("crop_padding") || k.equals("flip"), "unknown augment setting \"" + k
+              + "\" (known: crop_padding, flip)");
+        }
+        Fields af = new Fields(a);
+        augment = new Augment(af.integer("crop_padding", Augment.DEFAULT.cropPadding()),
+            af.bool("flip", Augment.DEFAULT.flip()));
+      } else if (task.images) {
+        augment = Augment.DEFAULT;
+      }
       Data data = new Data(task, f.path("data", file), f.path("tokenizer", null),
-          f.path("teacher", file));
+          f.path("teacher", file), augment);
       Optimization opt = new Optimization(f.integer("steps", 300), f.integer("batch_pairs", 64),
           f.choice("optimizer", Optimizer.ADAMW), (float) f.number("lr", 1e-3),
           (float) f.number("weight_decay", 0.01), (float) f.number("momentum", 0.9),
@@ -298,6 +368,15 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       }
       check(v.isNumber() && Double.isFinite(v.asDouble()), key + " must be a number, not " + v);
       return v.asDouble();
+    }
+
+    boolean bool(String key, boolean otherwise) {
+      JsonNode v = root.get(key);
+      if (v == null || v.isNull()) {
+        return otherwise;
+      }
+      check(v.isBoolean(), key + " must be true or false, not " + v);
+      return v.asBoolean();
     }
 
     String text(String key, String otherwise) {
@@ -380,6 +459,9 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     o.put("momentum", p.momentum());
     o.put("clip_norm", p.clipNorm());
     o.put("accumulation_steps", p.accumulation());
+    if (data.augment() != null) {
+      o.putObject("augment").put("crop_padding", data.augment().cropPadding()).put("flip", data.augment().flip());
+    }
     if (data.file() != null) {
       o.put("data", data.file());
     }

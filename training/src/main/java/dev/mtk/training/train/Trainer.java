@@ -72,8 +72,10 @@ public final class Trainer {
     int steps = cfg.optimization().steps();
     try (RunDirectory run = RunDirectory.start(out, cfg, pool, mode)) {
       Task data = Task.load(cfg);
-      Tokenizer tok = tokenizer(cfg, data.corpus(), pool);
-      Step step = new Step(cfg, data.training(), data.classes(), tok, pool);
+      var format = cfg.imageFormat();
+      Tokenizer tok = format != null ? null : tokenizer(cfg, data.corpus(), pool);
+      Step step = new Step(cfg, data instanceof Task.ImageClasses images ? images.training(format)
+          : data.training(), data.classes(), tok, pool);
       Batches batches = new Batches(step.train.examples().length, step.train.keys(), cfg.seed());
       int first = 0;
       if (resume) {
@@ -91,7 +93,7 @@ public final class Trainer {
         }
         if (log.evalEvery() > 0 && (s + 1) % log.evalEvery() == 0 && s + 1 < steps) {
           int[] ends = {cfg.dims()[0], cfg.model().embeddingSize()};
-          run.logDev(s + 1, data.evaluate(EmbeddingModel.of(step.enc, tok, pool),
+          run.logDev(s + 1, data.evaluate(model(step.enc, tok, format, pool),
               ReverseDictionary.Split.DEV, ends, pool, cfg.seed()));
         }
         if (log.checkpointEvery() > 0 && (s + 1) % log.checkpointEvery() == 0) {
@@ -101,12 +103,17 @@ public final class Trainer {
         }
       }
       step.checkWeights(steps);
-      run.saveModel(step.enc, tok);
-      Map<String, Map<String, Double>> results = data.evaluate(EmbeddingModel.of(step.enc, tok, pool),
+      run.saveModel(step.enc, tok, format);
+      Map<String, Map<String, Double>> results = data.evaluate(model(step.enc, tok, format, pool),
           ReverseDictionary.Split.TEST, ladder(cfg.model().embeddingSize()), pool, cfg.seed());
       run.saveResults(cfg.task().id(), results);
       return results;
     }
+  }
+
+  private static EmbeddingModel model(Encoder enc, Tokenizer tok,
+      dev.mtk.tokenizers.image.ImageFormat format, WorkerPool pool) {
+    return format != null ? EmbeddingModel.of(enc, format, pool) : EmbeddingModel.of(enc, tok, pool);
   }
 
   /**
@@ -129,6 +136,8 @@ public final class Trainer {
     final Optimizer encoderOpt, headOpt;
     final Arena[] trained;
     final List<int[]> tokens;
+    final Task.Images images;
+    final TrainConfig.Augment augment;
     final WorkerPool pool;
     final int rowsPerExample, batch, seq;
     /** The last step's loss, its parts and learning rate. */
@@ -144,17 +153,22 @@ public final class Trainer {
       this.train = train;
       this.pool = pool;
       var model = cfg.model();
-      if (tok.vocabSize() > model.vocabSize()) {
+      if (tok != null && tok.vocabSize() > model.vocabSize()) {
         throw new IllegalArgumentException("the tokenizer has " + tok.vocabSize()
             + " tokens but the model's vocab_size is " + model.vocabSize());
       }
-      seq = model.maxSeqLen();
-      tokens = tok.encodeOrdinaryBatch(train.texts(), seq, pool);
+      images = train.images();
+      seq = images != null ? images.format().tokens() : model.maxSeqLen();
+      tokens = images != null ? null : tok.encodeOrdinaryBatch(train.texts(), seq, pool);
+      augment = cfg.data().augment();
       rowsPerExample = train.rowsPerExample();
       batch = opt.batchPairs();
       int rows = rowsPerExample * batch;
       enc = Encoder.init(model, cfg.seed());
       Loss objective = cfg.loss().build(classes);
+      if (images != null && cfg.data().teacher() != null) {
+        throw new IllegalArgumentException("distillation (teacher:) is for text tasks");
+      }
       teacher = cfg.data().teacher() == null ? null
           : Teacher.embed(Path.of(cfg.data().teacher()), train.texts(), pool);
       labels = new int[batch];
@@ -199,7 +213,8 @@ public final class Trainer {
         for (int i = 0; i < batch; i++) {
           int[] ex = train.examples()[picked[i]];
           for (int r = 0; r < rowsPerExample; r++) {
-            read += place(r * batch + i, tokens.get(ex[r]));
+            read += images != null ? placeImage(r * batch + i, ex[r], step, micro)
+                : place(r * batch + i, tokens.get(ex[r]));
             if (teacher != null) {
               teacher.copy(ex[r], teacherRows, r * batch + i);
             }
@@ -230,6 +245,32 @@ public final class Trainer {
         headOpt.step(pool, lr);
       }
       return read;
+    }
+
+    /**
+     * Image {@code item}'s patches into a row, augmented (a random crop of the padded image, a
+     * random flip) by a hash of the seed, the step, the micro-batch and the row: the same bits for
+     * any thread count, and after a resume.
+     */
+    private int placeImage(int row, int item, int step, int micro) {
+      var data = images.data();
+      var f = images.format();
+      int pad = augment.cropPadding();
+      long h = mix(mix(mix(cfg.seed() ^ 0x1A6E5L) + step) + micro * 65_537L + row);
+      int span = 2 * pad + 1;
+      int dy = (int) Long.remainderUnsigned(h, span), dx = (int) Long.remainderUnsigned(h >>> 20, span);
+      boolean flip = augment.flip() && ((h >>> 40) & 1) == 1;
+      f.patches(data.pixels(), item * data.size(), pad, dy, dx, flip, pass.patches.data(),
+          pass.patches.offset() + row * seq * f.patchDim());
+      pass.lengths[row] = seq;
+      return seq;
+    }
+
+    /** SplitMix64's finaliser: a well-mixed 64-bit hash of a 64-bit value. */
+    private static long mix(long z) {
+      z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+      z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+      return z ^ (z >>> 31);
     }
 
     private int place(int row, int[] ids) {
@@ -314,7 +355,8 @@ public final class Trainer {
 
   /**
    * metric → (dim → value) of a model on any task's split: retrieval metrics for
-   * reverse-dictionary and pairs, kNN and linear-probe accuracy for lexfile and labels.
+   * reverse-dictionary and pairs, kNN and linear-probe accuracy for lexfile and labels, and for
+   * fashion-mnist mAP@10 too ({@code data}: the IDX folder, null for Debian's place).
    */
   public static Map<String, Map<String, Double>> evaluate(EmbeddingModel model, String task,
       String data, ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed)

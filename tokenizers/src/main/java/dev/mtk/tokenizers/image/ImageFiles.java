@@ -1,0 +1,65 @@
+package dev.mtk.tokenizers.image;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * The images an input names, in a fixed order: an image file itself; a folder's images (PNG,
+ * JPEG, BMP, GIF, in any subfolder) in sorted path order; or a text file listing one image path per
+ * line (relative paths from the list's folder; blank lines skipped).
+ */
+public final class ImageFiles {
+
+  private ImageFiles() {}
+
+  public static boolean isImage(Path p) {
+    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+    return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".bmp")
+        || n.endsWith(".gif");
+  }
+
+  public static List<Path> list(Path input) throws IOException {
+    if (Files.isDirectory(input)) {
+      List<Path> out;
+      try (Stream<Path> s = Files.walk(input)) {
+        out = s.filter(Files::isRegularFile).filter(ImageFiles::isImage).sorted().toList();
+      }
+      if (out.isEmpty()) {
+        throw new IllegalArgumentException(input + ": no PNG, JPEG, BMP or GIF images in this folder");
+      }
+      return out;
+    }
+    if (!Files.isRegularFile(input)) {
+      throw new NoSuchFileException(input.toString(), null, "no such image, folder or list of images");
+    }
+    if (isImage(input)) {
+      return List.of(input);
+    }
+    List<Path> out = new ArrayList<>();
+    Path base = input.toAbsolutePath().getParent();
+    try (var lines = dev.mtk.tokenizers.text.formats.TextSources.lines(input)) {
+      String line;
+      while ((line = lines.next()) != null) {
+        if (line.isBlank()) {
+          continue;
+        }
+        Path p = Path.of(line.strip());
+        p = p.isAbsolute() ? p : base.resolve(p);
+        if (!Files.isRegularFile(p)) {
+          throw new IllegalArgumentException(input + ":" + lines.lineNumber() + ": " + p + ": no such image");
+        }
+        out.add(p);
+      }
+    }
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException(input + ": lists no images (one path per line)");
+    }
+    return out;
+  }
+}
