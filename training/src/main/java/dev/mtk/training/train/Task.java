@@ -44,7 +44,8 @@ abstract class Task {
   record Images(LabelledImages data, ImageFormat format) {}
 
   static Task load(TrainConfig cfg) throws IOException {
-    return load(cfg.task().id(), cfg.data().file());
+    Task t = load(cfg.task().id(), cfg.data().file());
+    return t instanceof ImageClasses images ? images.withFormat(cfg.imageFormat()) : t;
   }
 
   /** A task by name; {@code data} is the file of the user-data tasks (pairs, labels). */
@@ -53,7 +54,7 @@ abstract class Task {
       throw new IllegalArgumentException("task " + task + " needs a data file");
     }
     if (task.equals("fashion-mnist")) {
-      return new ImageClasses(LabelledImages.fashionMnist(data == null ? null : Path.of(data)));
+      return new ImageClasses(LabelledImages.fashionMnist(data == null ? null : Path.of(data)), null);
     }
     Task t = switch (task) {
       case "reverse-dictionary" -> new Retrieval(ReverseDictionary.load());
@@ -200,8 +201,22 @@ abstract class Task {
   static final class ImageClasses extends Task {
     static final int DEV = 5_000;
     final LabelledImages train, devSplit, test;
+    /** How training images become the model's patches (null when only evaluating a model). */
+    final ImageFormat format;
 
-    ImageClasses(LabelledImages.Split data) {
+    private ImageClasses(LabelledImages train, LabelledImages devSplit, LabelledImages test, ImageFormat format) {
+      this.train = train;
+      this.devSplit = devSplit;
+      this.test = test;
+      this.format = format;
+    }
+
+    ImageClasses withFormat(ImageFormat f) {
+      return new ImageClasses(train, devSplit, test, f);
+    }
+
+    ImageClasses(LabelledImages.Split data, ImageFormat format) {
+      this.format = format;
       int n = data.train().count(), dev = n >= 10 * DEV ? DEV : n / 10; // small (test) sets: 10%
       this.train = data.train().range(0, n - dev);
       this.devSplit = data.train().range(n - dev, n);
@@ -233,10 +248,7 @@ abstract class Task {
 
     @Override
     Prepared training() {
-      throw new UnsupportedOperationException("image tasks prepare with their model's format");
-    }
-
-    Prepared training(ImageFormat format) {
+      java.util.Objects.requireNonNull(format, "training images need the model's image format");
       int[][] ex = new int[train.count()][];
       for (int i = 0; i < ex.length; i++) {
         ex[i] = new int[] {i};
@@ -248,7 +260,8 @@ abstract class Task {
     Map<String, Map<String, Double>> evaluate(EmbeddingModel model,
         ReverseDictionary.Split s, int[] dims, WorkerPool pool, long seed) {
       var format = model.imageFormat();
-      int[] refRows = spreadRows(train.count(), Labels.MAX_REFERENCE);
+      int[] refRows = Classification.spread(java.util.stream.IntStream.range(0, train.count()).boxed()
+          .toList(), Labels.MAX_REFERENCE).stream().mapToInt(Integer::intValue).toArray();
       LabelledImages q = split(s);
       int[] all = new int[q.count()];
       java.util.Arrays.setAll(all, i -> i);
@@ -260,16 +273,6 @@ abstract class Task {
       }
       return Classification.byDim(pool, r, refLabels, e, q.labels(),
           model.width(), classes(), dims, seed, true);
-    }
-
-    /** Every ⌈n/max⌉-th row from the first, at most max (as Classification.spread). */
-    static int[] spreadRows(int n, int max) {
-      int stride = (n + max - 1) / max;
-      int[] rows = new int[(n + stride - 1) / stride];
-      for (int i = 0; i < rows.length; i++) {
-        rows[i] = i * stride;
-      }
-      return rows;
     }
 
     /** Raw (unnormalised) embeddings of some images, without augmentation, a batch at a time. */

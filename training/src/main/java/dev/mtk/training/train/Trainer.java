@@ -74,8 +74,7 @@ public final class Trainer {
       Task data = Task.load(cfg);
       var format = cfg.imageFormat();
       Tokenizer tok = format != null ? null : tokenizer(cfg, data.corpus(), pool);
-      Step step = new Step(cfg, data instanceof Task.ImageClasses images ? images.training(format)
-          : data.training(), data.classes(), tok, pool);
+      Step step = new Step(cfg, data.training(), data.classes(), tok, pool);
       Batches batches = new Batches(step.train.examples().length, step.train.keys(), cfg.seed());
       int first = 0;
       if (resume) {
