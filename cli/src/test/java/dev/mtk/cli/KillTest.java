@@ -110,6 +110,10 @@ class KillTest {
         "checkpoints are written: " + read(dir.resolve("train.txt")));
     killHard(p);
     assertTrue(!Files.exists(killed.resolve("model")), "killed before its model was saved");
+    // what a kill in the middle of removing an old checkpoint leaves (with today's prune, a
+    // .step-N-removed folder; with an older one, a step-N without state.json): the resume removes both
+    Files.write(Files.createDirectories(checkpoints.resolve(".step-4-removed")).resolve("x"), new byte[1]);
+    Files.write(Files.createDirectories(checkpoints.resolve("step-8")).resolve("model.safetensors"), new byte[1]);
     // a second run into it is refused; --resume continues from the newest checkpoint
     MainTest.Result r = MainTest.run("train", "--config", cfg.toString(), "--output", killed.toString());
     assertTrue(r.code() == 1 && r.err().contains("already holds a run"), r.err());

@@ -90,7 +90,9 @@ final class Checkpoint {
       return;
     }
     try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".step-")).toList()) {
+      // also a step-N without its state.json: an older mtk's prune killed half-way
+      for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".step-")
+          || (p.getFileName().toString().matches("step-\\d+") && !Files.isRegularFile(p.resolve("state.json")))).toList()) {
         deleteTree(p);
       }
     }
@@ -103,7 +105,11 @@ final class Checkpoint {
     }
     java.util.List<Path> all = newestFirst(runDir);
     for (Path old : all.subList(Math.min(keep, all.size()), all.size())) {
-      deleteTree(old);
+      // out of sight in one rename first: a kill while deleting leaves a .step-* folder, which
+      // the next resume removes, never a half-deleted step-N
+      Path doomed = old.resolveSibling("." + old.getFileName() + "-removed");
+      Files.move(old, doomed, StandardCopyOption.ATOMIC_MOVE);
+      deleteTree(doomed);
     }
   }
 
