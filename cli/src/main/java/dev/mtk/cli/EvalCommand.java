@@ -17,19 +17,21 @@ import picocli.CommandLine.Option;
             + "nDCG@10 by exact search; classification tasks (lexfile, labels) report kNN@10 and "
             + "linear-probe accuracy. pairs and labels read --data (the same files training reads, "
             + "split the same way, so --split test is held out from training). fashion-mnist "
-            + "(an image model) reports kNN, linear probe and mAP@10; --data is the IDX folder "
-            + "(default /usr/share/datasets/fashion-mnist)."})
+            + "and images (an image model) report kNN, linear probe and mAP@10; --data is the IDX "
+            + "folder (default /usr/share/datasets/fashion-mnist), or your ROOT/CLASS/*.png "
+            + "folder or images.jsonl, split as training splits it."})
 final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory.")
   Path model;
 
   @Option(names = "--task", defaultValue = "reverse-dictionary",
-      description = "reverse-dictionary, example-definition, lexfile, pairs, labels or "
-          + "fashion-mnist (default ${DEFAULT-VALUE}).")
+      description = "reverse-dictionary, example-definition, lexfile, pairs, labels, "
+          + "fashion-mnist or images (default ${DEFAULT-VALUE}).")
   String task;
 
-  @Option(names = "--data", description = "The data file of task pairs (.jsonl/.tsv pairs) or labels (.jsonl/.tsv text, label).")
+  @Option(names = "--data", description = "The data of task pairs (.jsonl/.tsv pairs), labels "
+      + "(.jsonl/.tsv text, label), images (ROOT/CLASS/*.png or .jsonl image, label) or fashion-mnist (IDX folder).")
   Path data;
 
   @Option(names = "--seed", defaultValue = "1", description = "Seeds the linear probe (default ${DEFAULT-VALUE}).")

@@ -36,7 +36,9 @@ final class IndexCommand extends Shared.Group {
         + "width, L2-normalised); the index keeps each row's text for query and search.")
     Path model;
 
-    @Option(names = "--input", description = "With --model: docs.jsonl ({\"text\": …} lines) or a text file.")
+    @Option(names = "--input", description = "With --model: docs.jsonl ({\"text\": …} lines) or a "
+        + "text file; for an image model, an image, a folder of images or a list of image paths "
+        + "(the index keeps each path).")
     Path input;
 
     @Option(names = "--ids", description = "Text file, one 64-bit integer id per line "
@@ -57,9 +59,15 @@ final class IndexCommand extends Shared.Group {
         Inputs.mustExist(List.of(vectors));
         return TextIndex.fromVectors(vectors, ids, !build, metric, precision, index, p);
       }
+      EmbeddingModel m = EmbeddingModel.load(model, pool);
+      if (m.imageFormat() != null) {
+        List<Path> files = dev.mtk.tokenizers.image.ImageFiles.list(input);
+        long[] idList = ids == null ? null : IdFile.read(ids, files.size());
+        return build ? TextIndex.buildImages(m, files, idList, metric, precision, index, p).rows()
+            : TextIndex.addImages(m, index, files, idList, p).rows();
+      }
       List<String> texts = Inputs.texts(input);
       long[] idList = ids == null ? null : IdFile.read(ids, texts.size());
-      EmbeddingModel m = EmbeddingModel.load(model, pool);
       return build ? TextIndex.build(m, texts, null, idList, metric, precision, index, p).rows()
           : TextIndex.add(m, index, texts, idList, p).rows();
     }

@@ -13,12 +13,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** One text query against an index of texts, at any prefix size. */
+/** One query (a text, or an image) against an index that keeps texts or paths, at any prefix size. */
 @Command(name = "query", mixinStandardHelpOptions = true,
-    description = {"Search an index of texts with a text, at any Matryoshka prefix.",
-        "--index is an index built with --model (index build --model M --input docs.jsonl), or "
-            + "the WordNet index the quickstart leaves at RUN/index. Without --index, every "
-            + "WordNet answer is embedded first (slow: minutes for a large model)."})
+    description = {"Search an index with a text (or an image, --image), at any Matryoshka prefix.",
+        "--index is an index built with --model (index build --model M --input docs.jsonl, or "
+            + "--input IMAGES for an image model), or the WordNet index the quickstart leaves at "
+            + "RUN/index. Without --index, every WordNet answer is embedded first (slow: minutes "
+            + "for a large model)."})
 final class QueryCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory (e.g. RUN/model).")
@@ -40,12 +41,26 @@ final class QueryCommand implements Callable<Integer> {
   @Mixin Shared.Threads threads;
   @Mixin Shared.Json json;
 
-  @Parameters(arity = "1..*", description = "The query, e.g. \"a large natural stream of water\".")
+  @Option(names = "--image", description = "An image file as the query (an image model and an "
+      + "index of images; the hits are the indexed paths).")
+  Path image;
+
+  @Parameters(arity = "0..*", description = "The query, e.g. \"a large natural stream of water\".")
   List<String> words;
 
   @Override
   public Integer call() throws Exception {
-    String query = String.join(" ", words);
+    if ((image == null) == (words == null || words.isEmpty())) {
+      throw new IllegalArgumentException("give a text query or --image FILE (one of them)");
+    }
+    if (image != null) {
+      Inputs.mustExist(List.of(image));
+      if (index == null) {
+        throw new IllegalArgumentException("--image needs --index: an index of images built with "
+            + "index build --model MODEL --input IMAGES");
+      }
+    }
+    String query = image != null ? image.toString() : String.join(" ", words);
     try (WorkerPool pool = threads.pool()) {
       Funnel f = funnel == null ? null : Funnel.parse(funnel);
       var opening = index == null ? null
@@ -56,7 +71,9 @@ final class QueryCommand implements Callable<Integer> {
       }
       TextIndex.withIndex(opening == null ? null : opening.get(), m, vi -> {
         long start = System.nanoTime();
-        var hits = TextIndex.query(m, vi, query, Inputs.positive(dim, "--dim"), k, f, pool);
+        var hits = image != null
+            ? TextIndex.queryImage(m, vi, image, Inputs.positive(dim, "--dim"), k, f, pool)
+            : TextIndex.query(m, vi, query, Inputs.positive(dim, "--dim"), k, f, pool);
         double ms = (System.nanoTime() - start) / 1e6;
         int at = dim == null ? vi.dim() : dim;
         if (json.json) {

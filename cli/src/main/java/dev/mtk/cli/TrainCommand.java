@@ -4,6 +4,7 @@ import dev.mtk.core.console.ProgressBar;
 import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.training.train.RunDirectory;
 import dev.mtk.training.train.TrainConfig;
+import dev.mtk.training.train.Trainer;
 import dev.mtk.experiments.run.TrainingRun;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -16,12 +17,16 @@ import picocli.CommandLine.Option;
 /** Train a Matryoshka encoder from a YAML config into a run directory, then evaluate it. */
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Train a Matryoshka encoder from a YAML config.",
-        "Tasks: reverse-dictionary and lexfile (built in, WordNet), pairs and labels (your "
-            + ".jsonl/.tsv). Losses: InfoNCE (pairs, triplets), softmax classification, MSE "
+        "Tasks: reverse-dictionary and lexfile (built in, WordNet), fashion-mnist (built in once "
+            + "installed: apt-get install dataset-fashion-mnist), pairs and labels (your .jsonl/.tsv), "
+            + "images (your ROOT/CLASS/*.png or .jsonl). Losses: InfoNCE (pairs, triplets), softmax "
+            + "classification (MRL, MRL-E), supervised contrast of two views (images), MSE "
             + "distillation, each optionally under the Matryoshka loss and adaptive layers (2D). "
             + "Examples in experiments/, reference in docs/TRAINING.md.",
         "Writes a run directory: config.json, run.json, metrics.jsonl, model/, results.json, "
-            + "results.md, report.html (and checkpoints/ with checkpoint_every)."})
+            + "results.md, report.html (and checkpoints/ with checkpoint_every; baselines/ with "
+            + "baselines: [standard, ff, ff_narrow, pca, random_projection], each scored beside "
+            + "the Matryoshka model)."})
 final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--config", required = true, description = "The run's YAML config.")
@@ -52,14 +57,16 @@ final class TrainCommand implements Callable<Integer> {
     }
     ProgressBar bar = new ProgressBar("steps");
     long start = System.nanoTime();
-    Map<String, Map<String, Double>> results;
+    Map<String, Map<String, Map<String, Double>>> results;
     try (WorkerPool pool = threads.pool()) {
-      results = TrainingRun.run(cfg, output, pool, RunDirectory.Mode.of(resume, force), (step, steps, loss, tps) ->
-          bar.update(String.format(Locale.ROOT, "training (loss %.3f, %.0f tokens/s)", loss, tps), step, steps));
+      results = TrainingRun.run(cfg, output, pool, RunDirectory.Mode.of(resume, force), (run, step, steps, loss, tps) ->
+          bar.update(String.format(Locale.ROOT, "training %s (loss %.3f, %.0f tokens/s)", run, loss, tps), step, steps));
     }
     bar.finish(String.format(Locale.ROOT, "trained %d steps in %.1f s; wrote %s", cfg.optimization().steps(),
         (System.nanoTime() - start) / 1e9, output));
-    System.out.println(dev.mtk.experiments.report.Report.byDim("mrl", results));
+    System.out.println(results.size() == 1 ? dev.mtk.experiments.report.Report.byDim("mrl", results.get("mrl"))
+        : dev.mtk.experiments.report.Report.markdown(results, Trainer.ladder(cfg.model().embeddingSize()),
+            java.util.List.copyOf(results.get("mrl").keySet())));
     return 0;
   }
 }

@@ -56,6 +56,24 @@ class ImageCommandTest {
         "--output", dir.resolve("l.npy").toString(), "--dim", "8");
     assertEquals(0, r.code(), r.err());
     assertArrayEquals(rows, Npy.readFloat32(dir.resolve("l.npy")));
+    // an index of the images keeps their paths: an image query finds itself first, then the rest
+    // in the order of an exact cosine search over the embed output
+    Path index = dir.resolve("ix");
+    r = MainTest.run("index", "build", "--model", model.toString(), "--input", dir.resolve("imgs").toString(),
+        "--output", index.toString());
+    assertEquals(0, r.code(), r.err());
+    r = MainTest.run("query", "--model", model.toString(), "--index", index.toString(), "--dim", "8",
+        "--image", expected.get(1).toString(), "--json");
+    assertEquals(0, r.code(), r.err());
+    var hits = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("hits");
+    assertEquals(3, hits.size(), r.out());
+    assertEquals(expected.get(1).toString(), hits.get(0).get("text").asText());
+    int other = dot(rows, 1, 0) >= dot(rows, 1, 2) ? 0 : 2;
+    assertEquals(expected.get(other).toString(), hits.get(1).get("text").asText(), r.out());
+    IndexCommandTest.assertOneLine(MainTest.run("query", "--model", model.toString(), "--image",
+        expected.get(0).toString()), "--image needs --index");
+    IndexCommandTest.assertOneLine(MainTest.run("query", "--model", model.toString(), "--index",
+        index.toString()), "give a text query or --image FILE");
     // texts for an image model, and a broken image, are one line each
     Files.writeString(dir.resolve("d.jsonl"), "{\"text\": \"a coat\"}\n");
     IndexCommandTest.assertOneLine(MainTest.run("embed", "--model", model.toString(), "--input",
@@ -64,5 +82,14 @@ class ImageCommandTest {
     IndexCommandTest.assertOneLine(MainTest.run("embed", "--model", model.toString(), "--input",
         dir.resolve("imgs").toString(), "--output", out.toString()), dir.resolve("imgs/bad.png").toString());
     assertTrue(Files.exists(out));
+  }
+
+  /** Dot product of rows i and j of 8-wide unit rows. */
+  private static double dot(float[] rows, int i, int j) {
+    double s = 0;
+    for (int t = 0; t < 8; t++) {
+      s += (double) rows[i * 8 + t] * rows[j * 8 + t];
+    }
+    return s;
   }
 }

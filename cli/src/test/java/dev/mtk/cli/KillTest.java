@@ -97,10 +97,44 @@ class KillTest {
 
   @Test
   void trainKilledResumesToTheSameWeightsAndLeavesNoTemporaryCheckpoint() throws Exception {
-    Path cfg = dir.resolve("c.yaml");
-    Files.writeString(cfg, String.join("\n", "seed: 4", "model: {vocab_size: 400, d_model: 32, heads: 2,",
+    killedAndResumed(String.join("\n", "seed: 4", "model: {vocab_size: 400, d_model: 32, heads: 2,",
         "  ffn: 64, layers: 1, max_seq_len: 8, nesting: [8, 16, 32]}", "steps: 200", "batch_pairs: 16",
         "warmup_steps: 2", "log_every: 1", "checkpoint_every: 4", "keep_checkpoints: 2"));
+  }
+
+  @Test
+  void imageTrainingKilledResumesToTheSameWeightsAugmentationIncluded() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("idx"));
+    java.util.SplittableRandom r = new java.util.SplittableRandom(6);
+    for (String[] split : new String[][] {{"train", "300"}, {"t10k", "60"}}) {
+      int n = Integer.parseInt(split[1]);
+      byte[] px = new byte[n * 784], labels = new byte[n];
+      r.nextBytes(px);
+      for (int i = 0; i < n; i++) {
+        labels[i] = (byte) (i % 10);
+      }
+      Files.write(data.resolve(split[0] + "-images-idx3-ubyte"), idx(new int[] {n, 28, 28}, px));
+      Files.write(data.resolve(split[0] + "-labels-idx1-ubyte"), idx(new int[] {n}, labels));
+    }
+    killedAndResumed(String.join("\n", "task: fashion-mnist", "data: " + data, "seed: 4",
+        "model: {d_model: 16, heads: 2, ffn: 32, layers: 1, max_seq_len: 16, patch_dim: 49, nesting: [8, 16]}",
+        "augment: {crop_padding: 2, flip: true}", "init: fan_in", "steps: 200", "batch_pairs: 16",
+        "warmup_steps: 2", "log_every: 1", "checkpoint_every: 4", "keep_checkpoints: 2"));
+  }
+
+  static byte[] idx(int[] dims, byte[] data) {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 4 * dims.length + data.length)
+        .put(new byte[] {0, 0, 8, (byte) dims.length});
+    for (int d : dims) {
+      b.putInt(d);
+    }
+    return b.put(data).array();
+  }
+
+  /** A run killed after its fifth checkpoint, resumed: the uninterrupted run's weights and losses. */
+  private void killedAndResumed(String config) throws Exception {
+    Path cfg = dir.resolve("c.yaml");
+    Files.writeString(cfg, config);
     Path whole = dir.resolve("whole"), killed = dir.resolve("killed");
     assertEquals(0, MainTest.run("train", "--config", cfg.toString(), "--output", whole.toString()).code());
     Path checkpoints = killed.resolve("checkpoints");

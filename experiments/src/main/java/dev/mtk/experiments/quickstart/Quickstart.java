@@ -243,7 +243,7 @@ public final class Quickstart {
       WorkerPool pool, Listener listener) throws IOException {
     // the quickstart owns its output directory: a second quickstart replaces its runs
     return TrainingRun.run(cfg, runs.resolve(name), pool, RunDirectory.Mode.REPLACE,
-        (step, steps, loss, tps) -> listener.update("training " + name, step, steps, loss));
+        (run, step, steps, loss, tps) -> listener.update("training " + name, step, steps, loss)).get("mrl");
   }
 
   private static void copyTree(Path from, Path to) throws IOException {

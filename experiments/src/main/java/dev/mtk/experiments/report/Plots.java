@@ -19,6 +19,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class Plots {
 
   static final int WIDTH = 760, HEIGHT = 400;
+  private static final java.awt.Color[] COLORS = {new java.awt.Color(0x1f77b4), new java.awt.Color(0xd62728),
+      new java.awt.Color(0x2ca02c), new java.awt.Color(0x9467bd), new java.awt.Color(0xff7f0e),
+      new java.awt.Color(0x8c564b), new java.awt.Color(0x17becf), new java.awt.Color(0x7f7f7f)};
 
   private Plots() {}
 
@@ -27,17 +30,23 @@ public final class Plots {
       String metric) {
     return draw(() -> {
       XYChart chart = chart(metric + " against dimensions", "dimensions (log scale; float32 bytes = 4 × dim)", metric);
-      chart.getStyler().setXAxisLogarithmic(true);
+      // x is log2(dim) on a linear axis, labelled with the dims themselves: XChart's own log axis
+      // labels decades only (a lone "10" under 8 … 64)
+      chart.setCustomXAxisTickLabelsFormatter(x -> Math.abs(x - Math.rint(x)) < 1e-6 && x >= 0 && x < 31
+          ? String.valueOf(1 << (int) Math.rint(x)) : "");
       for (var e : methods.entrySet()) {
         Map<String, Double> byDim = e.getValue().get(metric);
         if (byDim == null) {
           continue;
         }
         List<Integer> present = java.util.Arrays.stream(dims).filter(m -> byDim.containsKey(String.valueOf(m))).boxed().toList();
-        double[] x = present.stream().mapToDouble(Integer::doubleValue).toArray();
+        double[] x = present.stream().mapToDouble(m -> Math.log(m) / Math.log(2)).toArray();
         double[] y = present.stream().mapToDouble(m -> byDim.get(String.valueOf(m))).toArray();
         XYSeries s = chart.addSeries(e.getKey(), x, y);
         s.setMarker(SeriesMarkers.CIRCLE);
+        // fixed, distinct colours: XChart's own sixth (yellow) is hard to tell from its second
+        s.setLineColor(COLORS[(chart.getSeriesMap().size() - 1) % COLORS.length]);
+        s.setMarkerColor(s.getLineColor());
       }
       return chart;
     });

@@ -138,6 +138,25 @@ public final class Report {
         "recall@10 of the task");
   }
 
+  /**
+   * The report of a run compared with its baselines ({@code baselines:}): a chart per metric,
+   * every method against dimensions, then {@code extraHtml} (the image grid) and the tables.
+   */
+  public static String comparisonHtml(String task, String description,
+      Map<String, Map<String, Map<String, Double>>> methods, int[] dims, List<String> metrics,
+      String extraHtml) {
+    StringBuilder sb = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\">"
+        + "<title>mtk train: " + task + " against its baselines</title><style>body{font-family:"
+        + "sans-serif;max-width:960px;margin:2em auto}</style></head><body><h1>" + task
+        + ": quality against size</h1><p>" + description + "</p>");
+    for (String metric : metrics) {
+      sb.append("<h2>").append(metric).append("</h2>").append(chart(methods, dims, metric));
+    }
+    sb.append(extraHtml).append("<h2>Tables</h2><pre>").append(markdown(methods, dims, metrics))
+        .append("</pre></body></html>");
+    return sb.toString();
+  }
+
   /** The report of one training run: its scores per prefix size, a chart and a table per metric. */
   public static String runHtml(String task, String split, Map<String, Map<String, Double>> results,
       int[] dims) {

@@ -20,15 +20,23 @@ public final class TrainingRun {
 
   private TrainingRun() {}
 
-  /** metric → (dim → value) on the test split; see {@link Trainer#run} for the run directory. */
-  public static Map<String, Map<String, Double>> run(TrainConfig cfg, Path out, WorkerPool pool,
-      RunDirectory.Mode mode, Trainer.Listener listener) throws IOException {
-    Map<String, Map<String, Double>> results = Trainer.run(cfg, out, pool, listener, mode);
+  /**
+   * method ("mrl": the trained model; the baselines) → metric → (dim → value) on the test split; see {@link Trainer#run} for the
+   * run directory. A config with {@code baselines:} trains them too ({@link Comparison}), and the
+   * listener hears which run each step belongs to.
+   */
+  public static Map<String, Map<String, Map<String, Double>>> run(TrainConfig cfg, Path out,
+      WorkerPool pool, RunDirectory.Mode mode, Comparison.Listener listener) throws IOException {
+    if (!cfg.baselines().isEmpty()) {
+      return Comparison.run(cfg, out, pool, mode, listener);
+    }
+    Map<String, Map<String, Double>> results = Trainer.run(cfg, out, pool,
+        (step, steps, loss, tps) -> listener.step("mrl", step, steps, loss, tps), mode);
     int[] dims = Trainer.ladder(cfg.model().embeddingSize());
     AtomicFile.write(out.resolve("results.md"), Report.markdown(Map.of("model", results), dims,
         List.copyOf(results.keySet())).getBytes(StandardCharsets.UTF_8));
     AtomicFile.write(out.resolve("report.html"), Report.runHtml(cfg.task().id(), "test", results, dims)
         .getBytes(StandardCharsets.UTF_8));
-    return results;
+    return Map.of("mrl", results);
   }
 }

@@ -46,6 +46,27 @@ public final class TextIndex {
     return e;
   }
 
+  /**
+   * Embeds image files and writes an index of them to {@code dir}, keeping each file's path (as
+   * given) as its row's text, so that a search names the images it found.
+   */
+  public static Embeddings buildImages(EmbeddingModel model, List<Path> files, long[] ids, Metric metric,
+      Precision precision, Path dir, IndexFile.Progress progress) throws IOException {
+    Embeddings e = model.embedImages(files, EmbedOptions.DEFAULT.withBatch(BATCH));
+    IndexFile.write(dir.resolve(IndexFile.FILE_NAME), RowSource.of(e.vectors(), e.rows(), e.dim()),
+        ids, files.stream().map(Path::toString).toList(), metric, precision, null, progress);
+    return e;
+  }
+
+  /** Embeds image files and appends them (with their paths) to the index in {@code dir}. */
+  public static Embeddings addImages(EmbeddingModel model, Path dir, List<Path> files, long[] ids,
+      IndexFile.Progress progress) throws IOException {
+    Embeddings e = model.embedImages(files, EmbedOptions.DEFAULT.withBatch(BATCH));
+    IndexFile.append(dir, RowSource.of(e.vectors(), e.rows(), e.dim()), ids,
+        files.stream().map(Path::toString).toList(), progress);
+    return e;
+  }
+
   /** Embeds {@code texts} and appends them (with their texts) to the index in {@code dir}. */
   public static Embeddings add(EmbeddingModel model, Path dir, List<String> texts, long[] ids,
       IndexFile.Progress progress) throws IOException {
@@ -61,6 +82,23 @@ public final class TextIndex {
    */
   public static List<Hit> query(EmbeddingModel model, VectorIndex index, String query, int dim,
       int k, Funnel funnel, WorkerPool pool) {
+    check(model, index, dim, k);
+    Embeddings q = model.embedTexts(List.of(query), EmbedOptions.DEFAULT.withBatch(1));
+    if (q.empty() > 0) {
+      throw new IllegalArgumentException("the query is empty (it has no tokens): nothing to search for");
+    }
+    return search(index, q, dim, k, funnel, pool);
+  }
+
+  /** As {@link #query}, with an image file as the query (an image model, an index of images). */
+  public static List<Hit> queryImage(EmbeddingModel model, VectorIndex index, Path image, int dim,
+      int k, Funnel funnel, WorkerPool pool) throws IOException {
+    check(model, index, dim, k);
+    return search(index, model.embedImages(List.of(image), EmbedOptions.DEFAULT.withBatch(1)), dim, k,
+        funnel, pool);
+  }
+
+  private static void check(EmbeddingModel model, VectorIndex index, int dim, int k) {
     if (model.width() != index.dim()) {
       throw new IllegalArgumentException("the model embeds " + model.width()
           + " dimensions but the index holds " + index.dim() + ": build the index with this model");
@@ -72,10 +110,11 @@ public final class TextIndex {
     if (m < 1 || m > index.dim()) {
       throw new IllegalArgumentException("dim must be in 1.." + index.dim() + ", got " + dim);
     }
-    Embeddings q = model.embedTexts(List.of(query), EmbedOptions.DEFAULT.withBatch(1));
-    if (q.empty() > 0) {
-      throw new IllegalArgumentException("the query is empty (it has no tokens): nothing to search for");
-    }
+  }
+
+  private static List<Hit> search(VectorIndex index, Embeddings q, int dim, int k, Funnel funnel,
+      WorkerPool pool) {
+    int m = dim == 0 ? index.dim() : dim;
     Hits h = index.searcher(pool).search(q.vectors(), 1, q.dim(), k, m, funnel);
     List<Hit> out = new ArrayList<>();
     for (int j = 0; j < h.found(0); j++) {

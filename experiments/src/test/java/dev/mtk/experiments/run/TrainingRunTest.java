@@ -26,7 +26,7 @@ class TrainingRunTest {
     TrainConfig c = TrainConfig.read(cfg);
     Map<String, Map<String, Double>> viaRun, alone;
     try (WorkerPool pool = new WorkerPool(2)) {
-      viaRun = TrainingRun.run(c, dir.resolve("run"), pool, RunDirectory.Mode.NEW, (s, n, l, t) -> {});
+      viaRun = TrainingRun.run(c, dir.resolve("run"), pool, RunDirectory.Mode.NEW, (r, s, n, l, t) -> {}).get("mrl");
       alone = Trainer.run(c, dir.resolve("alone"), pool, (s, n, l, t) -> {});
     }
     assertEquals(alone, viaRun);

@@ -228,6 +228,34 @@ public final class DoubleOps {
     return total / targets.length;
   }
 
+  /**
+   * Supervised contrastive loss written from the paper's formula: for each anchor with positives,
+   * the mean over its positives of −log(exp s_ap / Σ_{j≠a} exp s_aj); the mean over those anchors.
+   */
+  public static double supCon(double[] s, int[] labels) {
+    int n = labels.length, anchors = 0;
+    double total = 0;
+    for (int a = 0; a < n; a++) {
+      double denominator = 0;
+      for (int j = 0; j < n; j++) {
+        denominator += j == a ? 0 : Math.exp(s[a * n + j]);
+      }
+      double sum = 0;
+      int positives = 0;
+      for (int p = 0; p < n; p++) {
+        if (p != a && labels[p] == labels[a]) {
+          sum -= Math.log(Math.exp(s[a * n + p]) / denominator);
+          positives++;
+        }
+      }
+      if (positives > 0) {
+        total += sum / positives;
+        anchors++;
+      }
+    }
+    return anchors == 0 ? 0 : total / anchors;
+  }
+
   public static double mse(double[] a, double[] b) {
     double s = 0;
     for (int i = 0; i < a.length; i++) {

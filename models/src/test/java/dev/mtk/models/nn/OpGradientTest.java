@@ -7,6 +7,7 @@ import dev.mtk.models.nn.loss.CrossEntropy;
 import dev.mtk.models.nn.loss.KlDivergence;
 import dev.mtk.models.nn.loss.MatryoshkaInfoNce;
 import dev.mtk.models.nn.loss.Mse;
+import dev.mtk.models.nn.loss.SupervisedContrastive;
 import dev.mtk.models.nn.ops.Add;
 import dev.mtk.models.nn.ops.Attention;
 import dev.mtk.models.nn.ops.ClsPool;
@@ -250,6 +251,31 @@ class OpGradientTest {
         v -> new double[] {DoubleOps.mse(v[0], teacher)}, "mse");
     check(rnd, new KlDivergence(z, t, 2f, l3), List.of(z), l3,
         v -> new double[] {DoubleOps.kl(v[0], teacher, classes, 2.0)}, "kl");
+  }
+
+  @Property(tries = 20)
+  void supervisedContrastive(@ForAll @IntRange(min = 2, max = 9) int n,
+      @ForAll @IntRange(min = 1, max = 4) int classes, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Arena a = new Arena("t");
+    Tensor s = a.alloc("s", n, n), l = a.alloc("l", 1);
+    a.freeze();
+    fill(rnd, s, 3);
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = rnd.nextInt(classes); // some anchors may have no positive: they are left out
+    }
+    check(rnd, new SupervisedContrastive(s, labels, l), List.of(s), l,
+        v -> new double[] {DoubleOps.supCon(v[0], labels)}, "supervised contrastive");
+    if (n % 2 == 0) {
+      // two views of n/2 examples: the labels of the first view stand for both
+      int[] half = java.util.Arrays.copyOf(labels, n / 2), both = new int[n];
+      for (int i = 0; i < n; i++) {
+        both[i] = half[i % (n / 2)];
+      }
+      check(rnd, new SupervisedContrastive(s, half, l), List.of(s), l,
+          v -> new double[] {DoubleOps.supCon(v[0], both)}, "supervised contrastive, two views");
+    }
   }
 
   @Property(tries = 15)

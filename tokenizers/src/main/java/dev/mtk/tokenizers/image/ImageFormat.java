@@ -45,28 +45,59 @@ public record ImageFormat(int channels, int height, int width, int patch, ImageT
     return channels * patch * patch;
   }
 
-  /** An image file as patches of this format. */
+  /**
+   * An image file as patches of this format: its {@link #pixels} cut into patches, so that a file
+   * embeds to exactly what the same file gives in training.
+   */
   public FloatTokens tokenize(Path file) throws IOException {
+    float[] out = new float[tokens() * patchDim()];
+    patches(pixels(file, false), 0, 0, 0, 0, false, out, 0);
+    return new FloatTokens(out, tokens(), patchDim());
+  }
+
+  /**
+   * An image file decoded to this format's unsigned bytes (channels × height × width): made grey
+   * or RGB, its shorter side resized and centre-cropped to height × width when it differs, each
+   * value rounded to 8 bits as image libraries store it. A grey image fills three channels; a
+   * colour image for a grey format becomes ITU-R 601 luma, or with {@code strict} (training data,
+   * where it is most likely a stray file) an error naming the file.
+   */
+  public byte[] pixels(Path file, boolean strict) throws IOException {
+    Image img = ImageReader.read(file);
     try {
-      return tokenize(ImageReader.read(file));
+      if (channels == 1) {
+        if (strict && !isGrey(img)) {
+          throw new IllegalArgumentException("a colour image, but the images are grey (channels: 1); "
+              + "make it grey or set channels: 3");
+        }
+        img = grey(img);
+      }
+      if (img.height() != height || img.width() != width) {
+        img = height != width ? ImageTransforms.resize(img, height, width) : ImageTokenizer.square(img, height);
+      }
     } catch (IllegalArgumentException e) {
       throw ImageTokenizer.naming(file, e);
     }
+    float[] d = img.data();
+    byte[] out = new byte[channels * height * width];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (byte) Math.round(Math.min(1f, Math.max(0f, d[i])) * 255f);
+    }
+    return out;
   }
 
-  private FloatTokens tokenize(Image img) {
-    if (channels == 1) {
-      img = grey(img);
+  private static boolean isGrey(Image img) {
+    if (img.channels() == 1) {
+      return true;
     }
-    if (img.height() != height || img.width() != width) {
-      if (height != width) {
-        img = ImageTransforms.resize(img, height, width);
-      } else {
-        img = ImageTokenizer.square(img, height);
+    int plane = img.height() * img.width();
+    float[] d = img.data();
+    for (int i = 0; i < plane; i++) {
+      if (d[i] != d[plane + i] || d[i] != d[2 * plane + i]) {
+        return false;
       }
     }
-    img = ImageTransforms.normalize(img, channels == 1 ? grey(norm) : norm);
-    return Patches.patchify(img, patch, Patches.Fit.ERROR);
+    return true;
   }
 
   /**

@@ -40,6 +40,18 @@ public record LabelledImages(byte[] pixels, int count, int channels, int height,
         to - from, channels, height, width, java.util.Arrays.copyOfRange(labels, from, to), classes);
   }
 
+  /** The images at {@code rows}, in that order, sharing nothing with this. */
+  public LabelledImages rows(int[] rows) {
+    int size = size();
+    byte[] px = new byte[rows.length * size];
+    int[] lab = new int[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      System.arraycopy(pixels, rows[i] * size, px, i * size, size);
+      lab[i] = labels[rows[i]];
+    }
+    return new LabelledImages(px, rows.length, channels, height, width, lab, classes);
+  }
+
   /** The training and test sets of an MNIST-layout folder (Fashion-MNIST, MNIST). */
   public record Split(LabelledImages train, LabelledImages test) {}
 

@@ -103,7 +103,7 @@ public final class Classification {
    * The k nearest training rows of every test row by dot product (rows unit length: cosine),
    * nearest first, ties to the lower row: [testRows · k] row numbers.
    */
-  static int[] neighbours(WorkerPool pool, float[] train, int trainRows, float[] test, int testRows,
+  public static int[] neighbours(WorkerPool pool, float[] train, int trainRows, float[] test, int testRows,
       int m, int k) {
     int[] out = new int[testRows * k];
     pool.forEach((testRows + 255) / 256, t -> {

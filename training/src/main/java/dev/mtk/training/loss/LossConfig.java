@@ -13,7 +13,8 @@ import java.util.TreeSet;
  *
  * <pre>
  * loss:
- *   base: infonce            # infonce (pairs, triplets), classification (labelled text), mse (distillation)
+ *   base: infonce            # infonce (pairs, triplets), classification (labelled text), mse (distillation),
+ *                            # supcon (two augmented views of labelled images, Khosla et al. 2020)
  *   temperature: 0.05        # infonce
  *   symmetric: false         # infonce: also positives → anchors
  *   head: separate           # classification: separate (a head per size, MRL) or shared (MRL-E)
@@ -44,9 +45,10 @@ public record LossConfig(String base, float temperature, boolean symmetric, Stri
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public LossConfig {
-    if (!Set.of("infonce", "classification", "mse").contains(base)) {
+    if (!Set.of("infonce", "classification", "mse", "supcon").contains(base)) {
       throw new IllegalArgumentException("loss.base '" + base + "' is not known: infonce (pairs or "
-          + "triplets), classification (labelled text) or mse (distillation from a teacher)");
+          + "triplets), classification (labelled text), mse (distillation from a teacher) or supcon "
+          + "(supervised contrastive between two augmented views of labelled images)");
     }
     if (!Set.of("separate", "shared").contains(head)) {
       throw new IllegalArgumentException("loss.head must be separate (a head per prefix size, MRL) "
@@ -66,6 +68,7 @@ public record LossConfig(String base, float temperature, boolean symmetric, Stri
   public Loss build(int classes) {
     Loss loss = switch (base) {
       case "infonce" -> new InfoNce(temperature, symmetric);
+      case "supcon" -> new SupCon(temperature);
       case "classification" -> new SoftmaxClassification(classes, head.equals("shared"));
       default -> new MseDistillation();
     };

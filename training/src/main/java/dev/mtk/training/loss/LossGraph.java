@@ -30,7 +30,9 @@ public final class LossGraph {
     /** one row per text, with a class label: classification. */
     LABELLED,
     /** any rows, with the teacher's embedding of each: distillation. */
-    ANY
+    ANY,
+    /** two augmented views of each labelled example (all first views, then all second): SupCon. */
+    VIEWS
   }
 
   private final Graph graph;

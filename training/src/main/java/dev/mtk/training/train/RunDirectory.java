@@ -34,6 +34,7 @@ import java.util.regex.Pattern;
  * checkpoints/   step-N/: what --resume needs (Checkpoint)
  * model/         config.json, model.safetensors, tokenizer.json (as mtk model init writes)
  * results.json   {"task", "dims", "methods": {"mrl": {metric: {dim: value}}}}
+ * baselines/     NAME/: a run directory per baseline the config lists (baselines:)
  * </pre>
  */
 public final class RunDirectory implements AutoCloseable {
@@ -57,7 +58,7 @@ public final class RunDirectory implements AutoCloseable {
 
   /** The files and folders a run writes: what REPLACE removes, and what makes a directory a run. */
   static final List<String> RUN_FILES = List.of("config.json", "run.json", "metrics.jsonl",
-      "results.json", "results.md", "report.html", "model", "checkpoints");
+      "results.json", "results.md", "report.html", "model", "checkpoints", "baselines");
   static final String LOCK = ".lock";
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

@@ -38,23 +38,46 @@ abstract class Task {
     Prepared(List<String> texts, int[][] examples, int[] labels, int[] keys, int rowsPerExample) {
       this(texts, examples, labels, keys, rowsPerExample, null);
     }
+
+    /** Each example twice (rows of two views, augmented apart): what supervised contrast needs. */
+    Prepared twoViews() {
+      int[][] two = new int[examples.length][];
+      for (int i = 0; i < two.length; i++) {
+        two[i] = new int[] {examples[i][0], examples[i][0]};
+      }
+      return new Prepared(texts, two, labels, keys, 2, images);
+    }
   }
 
   /** Training images (image tasks; {@code examples[i]} indexes them) and how they become patches. */
   record Images(LabelledImages data, ImageFormat format) {}
 
   static Task load(TrainConfig cfg) throws IOException {
-    Task t = load(cfg.task().id(), cfg.data().file());
-    return t instanceof ImageClasses images ? images.withFormat(cfg.imageFormat()) : t;
+    return load(cfg.task().id(), cfg.data().file(), cfg.imageFormat());
   }
 
-  /** A task by name; {@code data} is the file of the user-data tasks (pairs, labels). */
-  static Task load(String task, String data) throws IOException {
-    if ((task.equals("pairs") || task.equals("labels")) && data == null) {
+  /**
+   * A task by name; {@code data} is the file of the user-data tasks (pairs, labels, images),
+   * {@code format} how images become patches (image tasks: the model's; else null).
+   */
+  static Task load(String task, String data, ImageFormat format) throws IOException {
+    if ((task.equals("pairs") || task.equals("labels") || task.equals("images")) && data == null) {
       throw new IllegalArgumentException("task " + task + " needs a data file");
     }
+    if ((task.equals("fashion-mnist") || task.equals("images")) && format == null) {
+      throw new IllegalArgumentException("task " + task + " takes images: this model takes text");
+    }
     if (task.equals("fashion-mnist")) {
-      return new ImageClasses(LabelledImages.fashionMnist(data == null ? null : Path.of(data)), null);
+      if (format.channels() != 1 || format.height() != 28 || format.width() != 28) {
+        throw new IllegalArgumentException("Fashion-MNIST's images are grey 28×28; this model takes "
+            + format.channels() + "×" + format.height() + "×" + format.width());
+      }
+      return new ImageClasses(LabelledImages.fashionMnist(data == null ? null : Path.of(data)), format);
+    }
+    if (task.equals("images")) {
+      var splits = dev.mtk.training.task.ImageFolder.read(Path.of(data), format);
+      return new ImageClasses(splits.get(ReverseDictionary.Split.TRAIN), splits.get(ReverseDictionary.Split.DEV),
+          splits.get(ReverseDictionary.Split.TEST), format);
     }
     Task t = switch (task) {
       case "reverse-dictionary" -> new Retrieval(ReverseDictionary.load());
@@ -63,7 +86,7 @@ abstract class Task {
       case "lexfile" -> new Labels(Labelled.lexFiles(WordNet.load()));
       case "labels" -> new Labels(Labelled.read(Path.of(data)));
       default -> throw new IllegalArgumentException("task '" + task + "' is not known: "
-          + "reverse-dictionary, example-definition, lexfile, pairs or labels");
+          + "reverse-dictionary, example-definition, lexfile, pairs, labels, fashion-mnist or images");
     };
     for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
       if (t.size(s) == 0) {
@@ -86,8 +109,15 @@ abstract class Task {
   abstract Prepared training();
 
   /** metric → dim → value on a split. */
-  abstract Map<String, Map<String, Double>> evaluate(EmbeddingModel model,
-      ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed);
+  Map<String, Map<String, Double>> evaluate(EmbeddingModel model,
+      ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed) {
+    return features(model, split).score(pool, dims, seed);
+  }
+
+  /** A classification task's split embedded with its references (retrieval tasks have none). */
+  Trainer.Features features(EmbeddingModel model, ReverseDictionary.Split split) {
+    throw new IllegalArgumentException("a retrieval task is scored by its pairs, not by labels");
+  }
 
   static final class Retrieval extends Task {
     final ReverseDictionary data;
@@ -179,40 +209,34 @@ abstract class Task {
     }
 
     @Override
-    Map<String, Map<String, Double>> evaluate(EmbeddingModel model,
-        ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed) {
-      List<Labelled.Example> ref = data.examples(ReverseDictionary.Split.TRAIN);
-      ref = Classification.spread(ref, MAX_REFERENCE);
+    Trainer.Features features(EmbeddingModel model, ReverseDictionary.Split split) {
+      List<Labelled.Example> ref = Classification.spread(data.examples(ReverseDictionary.Split.TRAIN), MAX_REFERENCE);
       List<Labelled.Example> test = data.examples(split);
-      int width = model.width();
       float[] r = model.embedTexts(ref.stream().map(Labelled.Example::text).toList(), EmbedOptions.EVALUATION).vectors();
       float[] q = model.embedTexts(test.stream().map(Labelled.Example::text).toList(), EmbedOptions.EVALUATION).vectors();
-      return Classification.byDim(pool, r, ref.stream().mapToInt(Labelled.Example::label).toArray(),
-          q, test.stream().mapToInt(Labelled.Example::label).toArray(), width, classes(), dims, seed);
+      return new Trainer.Features(r, ref.stream().mapToInt(Labelled.Example::label).toArray(), q,
+          test.stream().mapToInt(Labelled.Example::label).toArray(), model.width(), classes(), false);
     }
   }
 
   /**
-   * Labelled images (Fashion-MNIST): the last 5,000 training images (10% of fewer than 50,000) are the dev split, the
-   * dataset's test set the test split. Scored like labelled text — kNN and linear-probe accuracy
+   * Labelled images: Fashion-MNIST (the last 5,000 training images — 10% of fewer than 50,000 — are
+   * the dev split, the dataset's test set the test split) or the user's (split 90/5/5, {@link
+   * dev.mtk.training.task.ImageFolder}). Scored like labelled text — kNN and linear-probe accuracy
    * per prefix — and by retrieval: mAP@10 of the split's images against the training images
    * (at most {@link Labels#MAX_REFERENCE}, spread evenly), relevant = the same class.
    */
   static final class ImageClasses extends Task {
     static final int DEV = 5_000;
     final LabelledImages train, devSplit, test;
-    /** How training images become the model's patches (null when only evaluating a model). */
+    /** How training images become the model's patches. */
     final ImageFormat format;
 
-    private ImageClasses(LabelledImages train, LabelledImages devSplit, LabelledImages test, ImageFormat format) {
+    ImageClasses(LabelledImages train, LabelledImages devSplit, LabelledImages test, ImageFormat format) {
       this.train = train;
       this.devSplit = devSplit;
       this.test = test;
       this.format = format;
-    }
-
-    ImageClasses withFormat(ImageFormat f) {
-      return new ImageClasses(train, devSplit, test, f);
     }
 
     ImageClasses(LabelledImages.Split data, ImageFormat format) {
@@ -248,7 +272,6 @@ abstract class Task {
 
     @Override
     Prepared training() {
-      java.util.Objects.requireNonNull(format, "training images need the model's image format");
       int[][] ex = new int[train.count()][];
       for (int i = 0; i < ex.length; i++) {
         ex[i] = new int[] {i};
@@ -257,11 +280,9 @@ abstract class Task {
     }
 
     @Override
-    Map<String, Map<String, Double>> evaluate(EmbeddingModel model,
-        ReverseDictionary.Split s, int[] dims, WorkerPool pool, long seed) {
+    Trainer.Features features(EmbeddingModel model, ReverseDictionary.Split s) {
       var format = model.imageFormat();
-      int[] refRows = Classification.spread(java.util.stream.IntStream.range(0, train.count()).boxed()
-          .toList(), Labels.MAX_REFERENCE).stream().mapToInt(Integer::intValue).toArray();
+      int[] refRows = referenceRows();
       LabelledImages q = split(s);
       int[] all = new int[q.count()];
       java.util.Arrays.setAll(all, i -> i);
@@ -271,8 +292,14 @@ abstract class Task {
       for (int i = 0; i < refRows.length; i++) {
         refLabels[i] = train.labels()[refRows[i]];
       }
-      return Classification.byDim(pool, r, refLabels, e, q.labels(),
-          model.width(), classes(), dims, seed, true);
+      return new Trainer.Features(r, refLabels, e, q.labels(), model.width(), classes(), true,
+          train.rows(refRows), q);
+    }
+
+    /** The training images that serve as kNN references, probe data and retrieval database. */
+    int[] referenceRows() {
+      return Classification.spread(java.util.stream.IntStream.range(0, train.count()).boxed()
+          .toList(), Labels.MAX_REFERENCE).stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** Raw (unnormalised) embeddings of some images, without augmentation, a batch at a time. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.encoder.EncoderConfig;
 import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.training.loss.LossConfig;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -28,6 +30,9 @@ import java.util.TreeSet;
  *                              # pairs: data: FILE (.jsonl anchor/positive[/negative], or .tsv)
  *                              # lexfile: classification, built in: definition → lexicographer file
  *                              # labels: data: FILE (.jsonl text/label, or .tsv)
+ *                              # fashion-mnist: built in (Debian's dataset-fashion-mnist)
+ *                              # images: data: ROOT/CLASS/*.png|jpg or FILE.jsonl image/label
+ * image: {channels: 3, size: 32}  # task images: what the images are decoded to
  * seed: 1
  * model: {vocab_size: 4096, d_model: 128, heads: 4, ffn: 512, layers: 2, max_seq_len: 32,
  *         nesting: [8, 16, 32, 64, 128]}
@@ -51,15 +56,41 @@ import java.util.TreeSet;
  * momentum: 0.9               # sgd only
  * clip_norm: 0                # clip gradients to this global L2 norm; 0: no clipping
  * accumulation_steps: 1       # micro-batches per update (gradients averaged)
+ * baselines: []              # classification tasks: also train and score standard, ff,
+ *                             # ff_narrow, pca, random_projection (see Baseline)
+ * init: normal                # normal: every matrix N(0, 0.02²) (GPT-2); fan_in: linear layers
+ *                             # N(0, 1/(3·fan_in)) as PyTorch's default (learns small ViTs faster)
  * </pre>
  */
 public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig loss,
-    Optimization optimization, Logging logging) {
+    Optimization optimization, Logging logging, List<Baseline> baselines) {
+
+  public TrainConfig(Data data, long seed, EncoderConfig model, LossConfig loss,
+      Optimization optimization, Logging logging) {
+    this(data, seed, model, loss, optimization, logging, List.of());
+  }
+
+  /**
+   * What a Matryoshka run is compared with, each trained with the run's own data, steps, seed and
+   * settings (the MRL paper's baselines). {@code STANDARD}: the model trained at full width only,
+   * then cut to m. {@code FF}: a fixed-feature model per smaller size m — the same backbone and a
+   * linear projection to m, trained at m. {@code FF_NARROW}: a model per m whose encoder is m
+   * wide (d_model m, FFN scaled alike). {@code PCA}, {@code RANDOM_PROJECTION}: the standard
+   * model's embeddings reduced to m (PCA fitted on training embeddings).
+   */
+  public enum Baseline {
+    STANDARD, FF, FF_NARROW, PCA, RANDOM_PROJECTION;
+
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   /** The built-in and user-data tasks. */
   public enum TaskName {
     REVERSE_DICTIONARY(true, false), EXAMPLE_DEFINITION(true, false), PAIRS(true, true),
-    LEXFILE(false, false), LABELS(false, true), FASHION_MNIST(false, false, true);
+    LEXFILE(false, false), LABELS(false, true), FASHION_MNIST(false, false, true),
+    IMAGES(false, true, true);
 
     /** Retrieval (pairs of texts) rather than classification (labelled texts). */
     public final boolean retrieval;
@@ -91,7 +122,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       }
       throw new IllegalArgumentException("task '" + s + "' is not known: reverse-dictionary, "
           + "example-definition, lexfile or fashion-mnist (built in), pairs or labels (with data: "
-          + "FILE.jsonl|.tsv)");
+          + "FILE.jsonl|.tsv), images (with data: ROOT/CLASS/*.png or FILE.jsonl)");
     }
   }
 
@@ -99,13 +130,19 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
    * What the run learns from: the task, the user's file for pairs and labels, a tokenizer.json
    * to use (null: train BPE on the task's texts), a teacher model directory (distillation).
    */
-  public record Data(TaskName task, String file, String tokenizer, String teacher, Augment augment) {
+  public record Data(TaskName task, String file, String tokenizer, String teacher, Augment augment,
+      ImageSize image) {
     public Data(TaskName task, String file, String tokenizer, String teacher) {
-      this(task, file, tokenizer, teacher, task.images ? Augment.DEFAULT : null);
+      this(task, file, tokenizer, teacher, task.images ? Augment.DEFAULT : null,
+          task == TaskName.IMAGES ? ImageSize.DEFAULT : null);
     }
 
     public Data {
       check(task.images == (augment != null), "augment: is for image tasks");
+      check((task == TaskName.IMAGES) == (image != null), task == TaskName.FASHION_MNIST
+          ? "image: is for task images; Fashion-MNIST's are grey 28×28" : "image: is for task images");
+      check(task != TaskName.IMAGES || file != null, "task images needs data: a folder ROOT/CLASS/*.png "
+          + "(or .jpg) or a .jsonl of {\"image\": PATH, \"label\": …} per line");
       check(!task.images || tokenizer == null, "tokenizer: is for text tasks; images need none");
       // image tasks: data: is optional, the folder of the four IDX files (default: Debian's place)
       if (!task.images && task.userData != (file != null)) {
@@ -131,16 +168,39 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     }
   }
 
+  /**
+   * The size the images of task images are decoded to: channels (1 grey, 3 RGB) and a square
+   * side (the shorter side resized to it, then centre-cropped).
+   */
+  public record ImageSize(int channels, int size) {
+    public static final ImageSize DEFAULT = new ImageSize(3, 32);
+
+    public ImageSize {
+      check(channels == 1 || channels == 3, "image.channels must be 1 (grey) or 3 (RGB), got " + channels);
+      check(size >= 1 && size <= 1024, "image.size must be 1 to 1024 pixels, got " + size);
+    }
+  }
+
   public enum Optimizer { ADAMW, SGD }
 
   /** The learning rate after warm-up: cosine or linear decay to 0, or constant. */
   public enum Schedule { COSINE, LINEAR, CONSTANT }
 
-  /** How the weights move: steps of batchPairs examples, the optimizer and its schedule. */
+  /**
+   * How the weights start and move: the initialisation, steps of batchPairs examples, the
+   * optimizer and its schedule.
+   */
   public record Optimization(int steps, int batchPairs, Optimizer optimizer, float lr,
       float weightDecay, float momentum, int warmupSteps, Schedule schedule, float clipNorm,
-      int accumulation) {
+      int accumulation, Encoder.Init init) {
+    public Optimization(int steps, int batchPairs, Optimizer optimizer, float lr, float weightDecay,
+        float momentum, int warmupSteps, Schedule schedule, float clipNorm, int accumulation) {
+      this(steps, batchPairs, optimizer, lr, weightDecay, momentum, warmupSteps, schedule, clipNorm,
+          accumulation, Encoder.Init.NORMAL);
+    }
+
     public Optimization {
+      java.util.Objects.requireNonNull(init, "init");
       check(steps >= 1, "steps must be at least 1, got " + steps);
       check(batchPairs >= 2, "batch_pairs must be at least 2, got " + batchPairs);
       check(warmupSteps >= 0, "warmup_steps must be 0 or more, got " + warmupSteps);
@@ -188,7 +248,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   private static final Set<String> FIELDS = Set.of("task", "seed", "model", "steps", "batch_pairs",
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "loss", "tokenizer",
       "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps",
-      "data", "teacher", "eval_every", "keep_checkpoints", "augment");
+      "data", "teacher", "eval_every", "keep_checkpoints", "augment", "init", "baselines", "image");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -197,6 +257,9 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     TaskName task = data.task();
     check(!base.equals("infonce") || task.retrieval, "loss base infonce needs pairs (task "
         + "reverse-dictionary, example-definition or pairs); for task " + task.id() + " use base: classification");
+    check(!base.equals("supcon") || task.images, "loss base supcon contrasts two augmented views "
+        + "of labelled images (task fashion-mnist or images); for task " + task.id() + " use "
+        + (task.retrieval ? "base: infonce" : "base: classification"));
     check(!base.equals("classification") || !task.retrieval, "loss base classification needs "
         + "labelled data (task lexfile, labels or fashion-mnist); for task " + task.id() + " use base: infonce");
     check(task.images == (model.patchDim() > 0), task.images
@@ -204,7 +267,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
             + "grey 28×28 image, with max_seq_len 49)"
         : "patch_dim is for image tasks (fashion-mnist); task " + task.id() + " takes text");
     if (task.images) {
-      imageFormat(model); // checks that the model's patches fit the task's images
+      imageFormat(data, model); // checks that the model's patches fit the task's images
     }
     check(base.equals("mse") == (data.teacher() != null), base.equals("mse")
         ? "loss base mse distils a teacher: set teacher: MODEL_DIR"
@@ -219,25 +282,89 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     }
     // validates weights, dims order and the rest with the loss's own messages
     loss.build(2);
+    baselines = List.copyOf(baselines);
+    if (!baselines.isEmpty()) {
+      check(!task.retrieval, "baselines: are for classification tasks (lexfile, labels, "
+          + "fashion-mnist); the reverse dictionary's are what ./mtk quickstart trains");
+      check(loss.dims() != null && loss.dims().length >= 2 && loss.adaptive() == null,
+          "baselines: compare a Matryoshka model with others at its sizes: give loss.matryoshka.dims "
+              + "with two sizes or more (and no adaptive_layers)");
+      check(loss.dims()[loss.dims().length - 1] == model.embeddingSize(), "baselines: need the "
+          + "Matryoshka sizes to end at the full width " + model.embeddingSize());
+      check(!(baselines.contains(Baseline.PCA) || baselines.contains(Baseline.RANDOM_PROJECTION))
+          || baselines.contains(Baseline.STANDARD), "baselines pca and random_projection reduce "
+          + "the standard model's embeddings: list standard too");
+      check(baselines.stream().distinct().count() == baselines.size(), "baselines lists a method twice");
+    }
+  }
+
+  /** The standard baseline: this run with its model trained at full width only. */
+  public TrainConfig standardBaseline() {
+    int full = model.embeddingSize();
+    return baseline(withNesting(model, new int[] {full}), full);
+  }
+
+  /** The fixed-feature baseline at m: this run's backbone with a linear projection to m. */
+  public TrainConfig fixedFeatureBaseline(int m) {
+    EncoderConfig c = model;
+    return baseline(new EncoderConfig(c.vocabSize(), c.dModel(), c.heads(), c.ffn(), c.layers(),
+        c.maxSeqLen(), c.layerNormEps(), new int[] {m}, c.pooling(), c.dropout(), m, c.patchDim()), m);
+  }
+
+  /**
+   * The narrow fixed-feature baseline at m: an encoder m wide (no projection), its FFN scaled by
+   * m / d_model, as many heads as divide m up to the run's.
+   */
+  public TrainConfig narrowBaseline(int m) {
+    EncoderConfig c = model;
+    int heads = Math.min(c.heads(), m);
+    while (m % heads != 0) {
+      heads--;
+    }
+    int ffn = Math.max(1, (int) ((long) c.ffn() * m / c.embeddingSize()));
+    return baseline(new EncoderConfig(c.vocabSize(), m, heads, ffn, c.layers(), c.maxSeqLen(),
+        c.layerNormEps(), new int[] {m}, c.pooling(), c.dropout(), 0, c.patchDim()), m);
+  }
+
+  private TrainConfig baseline(EncoderConfig m, int dim) {
+    LossConfig l = loss;
+    return new TrainConfig(data, seed, m, new LossConfig(l.base(), l.temperature(), l.symmetric(),
+        l.head(), new int[] {dim}, null, -1, null), optimization, logging, List.of());
+  }
+
+  private static EncoderConfig withNesting(EncoderConfig c, int[] nesting) {
+    return new EncoderConfig(c.vocabSize(), c.dModel(), c.heads(), c.ffn(), c.layers(), c.maxSeqLen(),
+        c.layerNormEps(), nesting, c.pooling(), c.dropout(), c.projection(), c.patchDim());
   }
 
   /** How the task's images become the model's patches (image tasks), else null. */
   public dev.mtk.tokenizers.image.ImageFormat imageFormat() {
-    return data.task().images ? imageFormat(model) : null;
+    return data.task().images ? imageFormat(data, model) : null;
   }
 
   /**
-   * Fashion-MNIST's grey 28×28 images in square patches of patch_dim values (16: 4×4, 49
-   * patches), normalised as ViTs do ((x − 0.5) / 0.5).
+   * The task's images (Fashion-MNIST: grey 28×28; task images: image.channels, image.size) in
+   * square patches of patch_dim values (channels · side²), normalised as ViTs do ((x − 0.5) / 0.5).
    */
-  private static dev.mtk.tokenizers.image.ImageFormat imageFormat(EncoderConfig model) {
-    int pd = model.patchDim(), p = (int) Math.round(Math.sqrt(pd));
-    check(p * p == pd && 28 % p == 0, "patch_dim " + pd + " is not a square patch of a grey 28×28 "
-        + "image: use 4 (2×2), 16 (4×4), 49 (7×7) or 196 (14×14)");
-    int tokens = (28 / p) * (28 / p);
+  private static dev.mtk.tokenizers.image.ImageFormat imageFormat(Data data, EncoderConfig model) {
+    ImageSize size = data.image() != null ? data.image() : new ImageSize(1, 28);
+    int c = size.channels(), side = size.size(), pd = model.patchDim();
+    int p = (int) Math.round(Math.sqrt(pd / (double) c));
+    String what = (c == 1 ? "grey " : "RGB ") + side + "×" + side + " image";
+    if (pd % c != 0 || p * p * c != pd || side % p != 0) {
+      StringBuilder fits = new StringBuilder();
+      for (int q = 1; q <= side; q++) {
+        if (side % q == 0 && side / q <= 64) {
+          fits.append(fits.isEmpty() ? "" : ", ").append(c * q * q).append(" (").append(q).append('×').append(q).append(')');
+        }
+      }
+      throw new IllegalArgumentException("patch_dim " + pd + " is not a square patch of a " + what
+          + ": use " + fits);
+    }
+    int tokens = (side / p) * (side / p);
     check(model.maxSeqLen() >= tokens, "max_seq_len " + model.maxSeqLen() + " is below the "
-        + tokens + " patches of a 28×28 image in " + p + "×" + p + " patches");
-    return new dev.mtk.tokenizers.image.ImageFormat(1, 28, 28, p,
+        + tokens + " patches of a " + what + " in " + p + "×" + p + " patches");
+    return new dev.mtk.tokenizers.image.ImageFormat(c, side, side, p,
         dev.mtk.tokenizers.image.ImageTransforms.Norm.VIT);
   }
 
@@ -257,7 +384,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   }
 
   public TrainConfig withSeed(long newSeed) {
-    return new TrainConfig(data, newSeed, model, loss, optimization, logging);
+    return new TrainConfig(data, newSeed, model, loss, optimization, logging, baselines);
   }
 
   public static TrainConfig read(Path file) throws IOException {
@@ -296,30 +423,43 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
             : new LossConfig("classification", 0.05f, false, "separate", dims, null, -1, null);
       }
       Augment augment = null;
-      if (root.has("augment")) {
-        JsonNode a = root.get("augment");
-        check(a.isObject(), "augment must be a mapping: {crop_padding: 2, flip: true}");
-        for (Iterator<String> it = a.fieldNames(); it.hasNext(); ) {
-          String k = it.next();
-          check(k.equals("crop_padding") || k.equals("flip"), "unknown augment setting \"" + k
-              + "\" (known: crop_padding, flip)");
-        }
-        Fields af = new Fields(a);
+      Fields af = f.section("augment", "{crop_padding: 2, flip: true}", "crop_padding", "flip");
+      if (af != null) {
         augment = new Augment(af.integer("crop_padding", Augment.DEFAULT.cropPadding()),
             af.bool("flip", Augment.DEFAULT.flip()));
       } else if (task.images) {
         augment = Augment.DEFAULT;
       }
+      ImageSize image = null;
+      Fields imf = f.section("image", "{channels: 3, size: 32}", "channels", "size");
+      if (imf != null) {
+        image = new ImageSize(imf.integer("channels", ImageSize.DEFAULT.channels()),
+            imf.integer("size", ImageSize.DEFAULT.size()));
+      } else if (task == TaskName.IMAGES) {
+        image = ImageSize.DEFAULT;
+      }
       Data data = new Data(task, f.path("data", file), f.path("tokenizer", null),
-          f.path("teacher", file), augment);
+          f.path("teacher", file), augment, image);
       Optimization opt = new Optimization(f.integer("steps", 300), f.integer("batch_pairs", 64),
           f.choice("optimizer", Optimizer.ADAMW), (float) f.number("lr", 1e-3),
           (float) f.number("weight_decay", 0.01), (float) f.number("momentum", 0.9),
           f.integer("warmup_steps", 30), f.choice("schedule", Schedule.COSINE),
-          (float) f.number("clip_norm", 0), f.integer("accumulation_steps", 1));
+          (float) f.number("clip_norm", 0), f.integer("accumulation_steps", 1),
+          f.choice("init", Encoder.Init.NORMAL));
       Logging logging = new Logging(f.integer("log_every", 10), f.integer("checkpoint_every", 0),
           f.integer("eval_every", 0), f.integer("keep_checkpoints", Logging.KEEP_CHECKPOINTS));
-      return new TrainConfig(data, f.longInteger("seed", 0), model, loss, opt, logging);
+      List<Baseline> baselines = new java.util.ArrayList<>();
+      if (root.has("baselines")) {
+        JsonNode b = root.get("baselines");
+        check(b.isArray(), "baselines must be a list, e.g. [standard, ff, pca, random_projection]");
+        for (JsonNode n : b) {
+          String name = n.asText();
+          baselines.add(Arrays.stream(Baseline.values()).filter(x -> x.id().equals(name)).findFirst()
+              .orElseThrow(() -> new IllegalArgumentException("baseline '" + n.asText() + "' is not "
+                  + "known: " + Arrays.stream(Baseline.values()).map(Baseline::id).toList())));
+        }
+      }
+      return new TrainConfig(data, f.longInteger("seed", 0), model, loss, opt, logging, baselines);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage());
     }
@@ -346,6 +486,21 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
 
   /** Typed reads of the top-level settings: a value of the wrong type is an error, not a default. */
   private record Fields(JsonNode root) {
+    /** A nested mapping of a few known keys (null when absent), e.g. augment: {…}. */
+    Fields section(String key, String example, String... known) {
+      JsonNode a = root.get(key);
+      if (a == null || a.isNull()) {
+        return null;
+      }
+      check(a.isObject(), key + " must be a mapping: " + example);
+      for (Iterator<String> it = a.fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        check(Arrays.asList(known).contains(k), "unknown " + key + " setting \"" + k + "\" (known: "
+            + String.join(", ", known) + ")");
+      }
+      return new Fields(a);
+    }
+
     int integer(String key, int otherwise) {
       long v = longInteger(key, otherwise);
       check(v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE, key + " is out of range: " + v);
@@ -459,8 +614,15 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     o.put("momentum", p.momentum());
     o.put("clip_norm", p.clipNorm());
     o.put("accumulation_steps", p.accumulation());
+    if (p.init() != Encoder.Init.NORMAL) {
+      // like keep_checkpoints: absent at the default, so older runs' configs still match
+      o.put("init", p.init().name().toLowerCase(Locale.ROOT));
+    }
     if (data.augment() != null) {
       o.putObject("augment").put("crop_padding", data.augment().cropPadding()).put("flip", data.augment().flip());
+    }
+    if (data.image() != null) {
+      o.putObject("image").put("channels", data.image().channels()).put("size", data.image().size());
     }
     if (data.file() != null) {
       o.put("data", data.file());
@@ -469,6 +631,10 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       o.put("teacher", data.teacher());
     }
     o.put("eval_every", logging.evalEvery());
+    if (!baselines.isEmpty()) {
+      var b = o.putArray("baselines");
+      baselines.forEach(x -> b.add(x.id()));
+    }
     return o;
   }
 }

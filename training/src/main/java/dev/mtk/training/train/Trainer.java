@@ -17,6 +17,7 @@ import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
 import dev.mtk.tokenizers.text.Tokenizer;
 import dev.mtk.models.inference.EmbedOptions;
 import dev.mtk.models.inference.EmbeddingModel;
+import dev.mtk.training.eval.Classification;
 import dev.mtk.training.eval.RetrievalMetrics;
 import dev.mtk.training.task.ReverseDictionary;
 import java.io.IOException;
@@ -74,7 +75,11 @@ public final class Trainer {
       Task data = Task.load(cfg);
       var format = cfg.imageFormat();
       Tokenizer tok = format != null ? null : tokenizer(cfg, data.corpus(), pool);
-      Step step = new Step(cfg, data.training(), data.classes(), tok, pool);
+      Task.Prepared prepared = data.training();
+      if (cfg.loss().build(Math.max(2, data.classes())).needs() == dev.mtk.training.loss.LossGraph.Rows.VIEWS) {
+        prepared = prepared.twoViews();
+      }
+      Step step = new Step(cfg, prepared, data.classes(), tok, pool);
       Batches batches = new Batches(step.train.examples().length, step.train.keys(), cfg.seed());
       int first = 0;
       if (resume) {
@@ -163,7 +168,7 @@ public final class Trainer {
       rowsPerExample = train.rowsPerExample();
       batch = opt.batchPairs();
       int rows = rowsPerExample * batch;
-      enc = Encoder.init(model, cfg.seed());
+      enc = Encoder.init(model, cfg.seed(), opt.init());
       Loss objective = cfg.loss().build(classes);
       if (images != null && cfg.data().teacher() != null) {
         throw new IllegalArgumentException("distillation (teacher:) is for text tasks");
@@ -360,7 +365,42 @@ public final class Trainer {
   public static Map<String, Map<String, Double>> evaluate(EmbeddingModel model, String task,
       String data, ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed)
       throws IOException {
-    return Task.load(task, data).evaluate(model, split, dims, pool, seed);
+    return Task.load(task, data, model.imageFormat()).evaluate(model, split, dims, pool, seed);
+  }
+
+  /**
+   * A classification task's split at full width: the reference rows (training examples: kNN
+   * neighbours, the probe's training set, the retrieval database when {@code retrieval}) and the
+   * split's rows as queries, with their labels.
+   */
+  public record Features(float[] references, int[] referenceLabels, float[] queries, int[] queryLabels,
+      int width, int classes, boolean retrieval, dev.mtk.training.data.LabelledImages referenceImages,
+      dev.mtk.training.data.LabelledImages queryImages) {
+
+    /** Texts: nothing to draw. */
+    public Features(float[] references, int[] referenceLabels, float[] queries, int[] queryLabels,
+        int width, int classes, boolean retrieval) {
+      this(references, referenceLabels, queries, queryLabels, width, classes, retrieval, null, null);
+    }
+
+    /** metric → dim → value: kNN and probe accuracy (and mAP@10 with retrieval) per prefix. */
+    public Map<String, Map<String, Double>> score(WorkerPool pool, int[] dims, long seed) {
+      return Classification.byDim(pool, references, referenceLabels, queries, queryLabels, width,
+          classes, dims, seed, retrieval);
+    }
+
+    /** Both sides mapped through a projection of the same width (PCA, a random projection). */
+    public Features project(dev.mtk.training.eval.Baselines.Projection p) {
+      return new Features(p.apply(references, referenceLabels.length), referenceLabels,
+          p.apply(queries, queryLabels.length), queryLabels, p.out(), classes, retrieval,
+          referenceImages, queryImages);
+    }
+  }
+
+  /** {@link Features} of a classification task's split ({@code data} as for evaluate). */
+  public static Features features(EmbeddingModel model, String task, String data,
+      ReverseDictionary.Split split) throws IOException {
+    return Task.load(task, data, model.imageFormat()).features(model, split);
   }
 
   /** metric → (dim → value) on a split, for one model. */

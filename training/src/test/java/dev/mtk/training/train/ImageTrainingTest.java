@@ -114,6 +114,33 @@ class ImageTrainingTest {
   }
 
   @Test
+  void supervisedContrastOfTwoViewsLearnsTheClassesWithoutAHead(@TempDir Path dir) throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    writeSet(data, "train", 1000, 1);
+    writeSet(data, "t10k", 300, 2);
+    Path cfg = dir.resolve("c.yaml");
+    Files.writeString(cfg, config(data, "loss: {base: supcon, temperature: 0.1, matryoshka: {dims: [8, 16, 32]}}")
+        .replace("augment: {crop_padding: 2, flip: false}", "augment: {crop_padding: 1, flip: false}"));
+    TrainConfig c = TrainConfig.read(cfg);
+    Map<String, Map<String, Double>> results;
+    try (WorkerPool one = new WorkerPool(1); WorkerPool two = new WorkerPool(2)) {
+      results = Trainer.run(c, dir.resolve("one"), one, (s, n, l, t) -> {});
+      Trainer.run(c, dir.resolve("two"), two, (s, n, l, t) -> {});
+    }
+    assertArrayEquals(Files.readAllBytes(dir.resolve("one/model/model.safetensors")),
+        Files.readAllBytes(dir.resolve("two/model/model.safetensors")), "1 and 2 threads: the same weights");
+    String metrics = Files.readString(dir.resolve("one/metrics.jsonl"));
+    assertTrue(metrics.contains("\"dim8\"") && metrics.contains("\"dim32\""), "a SupCon part per prefix");
+    double knn = results.get("knn_accuracy").get("32"), knn8 = results.get("knn_accuracy").get("8");
+    assertTrue(knn > 0.6 && knn8 > 0.4, results.toString()); // chance: 0.1
+    // a text task has no views to contrast
+    Files.writeString(cfg, "task: lexfile\nmodel: {vocab_size: 100, d_model: 16, heads: 2, ffn: 32, "
+        + "layers: 1, max_seq_len: 8}\nloss: {base: supcon}\n");
+    var e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
+    assertTrue(e.getMessage().contains("loss base supcon contrasts two augmented views"), e.getMessage());
+  }
+
+  @Test
   void missingDataAndMisfitModelsAreNamed(@TempDir Path dir) throws Exception {
     Path cfg = dir.resolve("c.yaml");
     Files.writeString(cfg, config(dir.resolve("nowhere"), ""));
