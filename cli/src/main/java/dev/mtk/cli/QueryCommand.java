@@ -66,6 +66,11 @@ final class QueryCommand implements Callable<Integer> {
       var opening = index == null ? null
           : TextIndex.openWarm(index, Inputs.positive(dim, "--dim"), k, f, pool);
       EmbeddingModel m = EmbeddingModel.load(model, pool);
+      if ((m.imageFormat() != null) != (image != null)) {
+        throw new IllegalArgumentException(m.imageFormat() != null
+            ? model + " is an image model: query it with --image FILE"
+            : model + " is a text model: query it with words, not --image");
+      }
       if (index == null) {
         System.err.println("embedding every WordNet answer (give --index RUN/index to skip this)…");
       }

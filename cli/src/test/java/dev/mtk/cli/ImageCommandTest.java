@@ -74,6 +74,8 @@ class ImageCommandTest {
         expected.get(0).toString()), "--image needs --index");
     IndexCommandTest.assertOneLine(MainTest.run("query", "--model", model.toString(), "--index",
         index.toString()), "give a text query or --image FILE");
+    IndexCommandTest.assertOneLine(MainTest.run("query", "--model", model.toString(), "--index",
+        index.toString(), "a", "coat"), "is an image model: query it with --image FILE");
     // texts for an image model, and a broken image, are one line each
     Files.writeString(dir.resolve("d.jsonl"), "{\"text\": \"a coat\"}\n");
     IndexCommandTest.assertOneLine(MainTest.run("embed", "--model", model.toString(), "--input",
