@@ -16,7 +16,6 @@ import dev.mtk.training.train.TrainConfig.Baseline;
 import dev.mtk.training.train.Trainer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -113,16 +112,9 @@ public final class Comparison {
   /** One baseline run, or its results when a resumed comparison finds it finished. */
   private static Map<String, Map<String, Double>> train(TrainConfig cfg, Path dir, WorkerPool pool,
       RunDirectory.Mode mode, Listener listener, String name) throws IOException {
-    Path results = dir.resolve("results.json");
-    if (mode == RunDirectory.Mode.RESUME && Files.exists(results) && Files.isDirectory(dir.resolve("model"))) {
-      var tree = JSON.readTree(results.toFile()).path("methods").path("mrl");
-      Map<String, Map<String, Double>> r = new LinkedHashMap<>();
-      tree.fields().forEachRemaining(metric -> {
-        Map<String, Double> byDim = new LinkedHashMap<>();
-        metric.getValue().fields().forEachRemaining(d -> byDim.put(d.getKey(), d.getValue().asDouble()));
-        r.put(metric.getKey(), byDim);
-      });
-      return r;
+    var finished = mode == RunDirectory.Mode.RESUME ? RunDirectory.finishedResults(dir) : null;
+    if (finished != null) {
+      return finished;
     }
     return Trainer.run(cfg, dir, pool, (step, steps, loss, tps) -> listener.step(name, step, steps, loss, tps), mode);
   }

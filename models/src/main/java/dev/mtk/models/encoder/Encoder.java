@@ -73,7 +73,7 @@ public final class Encoder {
    * embedding, whatever its size. {@code FAN_IN} scales each linear layer's weights by its input
    * width — N(0, 1/(3·fan_in)), the variance of PyTorch's default U(±1/√fan_in) — and keeps
    * 0.02 for the embeddings. At d 64 that is 3.6× larger than 0.02: a small ViT on Fashion-MNIST
-   * reached 0.75 probe top-1 after 600 steps with it against 0.64 with NORMAL (docs/RESULTS.md).
+   * reached 0.751 probe top-1 after 600 steps with it against 0.654 with NORMAL (docs/RESULTS.md).
    */
   public enum Init {
     NORMAL, FAN_IN;
@@ -113,7 +113,8 @@ public final class Encoder {
         // the first m coordinates of the pooled output, not a random mix of all d: a random
         // projection made fixed-feature models (trained at m alone) worse than a full-width
         // model cut to m (docs/RESULTS.md), and training can still move it anywhere
-        for (int r = 0; r < t.dim(0); r++) {
+        // (a projection wider than d_model keeps its extra rows at zero)
+        for (int r = 0; r < Math.min(t.dim(0), t.dim(1)); r++) {
           data[t.offset() + r * t.dim(1) + r] = 1f;
         }
         continue;

@@ -260,6 +260,24 @@ public final class RunDirectory implements AutoCloseable {
     }
   }
 
+  /**
+   * The scores a finished run in {@code dir} saved (its results.json, method "mrl"), or null when
+   * it has not finished: no results.json or no model.
+   */
+  public static Map<String, Map<String, Double>> finishedResults(Path dir) throws IOException {
+    Path f = dir.resolve("results.json");
+    if (!Files.isRegularFile(f) || !Files.isDirectory(dir.resolve("model"))) {
+      return null;
+    }
+    Map<String, Map<String, Double>> out = new java.util.LinkedHashMap<>();
+    JSON.readTree(f.toFile()).path("methods").path("mrl").fields().forEachRemaining(metric -> {
+      Map<String, Double> byDim = new java.util.LinkedHashMap<>();
+      metric.getValue().fields().forEachRemaining(d -> byDim.put(d.getKey(), d.getValue().asDouble()));
+      out.put(metric.getKey(), byDim);
+    });
+    return out;
+  }
+
   /** results.json: the test split's scores, metric → dim → value, as method "mrl". */
   void saveResults(String task, Map<String, Map<String, Double>> scores) throws IOException {
     ObjectNode o = JSON.createObjectNode();

@@ -75,11 +75,7 @@ public final class Trainer {
       Task data = Task.load(cfg);
       var format = cfg.imageFormat();
       Tokenizer tok = format != null ? null : tokenizer(cfg, data.corpus(), pool);
-      Task.Prepared prepared = data.training();
-      if (cfg.loss().build(Math.max(2, data.classes())).needs() == dev.mtk.training.loss.LossGraph.Rows.VIEWS) {
-        prepared = prepared.twoViews();
-      }
-      Step step = new Step(cfg, prepared, data.classes(), tok, pool);
+      Step step = new Step(cfg, data.training(), data.classes(), tok, pool);
       Batches batches = new Batches(step.train.examples().length, step.train.keys(), cfg.seed());
       int first = 0;
       if (resume) {
@@ -150,10 +146,14 @@ public final class Trainer {
     double loss;
     float lr;
 
-    Step(TrainConfig cfg, Task.Prepared train, int classes, Tokenizer tok, WorkerPool pool)
+    Step(TrainConfig cfg, Task.Prepared prepared, int classes, Tokenizer tok, WorkerPool pool)
         throws IOException {
       this.cfg = cfg;
       this.opt = cfg.optimization();
+      Loss objective = cfg.loss().build(classes);
+      // supervised contrast sees every example twice, augmented apart
+      Task.Prepared train = objective.needs() == dev.mtk.training.loss.LossGraph.Rows.VIEWS
+          ? prepared.twoViews() : prepared;
       this.train = train;
       this.pool = pool;
       var model = cfg.model();
@@ -169,7 +169,6 @@ public final class Trainer {
       batch = opt.batchPairs();
       int rows = rowsPerExample * batch;
       enc = Encoder.init(model, cfg.seed(), opt.init());
-      Loss objective = cfg.loss().build(classes);
       if (images != null && cfg.data().teacher() != null) {
         throw new IllegalArgumentException("distillation (teacher:) is for text tasks");
       }
