@@ -130,12 +130,29 @@ final class BenchCommand extends Shared.Group {
   }
 
   @Command(name = "embed", mixinStandardHelpOptions = true,
-      description = "Inference of a preset: reference (256 sequences of 64 random tokens per pass, "
-          + "tokens/s) or vit-reference (512 random 28×28 images per pass, images/s).")
+      description = {"Inference of a preset: reference (256 sequences of 64 random tokens per "
+          + "pass, tokens/s) or vit-reference (512 random 28×28 images per pass, images/s). With "
+          + "--model, a model directory embedding real sentences end to end (tokenizer, batches, "
+          + "pooling): sentences/s and tokens/s.",
+          "",
+          "  ./mtk bench embed --model models/minilm --json      (2,000 WordNet glosses, built in)",
+          "  ./mtk bench embed --model models/minilm --input sentences.txt"})
   static final class EmbedBench implements Callable<Integer> {
     @Option(names = "--preset", defaultValue = "reference", description = "reference or "
-        + "vit-reference (default ${DEFAULT-VALUE}).")
+        + "vit-reference (default ${DEFAULT-VALUE}); not with --model.")
     String preset;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "A text model directory (mtk "
+        + "train or mtk model import wrote it) to embed --input with.")
+    java.nio.file.Path model;
+
+    @Option(names = "--input", paramLabel = "FILE", description = "Sentences, one per line (with "
+        + "--model; default: 2,000 WordNet glosses, one in twenty eight glosses long).")
+    java.nio.file.Path input;
+
+    @Option(names = "--batch", defaultValue = "64", description = "Sentences per encoder pass "
+        + "(with --model; default ${DEFAULT-VALUE}, as mtk embed).")
+    int batch;
 
     @Option(names = "--runs", defaultValue = "5", description = "Timed passes (default ${DEFAULT-VALUE}).")
     int runs;
@@ -149,10 +166,38 @@ final class BenchCommand extends Shared.Group {
     @Mixin Shared.Threads threads;
     @Mixin Shared.Json json;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+      if (model == null && input != null) {
+        throw new IllegalArgumentException("--input goes with --model DIR");
+      }
+      if (batch < 1) {
+        throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+      }
       try (WorkerPool pool = threads.pool()) {
-        print(Benchmarks.embed(preset, runs, warmup, pool), json);
+        if (model == null) {
+          print(Benchmarks.embed(preset, runs, warmup, pool), json);
+          return 0;
+        }
+        if (spec.commandLine().getParseResult().hasMatchedOption("--preset")) {
+          throw new IllegalArgumentException("--preset and --model are two different benchmarks: give one");
+        }
+        java.util.List<String> sentences;
+        if (input == null) {
+          sentences = dev.mtk.training.data.BenchmarkSentences.of(2000);
+        } else {
+          Inputs.mustExist(java.util.List.of(input));
+          sentences = new java.util.ArrayList<>();
+          for (String line : java.nio.file.Files.readAllLines(input)) {
+            if (!line.isBlank()) {
+              sentences.add(line);
+            }
+          }
+        }
+        print(Benchmarks.embedModel(model, sentences, batch, runs, warmup, pool), json);
       }
       return 0;
     }

@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
     description = {"Embed texts or images with a model into a float32 .npy.",
         "Reads JSON Lines {\"text\": …} (or text lines) and writes one L2-normalised row per "
             + "input text, in order. Texts are cut to the model's max_seq_len tokens (the first "
-            + "kept); an empty text gives a row of zeros; no CLS/BOS token is added and "
-            + "special-token strings are ordinary text. Rules: docs/ARCHITECTURE.md, \"Inference\".",
+            + "kept, and an imported BERT's closing [SEP]); an empty text gives a row of zeros; "
+            + "only the tokenizer's own template ([CLS] … [SEP]) is added, and special-token "
+            + "strings are ordinary text. Rules: docs/ARCHITECTURE.md, \"Inference\".",
         "An image model (its directory has image.json) reads an image, a folder of images (sorted "
             + "by path) or a text file listing image paths, and writes the row order beside the "
             + "output (emb.paths.txt)."})

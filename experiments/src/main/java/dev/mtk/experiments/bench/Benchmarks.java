@@ -220,6 +220,37 @@ public final class Benchmarks {
     return r.put("ms_per_batch", timing.median() * 1e3).put("peak_rss_mb", peakRssMb());
   }
 
+  /**
+   * A model directory embedding real sentences end to end, as a user's call does: tokenization,
+   * the cut to max_seq_len, batches of {@code batch} in input order, pooling and normalisation;
+   * sentences/s and tokens/s (word pieces after the cut, template tokens included).
+   */
+  public static BenchResult embedModel(Path modelDir, List<String> sentences, int batch, int runs,
+      double warmup, WorkerPool pool) throws IOException {
+    if (sentences.isEmpty()) {
+      throw new IllegalArgumentException("no sentences to embed");
+    }
+    var model = dev.mtk.models.inference.EmbeddingModel.load(modelDir, pool);
+    if (model.tokenizer() == null) {
+      throw new IllegalArgumentException(modelDir + " is an image model; bench embed --model takes text models");
+    }
+    var options = dev.mtk.models.inference.EmbedOptions.DEFAULT.withBatch(batch);
+    long tokens = 0;
+    int longest = 0;
+    for (int[] ids : model.tokenizer().encodeOrdinaryBatch(sentences, model.maxTokens(), pool)) {
+      tokens += ids.length;
+      longest = Math.max(longest, ids.length);
+    }
+    Timing timing = Timing.measure(warmup, runs, () -> model.embedTexts(sentences, options));
+    return new BenchResult("embed").put("model", modelDir.toString()).put("threads", pool.threads())
+        .put("batch", batch).put("sentences", sentences.size())
+        .put("tokens_per_sentence", (double) tokens / sentences.size()).put("longest", longest)
+        .put("sentences_per_s", sentences.size() / timing.median())
+        .put("sentences_per_s_best", sentences.size() / timing.best())
+        .put("tokens_per_s", tokens / timing.median()).put("ms_per_pass", timing.median() * 1e3)
+        .put("peak_rss_mb", peakRssMb());
+  }
+
   /** Peak resident memory of this process (VmHWM), in MB; -1 where /proc is not there. */
   public static double peakRssMb() {
     try {

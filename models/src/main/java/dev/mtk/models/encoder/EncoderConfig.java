@@ -13,9 +13,24 @@ import java.util.Arrays;
  */
 public record EncoderConfig(int vocabSize, int dModel, int heads, int ffn, int layers,
     int maxSeqLen, float layerNormEps, int[] nesting, Pooling pooling, float dropout,
-    int projection, int patchDim) {
+    int projection, int patchDim, Norm norm, int tokenTypes) {
 
   public enum Pooling { MEAN, CLS }
+
+  /**
+   * Where the layer norms sit. PRE (mtk's own models, GPT-2 style): x += f(LN(x)) in every
+   * sublayer and a final LN. POST (BERT): the embeddings are normalised, then x = LN(x + f(x))
+   * after every sublayer, and no final LN.
+   */
+  public enum Norm { PRE, POST }
+
+  /** A pre-LN encoder without token types (every model mtk trains from scratch). */
+  public EncoderConfig(int vocabSize, int dModel, int heads, int ffn, int layers, int maxSeqLen,
+      float layerNormEps, int[] nesting, Pooling pooling, float dropout, int projection,
+      int patchDim) {
+    this(vocabSize, dModel, heads, ffn, layers, maxSeqLen, layerNormEps, nesting, pooling,
+        dropout, projection, patchDim, Norm.PRE, 0);
+  }
 
   /** Token ids in, mean pooling, no dropout, no projection. */
   public EncoderConfig(int vocabSize, int dModel, int heads, int ffn, int layers, int maxSeqLen,
@@ -47,6 +62,12 @@ public record EncoderConfig(int vocabSize, int dModel, int heads, int ffn, int l
     }
     if (!(dropout >= 0f && dropout < 1f)) {
       throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+    }
+    if (norm == null) {
+      throw new IllegalArgumentException("norm must be pre or post");
+    }
+    if (tokenTypes < 0 || (tokenTypes > 0 && patchDim > 0)) {
+      throw new IllegalArgumentException("token_types must be >= 0 (0: none), and only text models have them");
     }
     if (projection < 0 || patchDim < 0) {
       throw new IllegalArgumentException("projection and patch_dim must be >= 0 (0: none)");
@@ -97,7 +118,7 @@ public record EncoderConfig(int vocabSize, int dModel, int heads, int ffn, int l
         && c.heads == heads && c.ffn == ffn && c.layers == layers && c.maxSeqLen == maxSeqLen
         && c.layerNormEps == layerNormEps && Arrays.equals(c.nesting, nesting)
         && c.pooling == pooling && c.dropout == dropout && c.projection == projection
-        && c.patchDim == patchDim;
+        && c.patchDim == patchDim && c.norm == norm && c.tokenTypes == tokenTypes;
   }
 
   @Override

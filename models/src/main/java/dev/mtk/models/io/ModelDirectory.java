@@ -44,7 +44,7 @@ public final class ModelDirectory {
       throws IOException {
     var c = encoder.config();
     var tokenizer = tokenizerFile == null ? null
-        : dev.mtk.tokenizers.text.formats.HuggingFaceJson.load(tokenizerFile);
+        : dev.mtk.tokenizers.text.formats.HuggingFaceJson.loadText(tokenizerFile);
     if (tokenizer != null && tokenizer.vocabSize() > c.vocabSize()) {
       throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
           + " tokens but the model's vocab_size is " + c.vocabSize() + ": raise vocab_size");
@@ -61,6 +61,34 @@ public final class ModelDirectory {
       // the user's file as it is (checked above by loading it)
       AtomicFile.write(dir.resolve(TOKENIZER), Files.readAllBytes(tokenizerFile));
     }
+  }
+
+  /**
+   * A new model directory whose weights are written by {@code weights} tensor by tensor (a model
+   * converted from another format, never whole in memory), in {@link Encoder#layout} order; the
+   * tokenizer file is kept as it is. The same checks and replacement rules as {@link #create}.
+   */
+  public static void createStreamed(EncoderConfig c, SafeTensors.Filler weights, Path tokenizerFile,
+      Path dir, boolean replace) throws IOException {
+    var tokenizer = dev.mtk.tokenizers.text.formats.HuggingFaceJson.loadText(tokenizerFile);
+    if (tokenizer.vocabSize() > c.vocabSize()) {
+      throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
+          + " tokens but the model's vocab_size is " + c.vocabSize());
+    }
+    boolean exists = Files.exists(dir.resolve(CONFIG)) || Files.exists(dir.resolve(WEIGHTS))
+        || Files.exists(dir.resolve(TOKENIZER));
+    if (exists && !replace) {
+      throw new IllegalArgumentException(dir + " already holds a model: choose another directory, "
+          + "or replace it (--force)");
+    }
+    Files.createDirectories(dir);
+    // weights first: a conversion that fails leaves no config.json claiming a model is there
+    Files.deleteIfExists(dir.resolve(CONFIG));
+    Files.deleteIfExists(dir.resolve(TOKENIZER));
+    SafeTensors.writeStreamed(dir.resolve(WEIGHTS), Encoder.layout(c),
+        Map.of("format", "pt", "producer", "mtk"), weights);
+    AtomicFile.write(dir.resolve(TOKENIZER), Files.readAllBytes(tokenizerFile));
+    AtomicFile.write(dir.resolve(CONFIG), JSON.writeValueAsBytes(configJson(c)));
   }
 
   public static Encoder load(Path dir) throws IOException {
@@ -108,13 +136,16 @@ public final class ModelDirectory {
     for (int m : c.nesting()) {
       n.add(m);
     }
-    o.put("norm", "pre");
+    o.put("norm", c.norm().name().toLowerCase(java.util.Locale.ROOT));
     o.put("activation", "gelu_erf");
     o.put("positions", "learned");
     o.put("pooling", c.pooling().name().toLowerCase(java.util.Locale.ROOT));
     o.put("dropout", c.dropout());
     o.put("projection", c.projection());
     o.put("patch_dim", c.patchDim());
+    if (c.tokenTypes() > 0) {
+      o.put("token_types", c.tokenTypes());
+    }
     return o;
   }
 
@@ -136,7 +167,7 @@ public final class ModelDirectory {
    */
   public static final java.util.List<String> KEYS = java.util.List.of("architecture", "vocab_size",
       "d_model", "heads", "ffn", "layers", "max_seq_len", "layer_norm_eps", "nesting", "norm",
-      "activation", "positions", "pooling", "dropout", "projection", "patch_dim");
+      "activation", "positions", "pooling", "dropout", "projection", "patch_dim", "token_types");
 
   /** An encoder config from a JSON (or YAML) mapping; errors name the file and the field. */
   public static EncoderConfig configFrom(JsonNode o, Path file) {
@@ -150,7 +181,11 @@ public final class ModelDirectory {
             + "\" (known: " + String.join(", ", KEYS) + ")");
       }
     }
-    for (String[] fixed : new String[][] {{"norm", "pre"}, {"activation", "gelu_erf"},
+    String norm = o.has("norm") ? o.get("norm").asText() : "pre";
+    if (!norm.equals("pre") && !norm.equals("post")) {
+      throw new IllegalArgumentException(file + ": norm '" + norm + "' is not supported (pre, post)");
+    }
+    for (String[] fixed : new String[][] {{"activation", "gelu_erf"},
         {"positions", "learned"}, {"architecture", "mtk-encoder"}}) {
       if (o.has(fixed[0]) && !o.get(fixed[0]).asText().equals(fixed[1])) {
         throw new IllegalArgumentException(file + ": " + fixed[0] + " '" + o.get(fixed[0]).asText()
@@ -187,7 +222,9 @@ public final class ModelDirectory {
           d, need(o, "heads", file), need(o, "ffn", file), need(o, "layers", file),
           need(o, "max_seq_len", file), (float) optionalNumber(o, "layer_norm_eps", 1e-5, file), nesting,
           pooling.equals("cls") ? EncoderConfig.Pooling.CLS : EncoderConfig.Pooling.MEAN,
-          (float) optionalNumber(o, "dropout", 0, file), optionalInt(o, "projection", 0, file), patchDim);
+          (float) optionalNumber(o, "dropout", 0, file), optionalInt(o, "projection", 0, file), patchDim,
+          norm.equals("post") ? EncoderConfig.Norm.POST : EncoderConfig.Norm.PRE,
+          optionalInt(o, "token_types", 0, file));
     } catch (IllegalArgumentException e) {
       // need() names the file already; the config's own checks do not
       throw e.getMessage().startsWith(file + ": ") ? e : new IllegalArgumentException(file + ": " + e.getMessage());

@@ -36,32 +36,11 @@ public final class SafeTensors {
   /** Writes the tensors in the map's order, with string metadata. */
   public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
       throws IOException {
-    ObjectNode header = JSON.createObjectNode();
-    if (!metadata.isEmpty()) {
-      ObjectNode meta = header.putObject("__metadata__");
-      // sorted: a Map.of iterates in an order salted per JVM, and the same model must give the
-      // same bytes in every run
-      new java.util.TreeMap<>(metadata).forEach(meta::put);
-    }
-    long offset = 0;
-    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-      Tensor t = e.getValue();
-      ObjectNode h = header.putObject(e.getKey());
-      h.put("dtype", "F32");
-      var shape = h.putArray("shape");
-      for (int d : t.shape()) {
-        shape.add(d);
-      }
-      h.putArray("data_offsets").add(offset).add(offset + 4L * t.size());
-      offset += 4L * t.size();
-    }
-    byte[] json = JSON.writeValueAsBytes(header);
-    // pad the header with spaces to a multiple of 8 so the data is aligned, as the reference does
-    int padded = (json.length + 7) & ~7;
-    byte[] head = Arrays.copyOf(json, padded);
-    Arrays.fill(head, json.length, padded, (byte) ' ');
+    Map<String, int[]> shapes = new LinkedHashMap<>();
+    tensors.forEach((n, t) -> shapes.put(n, t.shape()));
+    byte[] head = header(shapes, metadata);
     AtomicFile.write(file, out -> {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
+      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(head.length);
       out.write(len.array());
       out.write(head);
       ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
@@ -77,6 +56,116 @@ public final class SafeTensors {
       }
       out.write(buf.array(), 0, buf.position());
     });
+  }
+
+  /** The JSON header of tensors stored in the given order, padded with spaces to a multiple of 8. */
+  private static byte[] header(Map<String, int[]> shapes, Map<String, String> metadata) throws IOException {
+    ObjectNode header = JSON.createObjectNode();
+    if (!metadata.isEmpty()) {
+      ObjectNode meta = header.putObject("__metadata__");
+      // sorted: a Map.of iterates in an order salted per JVM, and the same model must give the
+      // same bytes in every run
+      new java.util.TreeMap<>(metadata).forEach(meta::put);
+    }
+    long offset = 0;
+    for (Map.Entry<String, int[]> e : shapes.entrySet()) {
+      ObjectNode h = header.putObject(e.getKey());
+      h.put("dtype", "F32");
+      var shape = h.putArray("shape");
+      long size = 1;
+      for (int d : e.getValue()) {
+        shape.add(d);
+        size *= d;
+      }
+      h.putArray("data_offsets").add(offset).add(offset + 4L * size);
+      offset += 4L * size;
+    }
+    byte[] json = JSON.writeValueAsBytes(header);
+    // pad the header with spaces to a multiple of 8 so the data is aligned, as the reference does
+    int padded = (json.length + 7) & ~7;
+    byte[] head = Arrays.copyOf(json, padded);
+    Arrays.fill(head, json.length, padded, (byte) ' ');
+    return head;
+  }
+
+  /** Puts a tensor's values into a file being written, in any order. */
+  public interface Placer {
+    /** Writes {@code count} values of tensor {@code name}, from its element {@code index} on. */
+    void put(String name, long index, float[] src, int offset, int count) throws IOException;
+  }
+
+  /** Fills a streamed file through a {@link Placer}; may throw. */
+  @FunctionalInterface
+  public interface Filler {
+    void fill(Placer placer) throws IOException;
+  }
+
+  /**
+   * Writes a file of tensors whose values arrive in any order and never all at once (a model
+   * converted from another format, tensor by tensor): the header first, then each piece at its
+   * place. Every value must be put once; a NaN or an infinity is refused, naming the tensor. The
+   * bytes equal those {@link #write} gives for the same tensors.
+   */
+  public static void writeStreamed(Path file, Map<String, int[]> shapes, Map<String, String> metadata,
+      Filler body) throws IOException {
+    byte[] head = header(shapes, metadata);
+    Map<String, long[]> place = new LinkedHashMap<>(); // name -> {byte offset, size, floats put}
+    long offset = 8 + head.length;
+    for (Map.Entry<String, int[]> e : shapes.entrySet()) {
+      long size = 1;
+      for (int d : e.getValue()) {
+        size *= d;
+      }
+      place.put(e.getKey(), new long[] {offset, size, 0});
+      offset += 4 * size;
+    }
+    AtomicFile.writeChannel(file, ch -> {
+      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(head.length);
+      writeFully(ch, len.flip(), 0);
+      writeFully(ch, ByteBuffer.wrap(head), 8);
+      ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+      body.fill((name, index, src, off, count) -> {
+        long[] p = place.get(name);
+        if (p == null) {
+          throw new IllegalArgumentException("no tensor " + name + " in this file");
+        }
+        if (index < 0 || index + count > p[1]) {
+          throw new IllegalArgumentException("values " + index + ".." + (index + count)
+              + " are outside tensor " + name + " of " + p[1]);
+        }
+        long pos = p[0] + 4 * index;
+        for (int i = 0; i < count; i++) {
+          float v = src[off + i];
+          if (!Float.isFinite(v)) {
+            throw new IllegalArgumentException("tensor " + name + " holds " + v + " at element " + (index + i));
+          }
+          if (buf.remaining() < 4) {
+            buf.flip();
+            pos += writeFully(ch, buf, pos);
+            buf.clear();
+          }
+          buf.putFloat(v);
+        }
+        buf.flip();
+        writeFully(ch, buf, pos);
+        buf.clear();
+        p[2] += count;
+      });
+      for (Map.Entry<String, long[]> e : place.entrySet()) {
+        if (e.getValue()[2] != e.getValue()[1]) {
+          throw new IllegalStateException("tensor " + e.getKey() + " got " + e.getValue()[2]
+              + " of its " + e.getValue()[1] + " values");
+        }
+      }
+    });
+  }
+
+  private static int writeFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+    int n = buf.remaining();
+    while (buf.hasRemaining()) {
+      pos += ch.write(buf, pos);
+    }
+    return n;
   }
 
   /** Reads the file into the given tensors, which must match it name for name. Returns metadata. */

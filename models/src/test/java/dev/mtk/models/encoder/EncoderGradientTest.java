@@ -43,6 +43,30 @@ class EncoderGradientTest {
       x = DoubleOps.embedding(ids, p.get("embeddings.token.weight"),
           p.get("embeddings.position.weight"), seq, d);
     }
+    if (c.tokenTypes() > 0) {
+      double[] type0 = p.get("embeddings.token_type.weight");
+      for (int r = 0; r < n; r++) {
+        for (int i = 0; i < d; i++) {
+          x[r * d + i] += type0[i];
+        }
+      }
+    }
+    if (c.norm() == EncoderConfig.Norm.POST) {
+      // BERT: LN(embeddings); per layer h = LN1(x + Attn(x)), x = LN2(h + MLP(h)); no final LN
+      x = DoubleOps.layerNorm(x, p.get("embeddings.ln.weight"), p.get("embeddings.ln.bias"), n, d, c.layerNormEps());
+      for (int l = 0; l < c.layers(); l++) {
+        String q = "layers." + l + ".";
+        double[] qkv = DoubleOps.linear(x, p.get(q + "attn.qkv.weight"), p.get(q + "attn.qkv.bias"), n, d, 3 * d);
+        double[] att = DoubleOps.attention(qkv, lengths, batch, seq, d, c.heads());
+        double[] h = DoubleOps.layerNorm(DoubleOps.add(x, DoubleOps.linear(att, p.get(q + "attn.out.weight"),
+            p.get(q + "attn.out.bias"), n, d, d)), p.get(q + "ln1.weight"), p.get(q + "ln1.bias"), n, d, c.layerNormEps());
+        double[] g = DoubleOps.gelu(DoubleOps.linear(h, p.get(q + "mlp.fc1.weight"), p.get(q + "mlp.fc1.bias"), n, d, f), false);
+        x = DoubleOps.layerNorm(DoubleOps.add(h, DoubleOps.linear(g, p.get(q + "mlp.fc2.weight"),
+            p.get(q + "mlp.fc2.bias"), n, f, d)), p.get(q + "ln2.weight"), p.get(q + "ln2.bias"), n, d, c.layerNormEps());
+      }
+      double[] pooled = DoubleOps.meanPool(x, lengths, batch, seq, d);
+      return DoubleOps.matryoshkaInfoNce(pooled, batch / 2, c.embeddingSize(), dims, tau);
+    }
     for (int l = 0; l < c.layers(); l++) {
       String q = "layers." + l + ".";
       double[] h = DoubleOps.layerNorm(x, p.get(q + "ln1.weight"), p.get(q + "ln1.bias"), n, d, c.layerNormEps());
@@ -136,7 +160,10 @@ class EncoderGradientTest {
         EncoderConfig.Pooling.CLS, 0f, 12, 0);
     EncoderConfig patches = new EncoderConfig(1, 16, 4, 20, 1, 8, 1e-5f, new int[] {8, 16},
         EncoderConfig.Pooling.MEAN, 0f, 0, 10);
-    for (EncoderConfig c : new EncoderConfig[] {cls, patches}) {
+    // BERT's shape: post-LN, token types, a layer norm on the embeddings, BERT's epsilon
+    EncoderConfig bert = new EncoderConfig(37, 16, 2, 24, 2, 8, 1e-12f, new int[] {4, 16},
+        EncoderConfig.Pooling.MEAN, 0f, 0, 0, EncoderConfig.Norm.POST, 2);
+    for (EncoderConfig c : new EncoderConfig[] {cls, patches, bert}) {
       SplittableRandom rnd = new SplittableRandom(11);
       Encoder enc = Encoder.init(c, 2);
       float[] w = enc.parameters().data();
@@ -168,8 +195,16 @@ class EncoderGradientTest {
         double ref = referenceLoss(c, p, pass.ids, in, lengths, batch, seq, dims, 0.5);
         assertEquals(ref, pass.loss.values()[0], 1e-4 * Math.abs(ref), "loss");
         double[] input = in;
-        // the patch model's unused one-row token table is skipped
-        checkGradients(enc, p, rnd, 4, 1e-6, java.util.Set.of("embeddings.token.weight"),
+        // the patch model's unused one-row token table is skipped, and BERT's second token type
+        // (mtk embeds segment 0 only) has no gradient to check: sampled coordinates of its first
+        // row are checked, the second row's must be zero
+        if (c.tokenTypes() > 0) {
+          float[] gt = enc.parameter("embeddings.token_type.weight").gradient();
+          for (int i = c.dModel(); i < 2 * c.dModel(); i++) {
+            assertEquals(0f, gt[i], "segment 1 is never used");
+          }
+        }
+        checkGradients(enc, p, rnd, 4, 1e-6, c.patchDim() > 0 ? java.util.Set.of("embeddings.token.weight") : java.util.Set.of(),
             c.pooling() + " ", () -> referenceLoss(c, p, pass.ids, input, lengths, batch, seq, dims, 0.5));
       }
     }

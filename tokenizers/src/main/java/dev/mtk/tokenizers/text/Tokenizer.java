@@ -29,7 +29,7 @@ import java.util.Set;
  * replacement character (as tiktoken does with Python strings), so decode(encode(s)) equals s
  * with each lone surrogate replaced by U+FFFD.
  */
-public final class Tokenizer {
+public final class Tokenizer implements TextTokenizer {
 
   private final Normalizer normalizer;
   private final PreTokenizer preTokenizer;
@@ -81,6 +81,7 @@ public final class Tokenizer {
   }
 
   /** One past the largest token id. */
+  @Override
   public int vocabSize() {
     return model.vocabSize();
   }
@@ -107,6 +108,7 @@ public final class Tokenizer {
   }
 
   /** Encodes text, special token strings included, as plain text. */
+  @Override
   public int[] encodeOrdinary(String text) {
     IntList out = new IntList(text.length() / 3 + 4);
     run(text, Set.of(), Set.of(), out, null, null);
@@ -141,6 +143,7 @@ public final class Tokenizer {
    * Encodes many texts on a pool as {@link #encodeOrdinary} would (special token strings are
    * plain text), each cut to its first {@code maxTokens} ids; in input order.
    */
+  @Override
   public List<int[]> encodeOrdinaryBatch(List<String> texts, int maxTokens, WorkerPool pool) {
     if (maxTokens < 1) {
       throw new IllegalArgumentException("maxTokens must be at least 1, got " + maxTokens);
@@ -204,6 +207,7 @@ public final class Tokenizer {
   }
 
   /** The text of the tokens; invalid UTF-8 becomes U+FFFD. */
+  @Override
   public String decode(int[] ids) {
     return new String(decodeBytes(ids), StandardCharsets.UTF_8);
   }

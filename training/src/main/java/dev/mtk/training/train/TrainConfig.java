@@ -334,7 +334,8 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
 
   private static EncoderConfig withNesting(EncoderConfig c, int[] nesting) {
     return new EncoderConfig(c.vocabSize(), c.dModel(), c.heads(), c.ffn(), c.layers(), c.maxSeqLen(),
-        c.layerNormEps(), nesting, c.pooling(), c.dropout(), c.projection(), c.patchDim());
+        c.layerNormEps(), nesting, c.pooling(), c.dropout(), c.projection(), c.patchDim(),
+        c.norm(), c.tokenTypes());
   }
 
   /** How the task's images become the model's patches (image tasks), else null. */

@@ -13,6 +13,7 @@ public final class Arena {
 
   private final String name;
   private final boolean withGradients;
+  private final java.util.function.IntFunction<float[]> memory;
   private final List<Tensor> tensors = new ArrayList<>();
   private int size;
   private float[] data;
@@ -24,8 +25,18 @@ public final class Arena {
 
   /** An arena without gradient memory (inference), when {@code withGradients} is false. */
   public Arena(String name, boolean withGradients) {
+    this(name, withGradients, float[]::new);
+  }
+
+  /**
+   * An arena whose value array comes from {@code memory} (given the size, it returns an array at
+   * least that long, zeroed or not): inference passes of different shapes that never run at
+   * the same time can all live in one array.
+   */
+  public Arena(String name, boolean withGradients, java.util.function.IntFunction<float[]> memory) {
     this.name = name;
     this.withGradients = withGradients;
+    this.memory = memory;
   }
 
   /** Declares a slot; only before {@link #freeze}. Slots start on 16-float boundaries. */
@@ -44,13 +55,25 @@ public final class Arena {
     return t;
   }
 
-  /** Allocates the value and gradient arrays (zeroed). */
+  /**
+   * Allocates the value array (zeroed). The gradient array comes on first use: a model that is
+   * only embedded with (or imported, or evaluated) never pays for it — 90 MB for a MiniLM.
+   */
   public Arena freeze() {
     if (data == null) {
-      data = new float[size];
-      grad = withGradients ? new float[size] : null;
+      data = memory.apply(size);
+      if (data.length < size) {
+        throw new IllegalStateException("arena " + name + " needs " + size + " floats, got " + data.length);
+      }
     }
     return this;
+  }
+
+  private synchronized float[] allocateGrad() {
+    if (grad == null) {
+      grad = new float[size];
+    }
+    return grad;
   }
 
   public float[] data() {
@@ -58,14 +81,21 @@ public final class Arena {
   }
 
   public float[] grad() {
-    if (grad == null) {
+    float[] g = grad;
+    if (g != null) {
+      return g;
+    }
+    if (!withGradients) {
       throw new IllegalStateException("arena " + name + " was built for inference: no gradients");
     }
-    return grad;
+    if (data == null) {
+      throw new IllegalStateException("arena " + name + " is not frozen yet");
+    }
+    return allocateGrad();
   }
 
   public boolean hasGradients() {
-    return grad != null;
+    return withGradients;
   }
 
   public int size() {
@@ -77,19 +107,21 @@ public final class Arena {
   }
 
   public void zeroGrad() {
-    java.util.Arrays.fill(grad, 0f);
+    java.util.Arrays.fill(grad(), 0f);
   }
 
   /** Multiplies every gradient by a factor (the mean over accumulated micro-batches). */
   public void scaleGrad(float factor) {
-    for (int i = 0; i < grad.length; i++) {
-      grad[i] *= factor;
+    float[] g = grad();
+    for (int i = 0; i < g.length; i++) {
+      g[i] *= factor;
     }
   }
 
   /** Zeroes the gradients on a pool (the activation arena of a step is hundreds of megabytes). */
   public void zeroGrad(dev.mtk.core.parallel.WorkerPool pool) {
     int chunk = 1 << 18;
+    float[] grad = grad();
     pool.forEach((size + chunk - 1) / chunk, c -> {
       int from = c * chunk;
       java.util.Arrays.fill(grad, from, Math.min(size, from + chunk), 0f);

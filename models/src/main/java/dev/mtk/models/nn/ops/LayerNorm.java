@@ -16,7 +16,7 @@ public final class LayerNorm implements RowWise {
   private final Tensor in, gamma, beta, out;
   private final float eps;
   private final float[] mean, rstd; // [rows], saved for backward
-  private final float[] partial; // [chunks, 2d]: dgamma then dbeta per chunk
+  private float[] partial; // [chunks, 2d]: dgamma then dbeta per chunk, made by the first backward
 
   public LayerNorm(WorkerPool pool, Tensor in, Tensor gamma, Tensor beta, Tensor out, float eps) {
     this.pool = pool;
@@ -28,7 +28,6 @@ public final class LayerNorm implements RowWise {
     int rows = in.size() / gamma.size();
     this.mean = new float[rows];
     this.rstd = new float[rows];
-    this.partial = new float[RowChunks.count(rows) * 2 * gamma.size()];
   }
 
   @Override
@@ -55,6 +54,9 @@ public final class LayerNorm implements RowWise {
   public void backward() {
     int d = gamma.size();
     float[] x = in.data(), dx = in.grad(), dy = out.grad(), g = gamma.data();
+    if (partial == null) {
+      partial = new float[RowChunks.count(mean.length) * 2 * gamma.size()];
+    }
     java.util.Arrays.fill(partial, 0f);
     RowChunks.run(pool, mean.length, (c, from, to) -> {
       for (int r = from; r < to; r++) {

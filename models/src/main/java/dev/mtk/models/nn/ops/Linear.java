@@ -22,7 +22,7 @@ public final class Linear implements Op {
   private final WorkerPool pool;
   private final Tensor in, weight, bias, out; // [N, din], [dout, din], [dout] or null, [N, dout]
   private final int rows, dIn, dOut, ldw;
-  private final float[] partial; // [chunks, dout]
+  private float[] partial; // [chunks, dout], made by the first backward: inference never needs it
   private final java.util.List<RowWise> followers = new java.util.ArrayList<>();
   private final Gemm.Epilogue runFollowers = (from, to) -> {
     for (RowWise f : followers) {
@@ -53,7 +53,11 @@ public final class Linear implements Op {
       throw new IllegalArgumentException("Linear " + weight + ": input " + in + " and output "
           + out + " do not fit");
     }
-    this.partial = bias == null ? null : new float[RowChunks.count(rows) * dOut];
+  }
+
+  /** The output, [N, dout]. */
+  public Tensor output() {
+    return out;
   }
 
   /**
@@ -107,6 +111,9 @@ public final class Linear implements Op {
     Gemm.sgemm(pool, true, false, dOut, dIn, rows, 1f, g, out.offset(), dOut, in.data(),
         in.offset(), dIn, 1f, weight.grad(), weight.offset(), ldw);
     if (bias != null) {
+      if (partial == null) {
+        partial = new float[RowChunks.count(rows) * dOut];
+      }
       java.util.Arrays.fill(partial, 0f);
       RowChunks.run(pool, rows, (c, from, to) -> {
         int p = c * dOut;

@@ -31,6 +31,14 @@ public final class IntList {
     return size;
   }
 
+  /** Drops every element from index {@code size} on. */
+  public void truncate(int newSize) {
+    if (newSize < 0 || newSize > size) {
+      throw new IndexOutOfBoundsException(newSize);
+    }
+    size = newSize;
+  }
+
   public void clear() {
     size = 0;
   }

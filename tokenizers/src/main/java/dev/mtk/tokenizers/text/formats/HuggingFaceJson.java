@@ -1,6 +1,9 @@
 package dev.mtk.tokenizers.text.formats;
 
+import dev.mtk.tokenizers.text.TextTokenizer;
 import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.tokenizers.text.wordpiece.WordPieceModel;
+import dev.mtk.tokenizers.text.wordpiece.WordPieceTokenizer;
 import dev.mtk.tokenizers.text.PostProcessor;
 import dev.mtk.tokenizers.text.bpe.ByteLevel;
 import dev.mtk.tokenizers.text.bpe.BytePairModel;
@@ -126,6 +129,12 @@ public final class HuggingFaceJson {
   private static ObjectNode normalizerJson(Normalizer n) {
     ObjectNode o = JsonNodeFactory.instance.objectNode();
     o.put("type", n.type());
+    if (n instanceof Normalizer.Bert b) {
+      o.put("clean_text", b.cleanText());
+      o.put("handle_chinese_chars", b.chineseChars());
+      o.put("strip_accents", b.stripAccents());
+      o.put("lowercase", b.lowercase());
+    }
     if (n instanceof Normalizer.Sequence seq) {
       ArrayNode arr = o.putArray("normalizers");
       for (Normalizer step : seq.steps()) {
@@ -177,7 +186,27 @@ public final class HuggingFaceJson {
 
   // ---- reading ----
 
+  /** A byte-level BPE tokenizer.json (see {@link #loadText} for any kind mtk reads). */
   public static Tokenizer load(Path file) throws IOException {
+    JsonNode root = readRoot(file);
+    return fromJson(root, file.toString());
+  }
+
+  /**
+   * Any tokenizer.json mtk reads: byte-level BPE ({@link Tokenizer}) or WordPiece
+   * ({@link WordPieceTokenizer}: BERT's normalizer and pre-tokenizer, a [CLS] … [SEP] template),
+   * told apart by model.type.
+   */
+  public static TextTokenizer loadText(Path file) throws IOException {
+    JsonNode root = readRoot(file);
+    String name = file.toString();
+    if (root.isObject() && root.path("model").path("type").asText("").equals("WordPiece")) {
+      return wordPiece(root, name);
+    }
+    return fromJson(root, name);
+  }
+
+  private static JsonNode readRoot(Path file) throws IOException {
     String name = file.toString();
     long size = Files.size(file);
     if (size > MAX_BYTES) {
@@ -191,7 +220,72 @@ public final class HuggingFaceJson {
       throw new TokenizerFormatException(name, "line " + e.getLocation().getLineNr() + ", column "
           + e.getLocation().getColumnNr(), "not valid JSON: " + e.getOriginalMessage());
     }
-    return fromJson(root, name);
+    return root;
+  }
+
+  /** WordPiece's tokenizer.json: what BERT-family models (MiniLM, BGE, E5) ship. */
+  static WordPieceTokenizer wordPiece(JsonNode root, String name) {
+    JsonNode model = root.path("model");
+    String unk = model.path("unk_token").asText("[UNK]");
+    String prefix = model.path("continuing_subword_prefix").asText("##");
+    int maxChars = model.path("max_input_chars_per_word").asInt(100);
+    JsonNode vocabNode = need(model, "vocab", name, "model");
+    if (!vocabNode.isObject()) {
+      throw new TokenizerFormatException(name, "model.vocab", "expected an object of token → id");
+    }
+    Map<String, Integer> vocab = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (!e.getValue().isInt() || e.getValue().asInt() < 0 || e.getValue().asInt() > TiktokenFile.MAX_RANK) {
+        throw new TokenizerFormatException(name, "model.vocab[\"" + e.getKey() + "\"]",
+            "id must be an integer in 0.." + TiktokenFile.MAX_RANK);
+      }
+      vocab.put(e.getKey(), e.getValue().asInt());
+    }
+    Map<String, Integer> added = new LinkedHashMap<>();
+    int i = 0;
+    for (JsonNode a : root.path("added_tokens")) {
+      String where = "added_tokens[" + i++ + "]";
+      added.put(need(a, "content", name, where).asText(), need(a, "id", name, where).asInt(-1));
+    }
+    for (Map.Entry<String, Integer> e : added.entrySet()) {
+      Integer had = vocab.putIfAbsent(e.getKey(), e.getValue());
+      if (had != null && !had.equals(e.getValue())) {
+        throw new TokenizerFormatException(name, "added_tokens", e.getKey() + " has id "
+            + e.getValue() + " but model.vocab gives it " + had);
+      }
+    }
+    JsonNode pre = root.path("pre_tokenizer");
+    if (!pre.path("type").asText("").equals("BertPreTokenizer")) {
+      throw new TokenizerFormatException(name, "pre_tokenizer", "type " + pre.path("type").asText("(none)")
+          + " is not supported with WordPiece; only BertPreTokenizer");
+    }
+    JsonNode dec = root.path("decoder");
+    if (!dec.isMissingNode() && !dec.isNull() && !dec.path("type").asText().equals("WordPiece")) {
+      throw new TokenizerFormatException(name, "decoder", "type " + dec.path("type").asText()
+          + " is not supported with WordPiece; only WordPiece");
+    }
+    WordPieceModel wp;
+    try {
+      wp = new WordPieceModel(vocab, unk, prefix, maxChars);
+    } catch (IllegalArgumentException e) {
+      throw new TokenizerFormatException(name, "model", e.getMessage());
+    }
+    JsonNode p = root.path("post_processor");
+    PostProcessor post;
+    if (p.path("type").asText("").equals("BertProcessing")) {
+      // {"cls": ["[CLS]", 101], "sep": ["[SEP]", 102]}
+      JsonNode cls = p.path("cls"), sep = p.path("sep");
+      post = new PostProcessor(new String[] {cls.path(0).asText()}, new int[] {cls.path(1).asInt()},
+          new String[] {sep.path(0).asText()}, new int[] {sep.path(1).asInt()});
+    } else {
+      post = postProcessor(p, added, name);
+    }
+    try {
+      return new WordPieceTokenizer(normalizer(root.path("normalizer"), name, "normalizer"), wp, post, added);
+    } catch (IllegalArgumentException e) {
+      throw new TokenizerFormatException(name, "added_tokens", e.getMessage());
+    }
   }
 
   static Tokenizer fromJson(JsonNode root, String name) {
@@ -391,6 +485,13 @@ public final class HuggingFaceJson {
       case "NFC" -> new Normalizer.Nfc();
       case "NFKC" -> new Normalizer.Nfkc();
       case "Lowercase" -> new Normalizer.Lowercase();
+      case "BertNormalizer" -> {
+        boolean lower = n.path("lowercase").asBoolean(true);
+        JsonNode strip = n.path("strip_accents");
+        yield new Normalizer.Bert(n.path("clean_text").asBoolean(true),
+            n.path("handle_chinese_chars").asBoolean(true),
+            strip.isMissingNode() || strip.isNull() ? lower : strip.asBoolean(), lower);
+      }
       case "Sequence" -> {
         List<Normalizer> steps = new ArrayList<>();
         int i = 0;
@@ -400,7 +501,7 @@ public final class HuggingFaceJson {
         yield new Normalizer.Sequence(steps);
       }
       default -> throw new TokenizerFormatException(name, where, "type " + type
-          + " is not supported (NFC, NFKC, Lowercase, Sequence are)");
+          + " is not supported (NFC, NFKC, Lowercase, BertNormalizer, Sequence are)");
     };
   }
 

@@ -1,0 +1,79 @@
+package dev.mtk.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * mtk model import end to end: the built-in MiniLM into a directory that embed takes, the same
+ * model from its ONNX file, and the mistakes a user makes, each one line without a stack trace.
+ */
+class ImportCommandTest {
+
+  @Test
+  void importedMiniLmEmbedsAndTheFileImportIsTheSameBytes(@TempDir Path dir) throws Exception {
+    Path model = dir.resolve("minilm");
+    MainTest.Result r = MainTest.run("model", "import", "--builtin", "all-minilm-l6-v2", "--output", model.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("6 layers, d 384"), r.err());
+    for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "source.json"}) {
+      assertTrue(Files.isRegularFile(model.resolve(f)), f);
+    }
+    assertTrue(Files.readString(model.resolve("source.json")).contains("\"sha256\""));
+
+    Path docs = TokenizerCommandTest.write(dir, "d.txt", "A man is playing a guitar.\nThe cat sits outside.\n");
+    Path emb = dir.resolve("e.npy");
+    r = MainTest.run("embed", "--model", model.toString(), "--input", docs.toString(), "--output",
+        emb.toString(), "--dim", "64");
+    assertEquals(0, r.code(), r.err());
+    int[] shape = new int[2];
+    float[] v = ModelCommandTest.readNpy(emb, shape);
+    assertEquals(2, shape[0]);
+    assertEquals(64, shape[1]);
+    double norm = 0;
+    for (int j = 0; j < 64; j++) {
+      norm += v[j] * v[j];
+    }
+    assertEquals(1.0, norm, 1e-5);
+
+    // the same file and tokenizer, given as files: the same weights, byte for byte
+    Path onnx = dir.resolve("m.onnx"), tok = dir.resolve("tokenizer.json");
+    try (var in = ImportCommandTest.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2.onnx")) {
+      Files.copy(in, onnx);
+    }
+    Files.copy(model.resolve("tokenizer.json"), tok);
+    Path again = dir.resolve("again");
+    r = MainTest.run("model", "import", "--onnx", onnx.toString(), "--tokenizer", tok.toString(),
+        "--max-len", "256", "--output", again.toString());
+    assertEquals(0, r.code(), r.err());
+    assertEquals(-1L, Files.mismatch(model.resolve("model.safetensors"), again.resolve("model.safetensors")));
+
+    // refused: an existing model without --force, a truncated file, a name that is not built in
+    r = MainTest.run("model", "import", "--builtin", "all-minilm-l6-v2", "--output", model.toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("already holds a model"), r.err());
+    Path cut = dir.resolve("cut.onnx");
+    byte[] head = new byte[5_000_000];
+    try (var in = Files.newInputStream(onnx)) {
+      in.readNBytes(head, 0, head.length);
+    }
+    Files.write(cut, head);
+    r = MainTest.run("model", "import", "--onnx", cut.toString(), "--tokenizer", tok.toString(),
+        "--output", dir.resolve("x").toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("cut.onnx") && r.err().contains("truncated"), r.err());
+    assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    assertFalse(Files.exists(dir.resolve("x").resolve("config.json")), "nothing half-written");
+    r = MainTest.run("model", "import", "--builtin", "bert-huge", "--output", dir.resolve("y").toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("no built-in model named 'bert-huge'") && r.err().contains("all-minilm-l6-v2"), r.err());
+    r = MainTest.run("model", "import", "--onnx", onnx.toString(), "--output", dir.resolve("z").toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("--tokenizer"), r.err());
+  }
+}
