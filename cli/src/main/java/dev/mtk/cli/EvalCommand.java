@@ -27,12 +27,18 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--task", defaultValue = "reverse-dictionary",
       description = "reverse-dictionary, example-definition, lexfile, pairs, labels, "
-          + "fashion-mnist or images (default ${DEFAULT-VALUE}).")
+          + "fashion-mnist, images or sts (default ${DEFAULT-VALUE}). sts: Spearman correlation "
+          + "of cosine similarity with --data's scores at each prefix, on every row of the file.")
   String task;
 
   @Option(names = "--data", description = "The data of task pairs (.jsonl/.tsv pairs), labels "
-      + "(.jsonl/.tsv text, label), images (ROOT/CLASS/*.png or .jsonl image, label) or fashion-mnist (IDX folder).")
+      + "(.jsonl/.tsv text, label), images (ROOT/CLASS/*.png or .jsonl image, label), fashion-mnist (IDX folder) "
+      + "or sts (.jsonl sentence1, sentence2, score; .tsv/.csv with those columns).")
   Path data;
+
+  @Option(names = "--baseline", paramLabel = "DIR", description = "With --task sts: a second "
+      + "model (the original, say) scored the same way, as spearman_baseline.")
+  Path baseline;
 
   @Option(names = "--seed", defaultValue = "1", description = "Seeds the linear probe (default ${DEFAULT-VALUE}).")
   long seed;
@@ -57,8 +63,11 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (baseline != null && !task.equals("sts")) {
+      throw new IllegalArgumentException("--baseline goes with --task sts");
+    }
     var settings = new Evaluation.Settings(model, task, data, split, dims,
-        Inputs.positive(layer, "--layer"), hierarchy, seed);
+        Inputs.positive(layer, "--layer"), hierarchy, seed, baseline);
     Map<String, Map<String, Double>> results;
     try (WorkerPool pool = threads.pool()) {
       results = Evaluation.run(settings, pool);

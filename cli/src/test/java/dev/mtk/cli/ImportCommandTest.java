@@ -41,6 +41,20 @@ class ImportCommandTest {
     }
     assertEquals(1.0, norm, 1e-5);
 
+    // eval --task sts: Spearman of cosine against the scores, per prefix, and for a baseline
+    Path sts = TokenizerCommandTest.write(dir, "sts.tsv", "sentence1\tsentence2\tscore\n"
+        + "A man is playing a guitar.\tA man plays the guitar.\t5\n"
+        + "A man is playing a guitar.\tA woman is slicing an onion.\t0\n"
+        + "The cat sits outside.\tA cat is sitting outdoors.\t4.6\n"
+        + "The cat sits outside.\tStocks fell sharply on Monday.\t0.2\n");
+    r = MainTest.run("eval", "--model", model.toString(), "--task", "sts", "--data", sts.toString(),
+        "--dims", "32,384", "--baseline", model.toString(), "--json");
+    assertEquals(0, r.code(), r.err());
+    var scores = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out().strip().lines().reduce((a, b) -> b).orElseThrow());
+    // the model ranks the four pairs as people did: Spearman 1 at full width, and the baseline (itself) the same
+    assertEquals(1.0, scores.path("spearman").path("384").asDouble(), 1e-9, r.out());
+    assertEquals(scores.path("spearman").path("32").asDouble(), scores.path("spearman_baseline").path("32").asDouble(), 1e-12);
+
     // the same file and tokenizer, given as files: the same weights, byte for byte
     Path onnx = dir.resolve("m.onnx"), tok = dir.resolve("tokenizer.json");
     try (var in = ImportCommandTest.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2.onnx")) {

@@ -5,6 +5,7 @@ import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.inference.EmbeddingModel;
 import dev.mtk.training.data.WordNet;
 import dev.mtk.training.eval.Hierarchy;
+import dev.mtk.training.eval.Similarity;
 import dev.mtk.training.task.ReverseDictionary;
 import dev.mtk.training.train.Trainer;
 import java.io.IOException;
@@ -22,9 +23,10 @@ public final class Evaluation {
    * @param dims prefix sizes (null: 8, 16, … up to the width)
    * @param layer the model cut after its first {@code layer} layers (0: all of them)
    * @param hierarchy instead of the task: kNN and probe accuracy of WordNet's levels
+   * @param baseline for sts, a second model scored the same way (null: none)
    */
   public record Settings(Path model, String task, Path data, String split, int[] dims, int layer,
-      boolean hierarchy, long seed) {}
+      boolean hierarchy, long seed, Path baseline) {}
 
   /** metric → (dim → value); with {@code hierarchy}, also "majority/LEVEL" → {"all": rate}. */
   public static Map<String, Map<String, Double>> run(Settings s, WorkerPool pool) throws IOException {
@@ -43,6 +45,25 @@ public final class Evaluation {
       if (m < 1 || m > width) {
         throw new IllegalArgumentException("dims must lie within 1.." + width + ", got " + m);
       }
+    }
+    if (s.task().equals("sts")) {
+      // a similarity file is scored whole: it has no split of its own
+      if (s.data() == null) {
+        throw new IllegalArgumentException("--task sts needs --data FILE (sentence1, sentence2, score)");
+      }
+      var pairs = Similarity.read(s.data());
+      Map<String, Map<String, Double>> out = new LinkedHashMap<>();
+      out.put("spearman", Similarity.evaluate(model, pairs, dims));
+      if (s.baseline() != null) {
+        EmbeddingModel base = EmbeddingModel.load(s.baseline(), pool);
+        for (int m : dims) {
+          if (m > base.width()) {
+            throw new IllegalArgumentException("dims must lie within the baseline's 1.." + base.width() + ", got " + m);
+          }
+        }
+        out.put("spearman_baseline", Similarity.evaluate(base, pairs, dims));
+      }
+      return out;
     }
     if (!s.hierarchy()) {
       return Trainer.evaluate(model, s.task(), s.data() == null ? null : s.data().toString(), split,
