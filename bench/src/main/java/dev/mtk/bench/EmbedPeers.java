@@ -32,15 +32,24 @@ import java.util.Map;
 public final class EmbedPeers {
 
   public static void main(String[] args) throws Exception {
+    try {
+      run(args);
+    } catch (IllegalArgumentException | java.io.IOException e) {
+      System.err.println("mtk peers: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  static void run(String[] args) throws Exception {
     Path model = null, input = null;
     int rounds = 5, threads = Runtime.getRuntime().availableProcessors(), batch = 64;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--model" -> model = Path.of(args[++i]);
-        case "--input" -> input = Path.of(args[++i]);
-        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-        case "--threads" -> threads = Integer.parseInt(args[++i]);
-        case "--batch" -> batch = Integer.parseInt(args[++i]);
+        case "--model" -> model = Path.of(value(args, ++i));
+        case "--input" -> input = Path.of(value(args, ++i));
+        case "--rounds" -> rounds = number(args, ++i);
+        case "--threads" -> threads = number(args, ++i);
+        case "--batch" -> batch = number(args, ++i);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
             + " (--model DIR [--input FILE] [--rounds N] [--threads N] [--batch N])");
       }
@@ -61,6 +70,9 @@ public final class EmbedPeers {
     }
     try (WorkerPool pool = new WorkerPool(threads)) {
       EmbeddingModel mtk = EmbeddingModel.load(model, pool);
+      if (mtk.tokenizer() == null) {
+        throw new IllegalArgumentException(model + " is an image model; peers embed takes all-MiniLM-L6-v2");
+      }
       long tokens = 0;
       for (int[] ids : mtk.tokenizer().encodeOrdinaryBatch(sentences, mtk.maxTokens(), pool)) {
         tokens += ids.length;
@@ -113,6 +125,28 @@ public final class EmbedPeers {
       } finally {
         Files.deleteIfExists(tokFile);
       }
+    }
+  }
+
+  private static String value(String[] args, int i) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(args[i - 1] + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static int number(String[] args, int i) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(args[i - 1] + " needs a number");
+    }
+    try {
+      int n = Integer.parseInt(args[i]);
+      if (n < 1) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(args[i - 1] + " must be a whole number ≥ 1, not '" + args[i] + "'");
     }
   }
 

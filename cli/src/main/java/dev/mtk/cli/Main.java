@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
         "  ./mtk build    compile everything (tests skipped)",
         "  ./mtk test     run the whole test suite",
         "  ./mtk jmh ARGS the JMH suites beside their peers (./mtk jmh Gemm -p n=1024)",
+        "  ./mtk peers embed --model DIR  a text model beside ONNX Runtime, alternating",
         "",
         "Environment: MTK_DEBUG=1 shows stack traces; MTK_JAVA_OPTS takes JVM",
         "options: -Dmtk.simd=off|128|256|512 (kernel width), -Dmtk.threads=N.",
