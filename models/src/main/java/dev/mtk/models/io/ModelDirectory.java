@@ -42,7 +42,21 @@ public final class ModelDirectory {
    */
   public static void create(Encoder encoder, Path tokenizerFile, Path dir, boolean replace)
       throws IOException {
-    var c = encoder.config();
+    prepare(encoder.config(), tokenizerFile, dir, replace);
+    save(encoder, dir);
+    if (tokenizerFile != null) {
+      // the user's file as it is (checked above by loading it)
+      AtomicFile.write(dir.resolve(TOKENIZER), Files.readAllBytes(tokenizerFile));
+    }
+  }
+
+  /**
+   * The checks both ways of creating a directory make before writing: the tokenizer loads and
+   * fits the vocabulary, and an existing model is replaced only when asked — then its config
+   * and tokenizer go first, so no old tokenizer stays beside new weights.
+   */
+  private static void prepare(EncoderConfig c, Path tokenizerFile, Path dir, boolean replace)
+      throws IOException {
     var tokenizer = tokenizerFile == null ? null
         : dev.mtk.tokenizers.text.formats.HuggingFaceJson.loadText(tokenizerFile);
     if (tokenizer != null && tokenizer.vocabSize() > c.vocabSize()) {
@@ -55,12 +69,9 @@ public final class ModelDirectory {
       throw new IllegalArgumentException(dir + " already holds a model: choose another directory, "
           + "or replace it (--force)");
     }
+    Files.createDirectories(dir);
+    Files.deleteIfExists(dir.resolve(CONFIG));
     Files.deleteIfExists(dir.resolve(TOKENIZER));
-    save(encoder, dir);
-    if (tokenizerFile != null) {
-      // the user's file as it is (checked above by loading it)
-      AtomicFile.write(dir.resolve(TOKENIZER), Files.readAllBytes(tokenizerFile));
-    }
   }
 
   /**
@@ -70,21 +81,8 @@ public final class ModelDirectory {
    */
   public static void createStreamed(EncoderConfig c, SafeTensors.Filler weights, Path tokenizerFile,
       Path dir, boolean replace) throws IOException {
-    var tokenizer = dev.mtk.tokenizers.text.formats.HuggingFaceJson.loadText(tokenizerFile);
-    if (tokenizer.vocabSize() > c.vocabSize()) {
-      throw new IllegalArgumentException("the tokenizer has " + tokenizer.vocabSize()
-          + " tokens but the model's vocab_size is " + c.vocabSize());
-    }
-    boolean exists = Files.exists(dir.resolve(CONFIG)) || Files.exists(dir.resolve(WEIGHTS))
-        || Files.exists(dir.resolve(TOKENIZER));
-    if (exists && !replace) {
-      throw new IllegalArgumentException(dir + " already holds a model: choose another directory, "
-          + "or replace it (--force)");
-    }
-    Files.createDirectories(dir);
+    prepare(c, tokenizerFile, dir, replace);
     // weights first: a conversion that fails leaves no config.json claiming a model is there
-    Files.deleteIfExists(dir.resolve(CONFIG));
-    Files.deleteIfExists(dir.resolve(TOKENIZER));
     SafeTensors.writeStreamed(dir.resolve(WEIGHTS), Encoder.layout(c),
         Map.of("format", "pt", "producer", "mtk"), weights);
     AtomicFile.write(dir.resolve(TOKENIZER), Files.readAllBytes(tokenizerFile));

@@ -9,11 +9,11 @@ import java.util.SplittableRandom;
  * and BPE go wrong (digits, apostrophes and contractions, runs of spaces, CR/LF, combining marks,
  * emoji and other surrogate pairs, CJK, case changes).
  */
-final class TextSamples {
+public final class TextSamples {
 
   private TextSamples() {}
 
-  static final List<String> REAL = List.of(
+  public static final List<String> REAL = List.of(
       "The quick brown fox jumps over the lazy dog. It's 2024, isn't it?",
       "Matryoshka embeddings: 8, 16, 32 … 768 dimensions; recall@10 = 0.912!",
       "Le cœur a ses raisons que la raison ne connaît point.",

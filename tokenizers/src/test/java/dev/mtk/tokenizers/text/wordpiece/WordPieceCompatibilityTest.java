@@ -24,24 +24,9 @@ class WordPieceCompatibilityTest {
 
   static final Path FILE = Path.of("target/minilm/all-minilm-l6-v2-tokenizer.json");
 
-  static final List<String> REAL = List.of(
-      "The quick brown fox jumps over the lazy dog. It's 2024, isn't it?",
-      "Matryoshka embeddings: 8, 16, 32 … 768 dimensions; recall@10 = 0.912!",
-      "Le cœur a ses raisons que la raison ne connaît point.",
-      "Ünïcödé wörds: straße, façade, naïve — “quotes” and ‘apostrophes’.",
-      "Съешь же ещё этих мягких французских булок, да выпей чаю.",
-      "日本語のテキストも正しく分割されるべきです。東京は2024年に…",
-      "中文文本：我们测试分词器是否与参考实现一致。",
-      "한국어 문장도 포함합니다. 안녕하세요!",
-      "العربية: النص يكتب من اليمين إلى اليسار ١٢٣٤٥",
-      "हिन्दी में कुछ शब्द और संख्याएँ १२३",
-      "Emoji 👍🏽 and flags 🇩🇪🇫🇷, family 👨‍👩‍👧‍👦, math 𝔘𝔫𝔦𝔠𝔬𝔡𝔢.",
-      "def f(x):\n    return x ** 2  # squares\r\n\n\n\tindented\ttabs   trailing   \n",
-      "URLs like https://example.com/a/b?c=1&d=2 and emails a.b@c.de; paths C:\\dir\\file.txt",
-      "He said 'hello' — I'LL DO IT, you'RE sure? THEY'VE gone; we'd've, o'clock, ’s",
-      "Numbers 1234567890 3.14159 -42 1,000,000 ١٢٣ ⅓ ²",
-      "Combining: e\u0301 a\u0308 n\u0303 \u0301alone x\u20dd",
-      "ALLCAPS WordsWithCamelCase mixedCASE ΣΊΣΥΦΟΣ İstanbul ǅungla",
+  /** The BPE tests' real sentences, then what is particular to BERT's normalizer and WordPiece. */
+  static final List<String> REAL = java.util.stream.Stream.concat(
+      dev.mtk.tokenizers.text.TextSamples.REAL.stream(), java.util.stream.Stream.of(
       "controls\u0000 \u0007bell \u200bzero\u200dwidth \ufeffbom \u00adsoft\ufffdreplaced",
       "no\u00a0break\u2007figure\u202fnarrow\u3000ideographic\u0085next line\u2028sep",
       "pneumonoultramicroscopicsilicovolcanoconiosis antidisestablishmentarianism",
@@ -49,7 +34,7 @@ class WordPieceCompatibilityTest {
       "supercalifragilisticexpialidocious" + "x".repeat(80) + "!",
       "",
       "   ",
-      "[CLS] [SEP] [UNK] [MASK] [PAD] are plain text to us");
+      "[CLS] [SEP] [UNK] [MASK] [PAD] are plain text to us")).toList();
 
   private static final String[] PARTS = {
       "a", "Z", "é", "ß", "ſ", "'", "'s", "'ll", "’", " ", "  ", "\t", "\n", "\r\n", "\u00A0",
