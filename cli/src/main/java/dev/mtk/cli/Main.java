@@ -37,7 +37,7 @@ public final class Main extends Shared.Group {
 
   private static final List<Class<?>> COMMANDS = List.of(QuickstartCommand.class,
       TokenizerCommand.class, CorpusCommand.class, ModelCommand.class, EmbedCommand.class,
-      TrainCommand.class, EvalCommand.class, QueryCommand.class, IndexCommand.class,
+      TrainCommand.class, EvalCommand.class, ClassifyCommand.class, QueryCommand.class, IndexCommand.class,
       TokenizeCommand.class, CodebookCommand.class, BenchCommand.class, StartupCacheCommand.class,
       CommandLine.HelpCommand.class);
 

@@ -21,7 +21,10 @@ import picocli.CommandLine.Option;
             + "installed: apt-get install dataset-fashion-mnist), pairs and labels (your .jsonl/.tsv), "
             + "images (your ROOT/CLASS/*.png or .jsonl). Losses: InfoNCE (pairs, triplets), softmax "
             + "classification (MRL, MRL-E), supervised contrast of two views (images), MSE "
-            + "distillation, each optionally under the Matryoshka loss and adaptive layers (2D). "
+            + "distillation and similarity self-distillation (a teacher's cosine structure kept by "
+            + "every prefix), each optionally under the Matryoshka loss and adaptive layers (2D). "
+            + "init: DIR starts from a pretrained or earlier model (./mtk model import) with its "
+            + "tokenizer. "
             + "Examples in experiments/, reference in docs/TRAINING.md.",
         "Writes a run directory: config.json, run.json, metrics.jsonl, model/, results.json, "
             + "results.md, report.html (and checkpoints/ with checkpoint_every; baselines/ with "
@@ -59,8 +62,19 @@ final class TrainCommand implements Callable<Integer> {
     long start = System.nanoTime();
     Map<String, Map<String, Map<String, Double>>> results;
     try (WorkerPool pool = threads.pool()) {
-      results = TrainingRun.run(cfg, output, pool, RunDirectory.Mode.of(resume, force), (run, step, steps, loss, tps) ->
-          bar.update(String.format(Locale.ROOT, "training %s (loss %.3f, %.0f tokens/s)", run, loss, tps), step, steps));
+      results = TrainingRun.run(cfg, output, pool, RunDirectory.Mode.of(resume, force),
+          new dev.mtk.experiments.run.Comparison.Listener() {
+            @Override
+            public void step(String run, int step, int steps, double loss, double tps) {
+              bar.update(String.format(Locale.ROOT, "training %s (loss %.3f, %.0f tokens/s)", run, loss, tps),
+                  step, steps);
+            }
+
+            @Override
+            public void phase(String run, String message) {
+              bar.note("mtk train: " + (run.equals("mrl") ? "" : run + ": ") + message);
+            }
+          });
     }
     bar.finish(String.format(Locale.ROOT, "trained %d steps in %.1f s; wrote %s", cfg.optimization().steps(),
         (System.nanoTime() - start) / 1e9, output));

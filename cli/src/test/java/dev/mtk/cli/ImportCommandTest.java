@@ -67,6 +67,25 @@ class ImportCommandTest {
     assertEquals(0, r.code(), r.err());
     assertEquals(-1L, Files.mismatch(model.resolve("model.safetensors"), again.resolve("model.safetensors")));
 
+    // out to the sentence-transformers layout and back: the same embeddings, byte for byte
+    Path st = dir.resolve("st"), back = dir.resolve("back");
+    r = MainTest.run("model", "export", "--model", model.toString(), "--output", st.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("modules.json") && r.err().contains("1_Pooling/config.json"), r.err());
+    r = MainTest.run("model", "import", "--sentence-transformers", st.toString(), "--output", back.toString());
+    assertEquals(0, r.code(), r.err());
+    Path emb2 = dir.resolve("e2.npy");
+    r = MainTest.run("embed", "--model", back.toString(), "--input", docs.toString(), "--output",
+        emb2.toString(), "--dim", "64");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(-1L, Files.mismatch(emb, emb2));
+    r = MainTest.run("model", "export", "--model", model.toString(), "--output", st.toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("not empty (--force replaces it)"), r.err());
+    r = MainTest.run("model", "export", "--model", model.toString(), "--output", st.toString(), "--format", "onnx");
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("--format onnx is not known"), r.err());
+
     // refused: an existing model without --force, a truncated file, a name that is not built in
     r = MainTest.run("model", "import", "--builtin", "all-minilm-l6-v2", "--output", model.toString());
     assertEquals(1, r.code());

@@ -57,6 +57,17 @@ public final class ProgressBar {
     drawn = true;
   }
 
+  /** One line that stays above the bar (which redraws on the next update). */
+  public synchronized void note(String message) {
+    if (drawn) {
+      out.print("\r\u001b[K");
+      drawn = false;
+      phase = "";
+    }
+    out.println(message);
+    out.flush();
+  }
+
   /** Ends the bar with one line that stays. */
   public synchronized void finish(String summary) {
     if (drawn) {

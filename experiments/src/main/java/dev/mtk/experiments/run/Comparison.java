@@ -44,6 +44,26 @@ public final class Comparison {
   @FunctionalInterface
   public interface Listener {
     void step(String run, int step, int steps, double loss, double tokensPerSecond);
+
+    /** Work before or after a run's steps (embedding with the teacher, the test evaluation). */
+    default void phase(String run, String message) {
+      System.err.println("mtk train: " + message);
+    }
+  }
+
+  /** The trainer's listener for run {@code name}. */
+  private static Trainer.Listener forRun(Listener listener, String name) {
+    return new Trainer.Listener() {
+      @Override
+      public void step(int step, int steps, double loss, double tokensPerSecond) {
+        listener.step(name, step, steps, loss, tokensPerSecond);
+      }
+
+      @Override
+      public void phase(String message) {
+        listener.phase(name, message);
+      }
+    };
   }
 
   private Comparison() {}
@@ -56,8 +76,7 @@ public final class Comparison {
     List<Baseline> wanted = cfg.baselines();
     Map<String, Map<String, Map<String, Double>>> methods = new LinkedHashMap<>();
     // the Matryoshka run always goes through the trainer (its directory's lock and config check)
-    methods.put("mrl", Trainer.run(cfg, out, pool,
-        (step, steps, loss, tps) -> listener.step("mrl", step, steps, loss, tps), mode));
+    methods.put("mrl", Trainer.run(cfg, out, pool, forRun(listener, "mrl"), mode));
     Path base = out.resolve("baselines");
     Map<String, Map<String, Double>> standard = null;
     if (wanted.contains(Baseline.STANDARD)) {
@@ -116,7 +135,7 @@ public final class Comparison {
     if (finished != null) {
       return finished;
     }
-    return Trainer.run(cfg, dir, pool, (step, steps, loss, tps) -> listener.step(name, step, steps, loss, tps), mode);
+    return Trainer.run(cfg, dir, pool, forRun(listener, name), mode);
   }
 
   private static void write(TrainConfig cfg, Path out, Map<String, Map<String, Map<String, Double>>> methods,

@@ -47,11 +47,10 @@ public final class Evaluation {
       }
     }
     if (s.task().equals("sts")) {
-      // a similarity file is scored whole: it has no split of its own
-      if (s.data() == null) {
-        throw new IllegalArgumentException("--task sts needs --data FILE (sentence1, sentence2, score)");
-      }
-      var pairs = Similarity.read(s.data());
+      // a similarity file is scored whole: it has no split of its own; without one, WordNet's
+      // graded pairs of the split (held out of training like every WordNet task's)
+      var pairs = s.data() != null ? Similarity.read(s.data())
+          : dev.mtk.training.eval.WordNetSimilarity.pairs(WordNet.load(), split, s.seed());
       Map<String, Map<String, Double>> out = new LinkedHashMap<>();
       out.put("spearman", Similarity.evaluate(model, pairs, dims));
       if (s.baseline() != null) {
@@ -61,7 +60,18 @@ public final class Evaluation {
             throw new IllegalArgumentException("dims must lie within the baseline's 1.." + base.width() + ", got " + m);
           }
         }
-        out.put("spearman_baseline", Similarity.evaluate(base, pairs, dims));
+        Map<String, Double> baseScores = Similarity.evaluate(base, pairs, dims);
+        out.put("spearman_baseline", baseScores);
+        // the measure: each prefix against the original's full width
+        double fullBase = Similarity.evaluate(base, pairs, new int[] {base.width()})
+            .get(String.valueOf(base.width()));
+        Map<String, Double> ratio = new LinkedHashMap<>(), baseRatio = new LinkedHashMap<>();
+        for (int m : dims) {
+          ratio.put(String.valueOf(m), out.get("spearman").get(String.valueOf(m)) / fullBase);
+          baseRatio.put(String.valueOf(m), baseScores.get(String.valueOf(m)) / fullBase);
+        }
+        out.put("ratio_to_baseline_full", ratio);
+        out.put("baseline_ratio_to_full", baseRatio);
       }
       return out;
     }

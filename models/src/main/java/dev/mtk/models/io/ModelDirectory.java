@@ -90,14 +90,46 @@ public final class ModelDirectory {
   }
 
   public static Encoder load(Path dir) throws IOException {
+    return load(dir, null);
+  }
+
+  /**
+   * The directory's weights in an encoder of {@code as} (null: the directory's own config): the
+   * same shape, the Matryoshka ladder free to differ — a run that starts from a model and trains
+   * other prefix sizes — and a projection after pooling that the directory's model lacks may be
+   * added (left at zero, for the caller to set).
+   */
+  public static Encoder load(Path dir, EncoderConfig as) throws IOException {
     Path cfg = dir.resolve(CONFIG), weights = dir.resolve(WEIGHTS);
     if (!Files.isRegularFile(cfg) || !Files.isRegularFile(weights)) {
       throw new IllegalArgumentException(dir + " is not a model directory: it needs " + CONFIG
           + " and " + WEIGHTS);
     }
     EncoderConfig config = readConfig(cfg);
+    if (as != null) {
+      boolean adds = config.projection() == 0 && as.projection() > 0;
+      EncoderConfig same = new EncoderConfig(as.vocabSize(), as.dModel(), as.heads(), as.ffn(),
+          as.layers(), as.maxSeqLen(), as.layerNormEps(), config.nesting(), as.pooling(),
+          as.dropout(), adds ? 0 : as.projection(), as.patchDim(), as.norm(), as.tokenTypes());
+      if (!same.equals(config)) {
+        throw new IllegalArgumentException(cfg + ": the model's shape differs from the one asked "
+            + "for (only the nesting ladder may differ)");
+      }
+      config = as;
+      if (adds) {
+        Encoder e = Encoder.empty(as);
+        Map<String, dev.mtk.models.nn.autograd.Tensor> stored = new java.util.LinkedHashMap<>(e.namedParameters());
+        stored.keySet().removeIf(n -> n.startsWith("projection."));
+        SafeTensors.read(weights, stored);
+        return checked(e, weights);
+      }
+    }
     Encoder e = Encoder.empty(config);
     SafeTensors.read(weights, e.namedParameters());
+    return checked(e, weights);
+  }
+
+  private static Encoder checked(Encoder e, Path weights) {
     String bad = firstNonFinite(e);
     if (bad != null) {
       throw new IllegalArgumentException(weights + ": " + bad + " (a diverged training run?); "

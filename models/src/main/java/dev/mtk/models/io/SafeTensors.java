@@ -170,17 +170,47 @@ public final class SafeTensors {
 
   /** Reads the file into the given tensors, which must match it name for name. Returns metadata. */
   public static Map<String, String> read(Path file, Map<String, Tensor> expected) throws IOException {
-    String name = file.toString();
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (Reader r = Reader.open(file)) {
+      for (String n : r.entries().keySet()) {
+        if (!expected.containsKey(n)) {
+          throw new CheckpointException(r.file, "unexpected tensor '" + n + "' (not part of this model)");
+        }
+      }
+      for (Map.Entry<String, Tensor> e : expected.entrySet()) {
+        Tensor t = e.getValue();
+        r.read(e.getKey(), t.shape(), t.data(), t.offset());
+      }
+      return r.metadata();
+    }
+  }
+
+  /**
+   * A safetensors file opened for reading tensor by tensor, whatever its names (a Hugging Face
+   * checkpoint): the header is parsed and bounded when it opens, each tensor read on demand.
+   */
+  public static final class Reader implements java.io.Closeable {
+
+    /** One tensor's header entry: dtype, shape and its byte range within the data. */
+    public record Entry(String dtype, int[] shape, long begin, long end) {}
+
+    private final String file;
+    private final FileChannel ch;
+    private final long dataStart, dataLen;
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+
+    private Reader(String file, FileChannel ch) throws IOException {
+      this.file = file;
+      this.ch = ch;
       long size = ch.size();
       if (size < 8) {
-        throw new CheckpointException(name, "is " + size + " bytes, too short for a safetensors header");
+        throw new CheckpointException(file, "is " + size + " bytes, too short for a safetensors header");
       }
       ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
       readFully(ch, lenBuf, 0);
       long headerLen = lenBuf.flip().getLong();
       if (headerLen <= 0 || headerLen > MAX_HEADER || headerLen > size - 8) {
-        throw new CheckpointException(name, "header length " + headerLen + " is impossible (file "
+        throw new CheckpointException(file, "header length " + headerLen + " is impossible (file "
             + size + " bytes, limit " + MAX_HEADER + ")");
       }
       ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
@@ -189,53 +219,85 @@ public final class SafeTensors {
       try {
         header = JSON.readTree(new String(hb.array(), StandardCharsets.UTF_8));
       } catch (IOException e) {
-        throw new CheckpointException(name, "header is not valid JSON: " + e.getMessage());
+        throw new CheckpointException(file, "header is not valid JSON: " + e.getMessage());
       }
       if (header == null || !header.isObject()) {
-        throw new CheckpointException(name, "header is not a JSON object");
+        throw new CheckpointException(file, "header is not a JSON object");
       }
-      long dataStart = 8 + headerLen, dataLen = size - dataStart;
-      Map<String, String> metadata = new LinkedHashMap<>();
+      dataStart = 8 + headerLen;
+      dataLen = size - dataStart;
       JsonNode meta = header.get("__metadata__");
       if (meta != null && meta.isObject()) {
         meta.fields().forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
       }
-      Iterator<String> names = header.fieldNames();
-      while (names.hasNext()) {
-        String n = names.next();
-        if (!n.equals("__metadata__") && !expected.containsKey(n)) {
-          throw new CheckpointException(name, "unexpected tensor '" + n + "' (not part of this model)");
+      for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        if (e.getKey().equals("__metadata__")) {
+          continue;
         }
-      }
-      for (Map.Entry<String, Tensor> e : expected.entrySet()) {
-        JsonNode h = header.get(e.getKey());
-        Tensor t = e.getValue();
-        if (h == null) {
-          throw new CheckpointException(name, "tensor '" + e.getKey() + "' is missing");
-        }
-        String dtype = h.path("dtype").asText();
-        if (!dtype.equals("F32")) {
-          throw new CheckpointException(name, "tensor '" + e.getKey() + "' has dtype " + dtype + "; only F32 is supported");
-        }
+        JsonNode h = e.getValue();
         int[] shape = new int[h.path("shape").size()];
         for (int i = 0; i < shape.length; i++) {
           shape[i] = h.path("shape").get(i).asInt(-1);
         }
-        if (!Arrays.equals(shape, t.shape())) {
-          throw new CheckpointException(name, "tensor '" + e.getKey() + "' has shape "
-              + Arrays.toString(shape) + ", the model expects " + Arrays.toString(t.shape()));
-        }
         JsonNode off = h.path("data_offsets");
-        long begin = off.path(0).asLong(-1), end = off.path(1).asLong(-1);
-        if (off.size() != 2 || begin < 0 || end - begin != 4L * t.size() || end > dataLen) {
-          throw new CheckpointException(name, "tensor '" + e.getKey() + "' has data_offsets " + off
-              + ", which do not hold " + t.size() + " floats inside the " + dataLen + " data bytes");
-        }
-        ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, data, dataStart + begin);
-        data.flip().asFloatBuffer().get(t.data(), t.offset(), t.size());
+        entries.put(e.getKey(), new Entry(h.path("dtype").asText(), shape,
+            off.size() == 2 ? off.path(0).asLong(-1) : -1, off.size() == 2 ? off.path(1).asLong(-1) : -1));
       }
-      return metadata;
+    }
+
+    public static Reader open(Path file) throws IOException {
+      FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+      try {
+        return new Reader(file.toString(), ch);
+      } catch (IOException | RuntimeException e) {
+        ch.close();
+        throw e;
+      }
+    }
+
+    /** The tensors in header order. */
+    public Map<String, Entry> entries() {
+      return java.util.Collections.unmodifiableMap(entries);
+    }
+
+    public Map<String, String> metadata() {
+      return java.util.Collections.unmodifiableMap(metadata);
+    }
+
+    /**
+     * Reads tensor {@code name}, which must be F32 of {@code shape}, into {@code dst} from
+     * {@code offset} on; errors name the file and the tensor.
+     */
+    public void read(String name, int[] shape, float[] dst, int offset) throws IOException {
+      Entry h = entries.get(name);
+      if (h == null) {
+        throw new CheckpointException(file, "tensor '" + name + "' is missing");
+      }
+      if (!h.dtype().equals("F32")) {
+        throw new CheckpointException(file, "tensor '" + name + "' has dtype " + h.dtype() + "; only F32 is supported");
+      }
+      if (!Arrays.equals(h.shape(), shape)) {
+        throw new CheckpointException(file, "tensor '" + name + "' has shape "
+            + Arrays.toString(h.shape()) + ", the model expects " + Arrays.toString(shape));
+      }
+      long count = 1;
+      for (int d : shape) {
+        count *= d;
+      }
+      long begin = h.begin(), end = h.end();
+      if (begin < 0 || end - begin != 4L * count || end > dataLen) {
+        throw new CheckpointException(file, "tensor '" + name + "' has data_offsets [" + begin
+            + "," + end + "], which do not hold " + count + " floats inside the " + dataLen + " data bytes");
+      }
+      ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, data, dataStart + begin);
+      data.flip().asFloatBuffer().get(dst, offset, (int) count);
+    }
+
+    @Override
+    public void close() throws IOException {
+      ch.close();
     }
   }
 

@@ -127,12 +127,7 @@ public final class BertImport {
     float eps = layerNormEps(m);
     int keep = maxSeqLen <= 0 ? positions : Math.min(maxSeqLen, positions);
     if (nesting == null) {
-      List<Integer> ladder = new ArrayList<>();
-      for (int k = 8; k < d; k *= 2) {
-        ladder.add(k);
-      }
-      ladder.add(d);
-      nesting = ladder.stream().mapToInt(Integer::intValue).toArray();
+      nesting = dev.mtk.core.matryoshka.Ladder.doubling(8, d);
     }
     EncoderConfig config = new EncoderConfig(vocab, d, d / headDim, ffn, layers, keep, eps,
         nesting, EncoderConfig.Pooling.MEAN, 0f, 0, 0, EncoderConfig.Norm.POST,

@@ -35,16 +35,27 @@ public final class Baselines {
 
   /** PCA of rows [n, d]: components by decreasing variance (eigen-decomposition of the covariance). */
   public static Projection pca(float[] x, int n, int d) {
+    return pca(x, n, d, true);
+  }
+
+  /**
+   * PCA of rows [n, d]; uncentred ({@code centred} false: the eigenvectors of the second moment,
+   * mean 0) it is a pure rotation, so cosines at the full width stay what they were while each
+   * prefix holds the most of the embeddings' energy any m directions can.
+   */
+  public static Projection pca(float[] x, int n, int d, boolean centred) {
     float[] mean = new float[d];
     double[] mu = new double[d];
-    for (int r = 0; r < n; r++) {
-      for (int i = 0; i < d; i++) {
-        mu[i] += x[r * d + i];
+    if (centred) {
+      for (int r = 0; r < n; r++) {
+        for (int i = 0; i < d; i++) {
+          mu[i] += x[r * d + i];
+        }
       }
-    }
-    for (int i = 0; i < d; i++) {
-      mu[i] /= n;
-      mean[i] = (float) mu[i];
+      for (int i = 0; i < d; i++) {
+        mu[i] /= n;
+        mean[i] = (float) mu[i];
+      }
     }
     DMatrixRMaj cov = new DMatrixRMaj(d, d);
     for (int r = 0; r < n; r++) {

@@ -14,7 +14,9 @@ import java.util.TreeSet;
  * <pre>
  * loss:
  *   base: infonce            # infonce (pairs, triplets), classification (labelled text), mse (distillation),
- *                            # supcon (two augmented views of labelled images, Khosla et al. 2020)
+ *                            # supcon (two augmented views of labelled images, Khosla et al. 2020),
+ *                            # similarity (self-distillation of the teacher's in-batch cosine similarities)
+ *   anchor_weight: 1         # similarity: weight of mean(1 − cos(student, teacher)) at the full width
  *   temperature: 0.05        # infonce
  *   symmetric: false         # infonce: also positives → anchors
  *   head: separate           # classification: separate (a head per size, MRL) or shared (MRL-E)
@@ -31,24 +33,33 @@ import java.util.TreeSet;
  * </pre>
  */
 public record LossConfig(String base, float temperature, boolean symmetric, String head,
-    int[] dims, float[] weights, int dimsPerStep, Adaptive adaptive) {
+    int[] dims, float[] weights, int dimsPerStep, Adaptive adaptive, float anchorWeight) {
+
+  public LossConfig(String base, float temperature, boolean symmetric, String head, int[] dims,
+      float[] weights, int dimsPerStep, Adaptive adaptive) {
+    this(base, temperature, symmetric, head, dims, weights, dimsPerStep, adaptive, 1f);
+  }
 
   /** The adaptive-layers settings (null in {@link LossConfig#adaptive} when not used). */
   public record Adaptive(int layersPerStep, float lastLayerWeight, float priorLayersWeight,
       float klWeight, float klTemperature) {}
 
   private static final Set<String> FIELDS = Set.of("base", "temperature", "symmetric", "head",
-      "matryoshka", "adaptive_layers");
+      "matryoshka", "adaptive_layers", "anchor_weight");
   private static final Set<String> MATRYOSHKA = Set.of("dims", "weights", "dims_per_step");
   private static final Set<String> ADAPTIVE = Set.of("layers_per_step", "last_layer_weight",
       "prior_layers_weight", "kl_weight", "kl_temperature");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public LossConfig {
-    if (!Set.of("infonce", "classification", "mse", "supcon").contains(base)) {
+    if (!Set.of("infonce", "classification", "mse", "supcon", "similarity").contains(base)) {
       throw new IllegalArgumentException("loss.base '" + base + "' is not known: infonce (pairs or "
-          + "triplets), classification (labelled text), mse (distillation from a teacher) or supcon "
-          + "(supervised contrastive between two augmented views of labelled images)");
+          + "triplets), classification (labelled text), mse (distillation from a teacher), supcon "
+          + "(supervised contrastive between two augmented views of labelled images) or similarity "
+          + "(self-distillation of a teacher's cosine similarities)");
+    }
+    if (anchorWeight != 1f && !base.equals("similarity")) {
+      throw new IllegalArgumentException("loss.anchor_weight is for base similarity");
     }
     if (!Set.of("separate", "shared").contains(head)) {
       throw new IllegalArgumentException("loss.head must be separate (a head per prefix size, MRL) "
@@ -70,6 +81,7 @@ public record LossConfig(String base, float temperature, boolean symmetric, Stri
       case "infonce" -> new InfoNce(temperature, symmetric);
       case "supcon" -> new SupCon(temperature);
       case "classification" -> new SoftmaxClassification(classes, head.equals("shared"));
+      case "similarity" -> new SimilarityDistillation(anchorWeight);
       default -> new MseDistillation();
     };
     if (dims != null) {
@@ -120,7 +132,8 @@ public record LossConfig(String base, float temperature, boolean symmetric, Stri
     }
     return new LossConfig(node.path("base").asText("infonce"),
         (float) node.path("temperature").asDouble(0.05), node.path("symmetric").asBoolean(false),
-        node.path("head").asText("separate"), dims, weights, perStep, adaptive);
+        node.path("head").asText("separate"), dims, weights, perStep, adaptive,
+        number(node, "anchor_weight", 1));
   }
 
   /** The resolved section, every default filled in. */
@@ -133,6 +146,9 @@ public record LossConfig(String base, float temperature, boolean symmetric, Stri
     }
     if (base.equals("classification")) {
       o.put("head", head);
+    }
+    if (base.equals("similarity")) {
+      o.put("anchor_weight", anchorWeight);
     }
     if (dims != null) {
       ObjectNode m = o.putObject("matryoshka");
@@ -153,6 +169,17 @@ public record LossConfig(String base, float temperature, boolean symmetric, Stri
       a.put("kl_temperature", adaptive.klTemperature());
     }
     return o;
+  }
+
+  private static float number(JsonNode node, String field, double otherwise) {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      return (float) otherwise;
+    }
+    if (!v.isNumber()) {
+      throw new IllegalArgumentException("loss." + field + " must be a number, not " + v);
+    }
+    return (float) v.asDouble();
   }
 
   private static int[] ints(JsonNode arr, String field) {

@@ -121,6 +121,16 @@ public final class LossGraph {
     return teacher;
   }
 
+  /** The teacher's embeddings, refused when narrower than a student's {@code m} columns. */
+  public Tensor teacherFor(int m) {
+    Tensor t = teacher();
+    if (m > t.dim(1)) {
+      throw new IllegalArgumentException("the teacher's embeddings are " + t.dim(1) + " wide, narrower "
+          + "than the student's " + m + ": distil into a model (or prefixes) at most " + t.dim(1) + " wide");
+    }
+    return t;
+  }
+
   public Tensor[] layers() {
     if (layers == null) {
       throw new IllegalStateException("the graph was built without layer embeddings");

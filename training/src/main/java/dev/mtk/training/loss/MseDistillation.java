@@ -14,12 +14,8 @@ public record MseDistillation() implements Loss {
 
   @Override
   public Tensor attach(LossGraph g, Tensor embeddings) {
-    Tensor teacher = g.teacher();
+    Tensor teacher = g.teacherFor(embeddings.dim(1));
     int rows = embeddings.dim(0), m = embeddings.dim(1), t = teacher.dim(1);
-    if (m > t) {
-      throw new IllegalArgumentException("the teacher's embeddings are " + t + " wide, narrower "
-          + "than the student's " + m + ": distil into a model (or prefixes) at most " + t + " wide");
-    }
     Tensor target = teacher;
     if (m < t) {
       target = g.tensor("teacher_prefix", rows, m);

@@ -9,6 +9,7 @@ import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.encoder.Encoder;
 import dev.mtk.models.io.ModelDirectory;
 import dev.mtk.tokenizers.text.formats.HuggingFaceJson;
+import dev.mtk.tokenizers.text.TextTokenizer;
 import dev.mtk.tokenizers.text.Tokenizer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -246,14 +247,20 @@ public final class RunDirectory implements AutoCloseable {
     metrics.flush();
   }
 
-  /** The trained model, loadable by the inference API and mtk model commands. */
-  /** model/: the weights and config, and the tokenizer (text) or image.json (images). */
-  void saveModel(Encoder enc, Tokenizer tok, dev.mtk.tokenizers.image.ImageFormat format)
-      throws IOException {
+  /**
+   * model/: the weights and config, and the tokenizer (text) or image.json (images), loadable by
+   * the inference API and mtk model commands. A tokenizer that came with init: DIR is copied as
+   * its file was ({@code tokenizerFile}); one trained or given is written out.
+   */
+  void saveModel(Encoder enc, TextTokenizer tok, Path tokenizerFile,
+      dev.mtk.tokenizers.image.ImageFormat format) throws IOException {
     Path modelDir = dir.resolve("model");
     ModelDirectory.save(enc, modelDir);
-    if (tok != null) {
-      HuggingFaceJson.save(tok, modelDir.resolve(ModelDirectory.TOKENIZER));
+    if (tokenizerFile != null) {
+      dev.mtk.core.io.AtomicFile.write(modelDir.resolve(ModelDirectory.TOKENIZER),
+          Files.readAllBytes(tokenizerFile));
+    } else if (tok instanceof Tokenizer bpe) {
+      HuggingFaceJson.save(bpe, modelDir.resolve(ModelDirectory.TOKENIZER));
     }
     if (format != null) {
       format.save(modelDir);

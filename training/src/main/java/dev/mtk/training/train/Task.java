@@ -106,6 +106,19 @@ abstract class Task {
   /** Number of classes (classification), else 0. */
   abstract int classes();
 
+  /** The class names in label order (classification), else empty. */
+  List<String> classNames() {
+    return List.of();
+  }
+
+  /**
+   * A classification task's split embedded (raw, full width) with its labels, and the seconds
+   * the embedding took.
+   */
+  Trainer.LabelledSplit labelled(EmbeddingModel model, ReverseDictionary.Split split) {
+    throw new IllegalArgumentException("a retrieval task has pairs, not labels");
+  }
+
   abstract Prepared training();
 
   /** metric → dim → value on a split. */
@@ -197,6 +210,20 @@ abstract class Task {
     }
 
     @Override
+    List<String> classNames() {
+      return data.classes();
+    }
+
+    @Override
+    Trainer.LabelledSplit labelled(EmbeddingModel model, ReverseDictionary.Split split) {
+      List<Labelled.Example> rows = data.examples(split);
+      long t0 = System.nanoTime();
+      float[] v = model.embedTexts(rows.stream().map(Labelled.Example::text).toList(), EmbedOptions.EVALUATION).vectors();
+      return new Trainer.LabelledSplit(v, rows.stream().mapToInt(Labelled.Example::label).toArray(),
+          model.width(), classNames(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    @Override
     Prepared training() {
       List<Labelled.Example> train = data.examples(ReverseDictionary.Split.TRAIN);
       int[][] ex = new int[train.size()][];
@@ -268,6 +295,22 @@ abstract class Task {
     @Override
     int classes() {
       return train.classes().size();
+    }
+
+    @Override
+    List<String> classNames() {
+      return train.classes();
+    }
+
+    @Override
+    Trainer.LabelledSplit labelled(EmbeddingModel model, ReverseDictionary.Split s) {
+      LabelledImages q = split(s);
+      int[] all = new int[q.count()];
+      java.util.Arrays.setAll(all, i -> i);
+      long t0 = System.nanoTime();
+      float[] v = embed(model, model.imageFormat(), q, all);
+      return new Trainer.LabelledSplit(v, q.labels().clone(), model.width(), classNames(),
+          (System.nanoTime() - t0) / 1e9);
     }
 
     @Override

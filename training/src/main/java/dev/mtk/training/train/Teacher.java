@@ -37,6 +37,29 @@ final class Teacher {
     return width;
   }
 
+  /** Every vector v replaced by W v (W [width, width]), in double, row by row. */
+  void rotate(float[] w) {
+    double[] row = new double[width];
+    for (int t = 0; t < vectors.length / width; t++) {
+      int o = t * width;
+      for (int i = 0; i < width; i++) {
+        double s = 0;
+        for (int k = 0; k < width; k++) {
+          s += (double) w[i * width + k] * vectors[o + k];
+        }
+        row[i] = s;
+      }
+      for (int i = 0; i < width; i++) {
+        vectors[o + i] = (float) row[i];
+      }
+    }
+  }
+
+  /** Copies text {@code text}'s vector into {@code dst} from {@code offset} on. */
+  void copyTo(int text, float[] dst, int offset) {
+    System.arraycopy(vectors, text * width, dst, offset, width);
+  }
+
   /** Copies text {@code text}'s vector into row {@code row} of {@code target}. */
   void copy(int text, Tensor target, int row) {
     System.arraycopy(vectors, text * width, target.data(), target.offset() + row * width, width);

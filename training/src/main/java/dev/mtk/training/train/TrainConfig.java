@@ -59,7 +59,13 @@ import java.util.TreeSet;
  * baselines: []              # classification tasks: also train and score standard, ff,
  *                             # ff_narrow, pca, random_projection (see Baseline)
  * init: normal                # normal: every matrix N(0, 0.02²) (GPT-2); fan_in: linear layers
- *                             # N(0, 1/(3·fan_in)) as PyTorch's default (learns small ViTs faster)
+ *                             # N(0, 1/(3·fan_in)) as PyTorch's default (learns small ViTs faster);
+ *                             # or a model directory (imported or trained): its weights, config and
+ *                             # tokenizer are the start (then no model: or tokenizer:)
+ * max_tokens: null            # texts are cut to this many tokens in training (default max_seq_len)
+ * rotate: none                # with init: DIR, pca adds a d×d projection after pooling that starts
+ *                             # as the uncentred PCA rotation of the model's own embeddings of the
+ *                             # training texts: full-width cosines unchanged, prefixes = top components
  * </pre>
  */
 public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig loss,
@@ -131,13 +137,27 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
    * to use (null: train BPE on the task's texts), a teacher model directory (distillation).
    */
   public record Data(TaskName task, String file, String tokenizer, String teacher, Augment augment,
-      ImageSize image) {
+      ImageSize image, String initModel, int maxTokens, boolean rotate) {
     public Data(TaskName task, String file, String tokenizer, String teacher) {
       this(task, file, tokenizer, teacher, task.images ? Augment.DEFAULT : null,
           task == TaskName.IMAGES ? ImageSize.DEFAULT : null);
     }
 
+    public Data(TaskName task, String file, String tokenizer, String teacher, Augment augment,
+        ImageSize image) {
+      this(task, file, tokenizer, teacher, augment, image, null, 0, false);
+    }
+
+    /** The tokenizer.json the run uses: init's own, the one given, or null (BPE trained). */
+    public String tokenizerFile() {
+      return initModel != null ? Path.of(initModel, ModelDirectory.TOKENIZER).toString() : tokenizer;
+    }
+
     public Data {
+      check(initModel == null || tokenizer == null, "init: DIR brings its tokenizer; remove tokenizer:");
+      check(initModel == null || !task.images, "init: DIR is for text tasks");
+      check(maxTokens >= 0, "max_tokens must be at least 1, got " + maxTokens);
+      check(!rotate || initModel != null, "rotate: pca rotates a pretrained model's embeddings: it needs init: MODEL_DIR");
       check(task.images == (augment != null), "augment: is for image tasks");
       check((task == TaskName.IMAGES) == (image != null), task == TaskName.FASHION_MNIST
           ? "image: is for task images; Fashion-MNIST's are grey 28×28" : "image: is for task images");
@@ -201,7 +221,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
 
     public Optimization {
       java.util.Objects.requireNonNull(init, "init");
-      check(steps >= 1, "steps must be at least 1, got " + steps);
+      check(steps >= 0, "steps must be 0 (init: DIR only) or more, got " + steps);
       check(batchPairs >= 2, "batch_pairs must be at least 2, got " + batchPairs);
       check(warmupSteps >= 0, "warmup_steps must be 0 or more, got " + warmupSteps);
       check(lr > 0 && Float.isFinite(lr), "lr must be a finite number above 0, got " + lr);
@@ -248,7 +268,8 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   private static final Set<String> FIELDS = Set.of("task", "seed", "model", "steps", "batch_pairs",
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "loss", "tokenizer",
       "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps",
-      "data", "teacher", "eval_every", "keep_checkpoints", "augment", "init", "baselines", "image");
+      "data", "teacher", "eval_every", "keep_checkpoints", "augment", "init", "baselines", "image",
+      "max_tokens", "rotate");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -269,9 +290,15 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     if (task.images) {
       imageFormat(data, model); // checks that the model's patches fit the task's images
     }
-    check(base.equals("mse") == (data.teacher() != null), base.equals("mse")
-        ? "loss base mse distils a teacher: set teacher: MODEL_DIR"
-        : "teacher: is for loss base mse (distillation)");
+    // zero steps: evaluate a pretrained model as it is, or with rotate: pca alone
+    check(optimization.steps() >= 1 || data.initModel() != null,
+        "steps must be at least 1 (0 only with init: DIR, to evaluate or rotate a pretrained model)");
+    boolean distils = base.equals("mse") || base.equals("similarity");
+    check(distils == (data.teacher() != null), distils
+        ? "loss base " + base + " distils a teacher: set teacher: MODEL_DIR"
+        : "teacher: is for loss base mse or similarity (distillation)");
+    check(data.maxTokens() <= model.maxSeqLen(), "max_tokens " + data.maxTokens()
+        + " is above the model's max_seq_len " + model.maxSeqLen());
     check(loss.adaptive() == null || model.layers() >= 2,
         "loss.adaptive_layers needs a model with at least 2 layers");
     if (loss.dims() != null) {
@@ -379,6 +406,11 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     return data.task();
   }
 
+  /** Tokens per text in the training batch: max_tokens, or the model's max_seq_len. */
+  public int trainTokens() {
+    return data.maxTokens() > 0 ? data.maxTokens() : model.maxSeqLen();
+  }
+
   /** The Matryoshka prefix sizes trained, or just the full width without a Matryoshka loss. */
   public int[] dims() {
     return loss.dims() != null ? loss.dims() : new int[] {model.embeddingSize()};
@@ -405,11 +437,19 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
             + new TreeSet<>(FIELDS) + ")");
       }
     }
-    if (!root.has("model")) {
-      throw new IllegalArgumentException(file + ": the 'model' section is required");
-    }
-    EncoderConfig model = ModelDirectory.configFrom(root.get("model"), file);
     Fields f = new Fields(root);
+    String initModel = initModel(f, file);
+    if (initModel != null && root.has("model")) {
+      throw new IllegalArgumentException(file + ": init: " + initModel + " brings the model's "
+          + "shape (its config.json); remove the model: section");
+    }
+    if (initModel == null && !root.has("model")) {
+      throw new IllegalArgumentException(file + ": the 'model' section is required (or init: "
+          + "MODEL_DIR to start from an imported or trained model)");
+    }
+    EncoderConfig model = initModel != null
+        ? ModelDirectory.readConfig(Path.of(initModel, ModelDirectory.CONFIG))
+        : ModelDirectory.configFrom(root.get("model"), file);
     try {
       TaskName task = TaskName.parse(f.text("task", "reverse-dictionary"));
       LossConfig loss;
@@ -439,14 +479,27 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       } else if (task == TaskName.IMAGES) {
         image = ImageSize.DEFAULT;
       }
+      String rotate = f.text("rotate", "none");
+      check(rotate.equals("none") || rotate.equals("pca"), "rotate must be none or pca, not '" + rotate + "'");
+      if (rotate.equals("pca")) {
+        check(model.projection() == 0, "rotate: pca adds a projection; " + initModel + " has one already");
+        EncoderConfig c = model;
+        model = new EncoderConfig(c.vocabSize(), c.dModel(), c.heads(), c.ffn(), c.layers(),
+            c.maxSeqLen(), c.layerNormEps(), c.nesting(), c.pooling(), c.dropout(), c.dModel(),
+            c.patchDim(), c.norm(), c.tokenTypes());
+      }
+      if (initModel != null && loss.dims() != null) {
+        model = withNesting(model, loss.dims()); // the trained model's ladder is the trained one
+      }
       Data data = new Data(task, f.path("data", file), f.path("tokenizer", null),
-          f.path("teacher", file), augment, image);
+          f.path("teacher", file), augment, image, initModel, f.integer("max_tokens", 0),
+          rotate.equals("pca"));
       Optimization opt = new Optimization(f.integer("steps", 300), f.integer("batch_pairs", 64),
           f.choice("optimizer", Optimizer.ADAMW), (float) f.number("lr", 1e-3),
           (float) f.number("weight_decay", 0.01), (float) f.number("momentum", 0.9),
           f.integer("warmup_steps", 30), f.choice("schedule", Schedule.COSINE),
           (float) f.number("clip_norm", 0), f.integer("accumulation_steps", 1),
-          f.choice("init", Encoder.Init.NORMAL));
+          initModel != null ? Encoder.Init.NORMAL : f.choice("init", Encoder.Init.NORMAL));
       Logging logging = new Logging(f.integer("log_every", 10), f.integer("checkpoint_every", 0),
           f.integer("eval_every", 0), f.integer("keep_checkpoints", Logging.KEEP_CHECKPOINTS));
       List<Baseline> baselines = new java.util.ArrayList<>();
@@ -464,6 +517,30 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * init: as a model directory (null when absent or a scheme: normal, fan_in). A value that
+   * names neither a scheme nor a model directory is refused with both readings.
+   */
+  private static String initModel(Fields f, Path file) {
+    String v = f.text("init", null);
+    if (v == null || Arrays.stream(Encoder.Init.values())
+        .anyMatch(i -> i.name().toLowerCase(Locale.ROOT).equals(v))) {
+      return null;
+    }
+    String dir = f.path("init", file);
+    if (!java.nio.file.Files.isRegularFile(Path.of(dir, ModelDirectory.CONFIG))
+        || !java.nio.file.Files.isRegularFile(Path.of(dir, ModelDirectory.WEIGHTS))) {
+      throw new IllegalArgumentException(file + ": init: '" + v + "' is neither a scheme (normal, "
+          + "fan_in) nor a model directory (" + dir + " has no " + ModelDirectory.CONFIG + " and "
+          + ModelDirectory.WEIGHTS + "; ./mtk model import makes one)");
+    }
+    if (!java.nio.file.Files.isRegularFile(Path.of(dir, ModelDirectory.TOKENIZER))) {
+      throw new IllegalArgumentException(file + ": init: " + dir + " has no "
+          + ModelDirectory.TOKENIZER + ": an image model cannot start a text run");
+    }
+    return dir;
   }
 
   /**
@@ -615,7 +692,9 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     o.put("momentum", p.momentum());
     o.put("clip_norm", p.clipNorm());
     o.put("accumulation_steps", p.accumulation());
-    if (p.init() != Encoder.Init.NORMAL) {
+    if (data.initModel() != null) {
+      o.put("init", data.initModel());
+    } else if (p.init() != Encoder.Init.NORMAL) {
       // like keep_checkpoints: absent at the default, so older runs' configs still match
       o.put("init", p.init().name().toLowerCase(Locale.ROOT));
     }
@@ -630,6 +709,12 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     }
     if (data.teacher() != null) {
       o.put("teacher", data.teacher());
+    }
+    if (data.maxTokens() > 0) {
+      o.put("max_tokens", data.maxTokens());
+    }
+    if (data.rotate()) {
+      o.put("rotate", "pca");
     }
     o.put("eval_every", logging.evalEvery());
     if (!baselines.isEmpty()) {

@@ -14,12 +14,14 @@ import dev.mtk.models.nn.optim.Sgd;
 import dev.mtk.tokenizers.text.bpe.BpeTrainer;
 import dev.mtk.tokenizers.text.formats.HuggingFaceJson;
 import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
-import dev.mtk.tokenizers.text.Tokenizer;
+import dev.mtk.tokenizers.text.TextTokenizer;
 import dev.mtk.models.inference.EmbedOptions;
 import dev.mtk.models.inference.EmbeddingModel;
 import dev.mtk.training.eval.Classification;
 import dev.mtk.training.eval.RetrievalMetrics;
 import dev.mtk.training.task.ReverseDictionary;
+import dev.mtk.models.classify.Cascade;
+import dev.mtk.models.classify.Classifier;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -46,6 +48,11 @@ public final class Trainer {
     /** Something the user should know that does not stop the run (a damaged checkpoint skipped). */
     default void warning(String message) {
       System.err.println("mtk: warning: " + message);
+    }
+
+    /** A stretch of work before or after the steps that takes long enough to be told about. */
+    default void phase(String message) {
+      System.err.println("mtk train: " + message);
     }
   }
 
@@ -74,8 +81,8 @@ public final class Trainer {
     try (RunDirectory run = RunDirectory.start(out, cfg, pool, mode)) {
       Task data = Task.load(cfg);
       var format = cfg.imageFormat();
-      Tokenizer tok = format != null ? null : tokenizer(cfg, data.corpus(), pool);
-      Step step = new Step(cfg, data.training(), data.classes(), tok, pool);
+      TextTokenizer tok = format != null ? null : tokenizer(cfg, data.corpus(), pool);
+      Step step = new Step(cfg, data.training(), data.classes(), tok, pool, listener);
       Batches batches = new Batches(step.train.examples().length, step.train.keys(), cfg.seed());
       int first = 0;
       if (resume) {
@@ -103,7 +110,13 @@ public final class Trainer {
         }
       }
       step.checkWeights(steps);
-      run.saveModel(step.enc, tok, format);
+      listener.phase("saving the model and evaluating it on the test split");
+      run.saveModel(step.enc, tok, cfg.data().initModel() == null ? null
+          : Path.of(cfg.data().tokenizerFile()), format);
+      if (cfg.loss().base().equals("classification")) {
+        listener.phase("saving the classification heads and calibrating their cascade on the dev split");
+        saveClassifier(cfg, step, data, model(step.enc, tok, format, pool), out.resolve("model"));
+      }
       Map<String, Map<String, Double>> results = data.evaluate(model(step.enc, tok, format, pool),
           ReverseDictionary.Split.TEST, ladder(cfg.model().embeddingSize()), pool, cfg.seed());
       run.saveResults(cfg.task().id(), results);
@@ -111,7 +124,36 @@ public final class Trainer {
     }
   }
 
-  private static EmbeddingModel model(Encoder enc, Tokenizer tok,
+  /** Points of full-width top-1 the saved cascade may lose on the dev split. */
+  public static final double CASCADE_MAX_LOSS = 0.2;
+
+  /**
+   * The trained heads (the last layer's, under adaptive layers) saved with the model as its
+   * {@link Classifier}, with a max-probability cascade calibrated on the dev split to lose at
+   * most {@link #CASCADE_MAX_LOSS} points (none when the dev split is empty).
+   */
+  private static void saveClassifier(TrainConfig cfg, Step step, Task data, EmbeddingModel model,
+      Path modelDir) throws IOException {
+    String scope = cfg.loss().adaptive() == null ? "" : "layer" + cfg.model().layers() + "/";
+    Classifier cl = Classifier.fromHeads(step.heads, scope, cfg.dims(), data.classNames());
+    LabelledSplit dev = data.labelled(model, ReverseDictionary.Split.DEV);
+    if (dev.labels().length > 0) {
+      cl = cl.withCascade(Cascade.calibrate(cl.table(dev.rows(), dev.labels().length, dev.width()),
+          dev.labels(), Cascade.Confidence.MAX_PROB, CASCADE_MAX_LOSS));
+    }
+    cl.save(modelDir);
+  }
+
+  /** A labelled split embedded at full width (raw), and how long the embedding took. */
+  public record LabelledSplit(float[] rows, int[] labels, int width, List<String> classes, double seconds) {}
+
+  /** A classification task's split ({@code data} as for {@link #evaluate}), embedded and timed. */
+  public static LabelledSplit labelled(EmbeddingModel model, String task, String data,
+      ReverseDictionary.Split split) throws IOException {
+    return Task.load(task, data, model.imageFormat()).labelled(model, split);
+  }
+
+  private static EmbeddingModel model(Encoder enc, TextTokenizer tok,
       dev.mtk.tokenizers.image.ImageFormat format, WorkerPool pool) {
     return format != null ? EmbeddingModel.of(enc, format, pool) : EmbeddingModel.of(enc, tok, pool);
   }
@@ -146,8 +188,8 @@ public final class Trainer {
     double loss;
     float lr;
 
-    Step(TrainConfig cfg, Task.Prepared prepared, int classes, Tokenizer tok, WorkerPool pool)
-        throws IOException {
+    Step(TrainConfig cfg, Task.Prepared prepared, int classes, TextTokenizer tok, WorkerPool pool,
+        Listener listener) throws IOException {
       this.cfg = cfg;
       this.opt = cfg.optimization();
       Loss objective = cfg.loss().build(classes);
@@ -162,18 +204,29 @@ public final class Trainer {
             + " tokens but the model's vocab_size is " + model.vocabSize());
       }
       images = train.images();
-      seq = images != null ? images.format().tokens() : model.maxSeqLen();
+      seq = images != null ? images.format().tokens() : cfg.trainTokens();
       tokens = images != null ? null : tok.encodeOrdinaryBatch(train.texts(), seq, pool);
       augment = cfg.data().augment();
       rowsPerExample = train.rowsPerExample();
       batch = opt.batchPairs();
       int rows = rowsPerExample * batch;
-      enc = Encoder.init(model, cfg.seed(), opt.init());
+      enc = cfg.data().initModel() != null
+          ? dev.mtk.models.io.ModelDirectory.load(Path.of(cfg.data().initModel()), model)
+          : Encoder.init(model, cfg.seed(), opt.init());
       if (images != null && cfg.data().teacher() != null) {
         throw new IllegalArgumentException("distillation (teacher:) is for text tasks");
       }
+      if (cfg.data().teacher() != null) {
+        listener.phase(String.format(java.util.Locale.ROOT,
+            "embedding the %,d training texts with the teacher %s (once)", train.texts().size(),
+            cfg.data().teacher()));
+      }
       teacher = cfg.data().teacher() == null ? null
           : Teacher.embed(Path.of(cfg.data().teacher()), train.texts(), pool);
+      if (cfg.data().rotate()) {
+        listener.phase("rotate: pca — fitting the rotation to the init model's embeddings");
+        rotate(cfg, train.texts(), pool);
+      }
       labels = new int[batch];
       LossGraph[] graph = new LossGraph[1];
       Tensor[] teacherSlot = new Tensor[1];
@@ -191,6 +244,40 @@ public final class Trainer {
       trained = headOpt == null ? new Arena[] {enc.parameters()} : new Arena[] {enc.parameters(), heads};
       parts = List.copyOf(lossGraph.components().keySet());
       partLosses = new double[parts.size()];
+    }
+
+    /**
+     * Sets the added projection to the uncentred PCA rotation of the init model's embeddings of
+     * (at most 20,000 of) the training texts — the teacher's vectors when the teacher is that
+     * model. A rotation keeps every full-width cosine; its first m rows are the m directions that
+     * hold the most of the embeddings' energy, so short prefixes start as good as PCA makes them.
+     */
+    private void rotate(TrainConfig cfg, List<String> texts, WorkerPool pool) throws IOException {
+      Path init = Path.of(cfg.data().initModel()).toAbsolutePath().normalize();
+      List<String> sample = dev.mtk.training.eval.Classification.spread(texts, 20_000);
+      float[] v;
+      int d = cfg.model().dModel();
+      boolean self = teacher != null
+          && Path.of(cfg.data().teacher()).toAbsolutePath().normalize().equals(init);
+      if (self) {
+        List<Integer> rows = dev.mtk.training.eval.Classification.spread(
+            java.util.stream.IntStream.range(0, texts.size()).boxed().toList(), 20_000);
+        v = new float[rows.size() * d];
+        for (int i = 0; i < rows.size(); i++) {
+          teacher.copyTo(rows.get(i), v, i * d);
+        }
+      } else {
+        v = EmbeddingModel.load(init, pool).embedTexts(sample, EmbedOptions.EVALUATION).vectors();
+      }
+      var pca = dev.mtk.training.eval.Baselines.pca(v, v.length / d, d, false);
+      Tensor w = enc.namedParameters().get("projection.weight");
+      System.arraycopy(pca.weight(), 0, w.data(), w.offset(), d * d);
+      // projection.bias stays 0: a rotation, nothing added
+      if (self) {
+        // the student now speaks in the rotated basis: so must the teacher's vectors, or every
+        // coordinate-wise term (the anchor, MSE) would pull the rotation back to the identity
+        teacher.rotate(pca.weight());
+      }
     }
 
     private Optimizer optimizer(Arena params) {
@@ -432,8 +519,11 @@ public final class Trainer {
     return new Embedded(q, d, candidates.size(), width, relevant);
   }
 
-  private static Tokenizer tokenizer(TrainConfig cfg, List<String> corpus, WorkerPool pool)
+  private static TextTokenizer tokenizer(TrainConfig cfg, List<String> corpus, WorkerPool pool)
       throws IOException {
+    if (cfg.data().initModel() != null) {
+      return HuggingFaceJson.loadText(Path.of(cfg.data().tokenizerFile()));
+    }
     if (cfg.data().tokenizer() != null) {
       return HuggingFaceJson.load(Path.of(cfg.data().tokenizer()));
     }

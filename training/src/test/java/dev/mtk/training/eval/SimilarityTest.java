@@ -1,6 +1,7 @@
 package dev.mtk.training.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,5 +56,49 @@ class SimilarityTest {
     Path bad = Files.writeString(dir.resolve("b.tsv"), "a\tb\t1\nc\td\tlots\ne\tf\t2\n");
     var e = assertThrows(IllegalArgumentException.class, () -> Similarity.read(bad));
     assertTrue(e.getMessage().contains("b.tsv:2") && e.getMessage().contains("lots"), e.getMessage());
+  }
+
+  /**
+   * The built-in WordNet set: every pair's sentences come from synsets of the asked split only (a
+   * model trained on the training split saw neither), each grade is what WordNet says of the two
+   * synsets, and the same split gives the same pairs.
+   */
+  @Test
+  void wordNetPairsStayInTheirSplitAndAreGradedByTheGraph() {
+    var synsets = dev.mtk.training.data.WordNet.load();
+    var split = dev.mtk.training.task.ReverseDictionary.Split.TEST;
+    java.util.Map<String, dev.mtk.training.data.WordNet.Synset> byDefinition = new java.util.HashMap<>();
+    java.util.Set<String> elsewhere = new java.util.HashSet<>();
+    for (var s : synsets) {
+      if (dev.mtk.training.task.ReverseDictionary.split(s.id()) == split) {
+        byDefinition.putIfAbsent(s.definition(), s);
+      } else {
+        elsewhere.add(s.definition());
+        elsewhere.addAll(s.examples());
+      }
+    }
+    List<Similarity.Pair> pairs = WordNetSimilarity.pairs(synsets, split, 1);
+    assertEquals(pairs, WordNetSimilarity.pairs(synsets, split, 1));
+    int[] perGrade = new int[5];
+    for (Similarity.Pair p : pairs) {
+      assertFalse(elsewhere.contains(p.first()) || elsewhere.contains(p.second()), "seen in training: " + p);
+      var a = byDefinition.get(p.first());
+      perGrade[(int) p.score()]++;
+      if (p.score() == 4) {
+        assertTrue(a.examples().contains(p.second()), p.toString());
+        continue;
+      }
+      var b = byDefinition.get(p.second());
+      if (p.score() == 3) {
+        assertTrue(a.hypernyms().contains(b.id()), p.toString());
+      } else if (p.score() == 2) {
+        assertTrue(a.hypernyms().stream().anyMatch(b.hypernyms()::contains), p.toString());
+      } else {
+        assertEquals(p.score() == 1, a.lexFile() == b.lexFile(), p.toString());
+      }
+    }
+    for (int g = 0; g < 5; g++) {
+      assertTrue(perGrade[g] >= 150, "grade " + g + ": " + perGrade[g]);
+    }
   }
 }

@@ -355,6 +355,55 @@ class LossTest {
     }, rnd, "MSE distillation");
   }
 
+  @Property(tries = 15)
+  void similarityDistillationMatchesTheTeachersCosinesAtEveryPrefix(@ForAll @IntRange(min = 1, max = 5) int b,
+      @ForAll @IntRange(min = 0, max = 2) int anchor, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int d = 8, rows = 2 * b;
+    int[] dims = {2, 4, 8};
+    float anchorWeight = anchor * 0.75f;
+    // the teacher as wide as the student: the anchor term is added at the full width
+    Fixture f = new Fixture(new MatryoshkaLoss(new SimilarityDistillation(anchorWeight), dims, null, -1),
+        b, 2, d, 1, d, 0, seed);
+    double[] t = new double[f.teacher.size()];
+    for (int i = 0; i < t.length; i++) {
+      t[i] = f.teacher.values()[i];
+    }
+    double[] tu = normalise(t, rows, d);
+    check(f, x -> {
+      double s = 0;
+      for (int m : dims) {
+        double[] u = normalise(prefixRows(x, rows, d, m), rows, m);
+        double e = 0;
+        for (int i = 0; i < rows; i++) {
+          for (int j = 0; j < rows; j++) {
+            double cs = 0, ct = 0;
+            for (int k = 0; k < m; k++) {
+              cs += u[i * m + k] * u[j * m + k];
+            }
+            for (int k = 0; k < d; k++) {
+              ct += tu[i * d + k] * tu[j * d + k];
+            }
+            e += (cs - ct) * (cs - ct);
+          }
+        }
+        s += e / (rows * rows);
+        if (m == d) {
+          double a = 0;
+          for (int i = 0; i < rows; i++) {
+            double c = 0;
+            for (int k = 0; k < d; k++) {
+              c += u[i * d + k] * tu[i * d + k];
+            }
+            a += 1 - c;
+          }
+          s += anchorWeight * a / rows;
+        }
+      }
+      return s;
+    }, rnd, "similarity distillation");
+  }
+
   @Property(tries = 12)
   void twoDimensionalMatryoshkaOverLayersAndDims(@ForAll @IntRange(min = 2, max = 4) int b,
       @ForAll @IntRange(min = 2, max = 4) int layerCount, @ForAll long seed) {

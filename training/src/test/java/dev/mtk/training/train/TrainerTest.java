@@ -123,6 +123,135 @@ class TrainerTest {
     assertEquals(ReverseDictionary.Split.TRAIN, ReverseDictionary.split(data.examples(ReverseDictionary.Split.TRAIN).get(0).synset()));
   }
 
+  /**
+   * init: DIR starts from a model directory (here a small BERT-variant encoder with MiniLM's
+   * WordPiece tokenizer, as ./mtk model import would leave it) and self-distils it: the weights
+   * move from the imported ones by at most a few AdamW steps, the tokenizer is the model's own,
+   * byte for byte, and the trained ladder replaces the old one.
+   */
+  @Test
+  void aRunStartsFromAModelDirectoryWithItsTokenizer(@TempDir Path dir) throws Exception {
+    Path init = dir.resolve("init"), tok = dir.resolve("tokenizer.json"), cfg = dir.resolve("c.yaml");
+    try (var in = TrainerTest.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")) {
+      Files.copy(in, tok);
+    }
+    EncoderConfig c = new EncoderConfig(30522, 16, 2, 32, 1, 24, 1e-12f, new int[] {8, 16},
+        EncoderConfig.Pooling.MEAN, 0f, 0, 0, EncoderConfig.Norm.POST, 2);
+    Encoder start = Encoder.init(c, 9);
+    dev.mtk.models.io.ModelDirectory.create(start, tok, init, false);
+    String yaml = String.join("\n", "task: example-definition", "seed: 2", "init: " + init,
+        "teacher: " + init, "max_tokens: 12", "steps: 3", "batch_pairs: 4", "lr: 0.001",
+        "warmup_steps: 1", "log_every: 1",
+        "loss: {base: similarity, anchor_weight: 2, matryoshka: {dims: [4, 16]}}");
+    Files.writeString(cfg, yaml);
+    TrainConfig config = TrainConfig.read(cfg);
+    assertEquals(12, config.trainTokens());
+    Path out = dir.resolve("run");
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Trainer.run(config, out, pool, (s, n, l, t) -> {});
+    }
+    Encoder trained = dev.mtk.models.io.ModelDirectory.load(out.resolve("model"));
+    assertArrayEquals(new int[] {4, 16}, trained.config().nesting());
+    assertEquals(EncoderConfig.Norm.POST, trained.config().norm());
+    assertArrayEquals(Files.readAllBytes(tok), Files.readAllBytes(out.resolve("model/tokenizer.json")));
+    float[] a = start.parameters().data(), b = trained.parameters().data();
+    double moved = 0;
+    for (int i = 0; i < a.length; i++) {
+      moved = Math.max(moved, Math.abs(a[i] - b[i]));
+    }
+    // three AdamW steps of lr ≤ 0.001 move no weight by much more than 0.003; a fresh init would
+    // differ by ~0.05
+    assertTrue(moved > 0 && moved < 0.006, "moved " + moved);
+    String metrics = Files.readString(out.resolve("metrics.jsonl"));
+    assertTrue(metrics.contains("dim16/anchor") && metrics.contains("dim4"), metrics);
+
+    // what cannot go with init: DIR is refused by name
+    Files.writeString(cfg, yaml + "\nmodel: {vocab_size: 10, d_model: 8, heads: 2, ffn: 8, layers: 1, max_seq_len: 4}");
+    var e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
+    assertTrue(e.getMessage().contains("remove the model: section"), e.getMessage());
+    Files.writeString(cfg, yaml + "\ntokenizer: " + tok);
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
+    assertTrue(e.getMessage().contains("brings its tokenizer"), e.getMessage());
+    Files.writeString(cfg, yaml.replace("init: " + init, "init: " + dir.resolve("nowhere")));
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
+    assertTrue(e.getMessage().contains("neither a scheme (normal, fan_in) nor a model directory"), e.getMessage());
+    Files.writeString(cfg, yaml.replace("max_tokens: 12", "max_tokens: 99"));
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
+    assertTrue(e.getMessage().contains("max_tokens 99 is above the model's max_seq_len 24"), e.getMessage());
+    Files.writeString(cfg, yaml.replace("teacher: " + init, "teacher: null"));
+    e = assertThrows(IllegalArgumentException.class, () -> TrainConfig.read(cfg));
+    assertTrue(e.getMessage().contains("loss base similarity distils a teacher"), e.getMessage());
+
+    // steps: 0 saves and evaluates the init model as it is: the same weights, bit for bit
+    Files.writeString(cfg, yaml.replace("steps: 3", "steps: 0"));
+    Path untouched = dir.resolve("run0");
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Trainer.run(TrainConfig.read(cfg), untouched, pool, (s, n, l, t) -> {});
+    }
+    assertArrayEquals(start.parameters().data(),
+        dev.mtk.models.io.ModelDirectory.load(untouched.resolve("model")).parameters().data());
+    assertTrue(Files.exists(untouched.resolve("results.json")));
+  }
+
+  /**
+   * rotate: pca adds a projection that starts as the uncentred PCA rotation of the model's own
+   * embeddings: orthonormal, so after a step of negligible learning rate every full-width cosine
+   * is the init model's, and the first rows carry more of the embeddings' energy than the last.
+   */
+  @Test
+  void rotatePcaKeepsFullWidthCosinesAndOrdersTheDirections(@TempDir Path dir) throws Exception {
+    Path init = dir.resolve("init"), tok = dir.resolve("tokenizer.json"), cfg = dir.resolve("c.yaml");
+    try (var in = TrainerTest.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")) {
+      Files.copy(in, tok);
+    }
+    EncoderConfig c = new EncoderConfig(30522, 16, 2, 32, 1, 24, 1e-12f, new int[] {16},
+        EncoderConfig.Pooling.MEAN, 0f, 0, 0, EncoderConfig.Norm.POST, 2);
+    dev.mtk.models.io.ModelDirectory.create(Encoder.init(c, 4), tok, init, false);
+    Files.writeString(cfg, String.join("\n", "task: example-definition", "seed: 2", "init: " + init,
+        "teacher: " + init, "rotate: pca", "max_tokens: 24", "steps: 1", "batch_pairs: 4",
+        "lr: 1e-12", "warmup_steps: 0", "loss: {base: similarity, matryoshka: {dims: [4, 16]}}"));
+    Path out = dir.resolve("run");
+    List<String> texts = List.of("a small dog", "the stock market fell", "a large hound",
+        "to run quickly", "an apple pie", "shares dropped in price");
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Trainer.run(TrainConfig.read(cfg), out, pool, (s, n, l, t) -> {});
+      var rotated = EmbeddingModel.load(out.resolve("model"), pool);
+      assertEquals(16, rotated.config().projection());
+      float[] w = dev.mtk.models.io.ModelDirectory.load(out.resolve("model")).namedParameters()
+          .get("projection.weight").values();
+      for (int i = 0; i < 16; i++) {
+        for (int j = 0; j < 16; j++) {
+          double dot = 0;
+          for (int k = 0; k < 16; k++) {
+            dot += w[i * 16 + k] * w[j * 16 + k];
+          }
+          assertEquals(i == j ? 1 : 0, dot, 1e-4, "W Wᵀ at " + i + "," + j);
+        }
+      }
+      float[] a = EmbeddingModel.load(init, pool).embedTexts(texts, EmbedOptions.EVALUATION).vectors();
+      float[] b = rotated.embedTexts(texts, EmbedOptions.EVALUATION).vectors();
+      double first = 0, last = 0;
+      for (int i = 0; i < texts.size(); i++) {
+        for (int j = 0; j < texts.size(); j++) {
+          double ca = 0, cb = 0;
+          for (int k = 0; k < 16; k++) {
+            ca += a[i * 16 + k] * a[j * 16 + k];
+            cb += b[i * 16 + k] * b[j * 16 + k];
+          }
+          assertEquals(ca, cb, 1e-4, "cosine of texts " + i + " and " + j);
+        }
+        first += b[i * 16] * b[i * 16];
+        last += b[i * 16 + 15] * b[i * 16 + 15];
+      }
+      assertTrue(first > last, first + " vs " + last);
+    }
+    // the teacher's vectors were rotated with the student: at the start (texts cut alike, to the
+    // model's 24 tokens) the anchor term is ~0
+    var line = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+        Files.readAllLines(out.resolve("metrics.jsonl")).get(0));
+    assertTrue(line.path("losses").path("dim16/anchor").asDouble(1) < 1e-6, line.toString());
+  }
+
   @Test
   void sameConfigAndSeedGiveTheSameWeightsForAnyThreadCount(@TempDir Path dir) throws Exception {
     Path cfg = dir.resolve("c.yaml");

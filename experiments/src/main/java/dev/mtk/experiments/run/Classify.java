@@ -1,0 +1,226 @@
+package dev.mtk.experiments.run;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mtk.core.io.AtomicFile;
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.classify.Cascade;
+import dev.mtk.models.classify.Classifier;
+import dev.mtk.models.inference.EmbedOptions;
+import dev.mtk.models.inference.EmbeddingModel;
+import dev.mtk.models.inference.Input;
+import dev.mtk.training.task.ReverseDictionary;
+import dev.mtk.training.train.Trainer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code mtk classify}: a model's saved classification heads applied to a task's split or to
+ * the user's inputs, at the full prefix or through the saved cascade (smallest prefix first,
+ * larger ones only for inputs whose head is unsure); {@code calibrate} first fits a new cascade
+ * on the task's dev split and saves it with the model.
+ */
+public final class Classify {
+
+  /**
+   * @param task a classification task (lexfile, labels, fashion-mnist, images) or null with
+   *     {@code input}
+   * @param input texts (one per line, or .jsonl with "text") or images (a folder, or a file
+   *     listing paths) for an image model; null with {@code task}
+   * @param calibrate refit the cascade on the task's dev split to lose at most {@code maxLoss}
+   *     points of top-1, with {@code confidence}, and save it
+   */
+  public record Settings(Path model, String task, Path data, String split, Path input,
+      boolean adaptive, boolean calibrate, double maxLoss, Cascade.Confidence confidence) {}
+
+  /**
+   * Per input its decision; the labels when the inputs have them (else null); the time spent
+   * embedding and in the heads; the full-depth layer count; the cascade used (null: none).
+   */
+  public record Result(List<String> classes, Classifier.Decision[] decisions, int[] truth,
+      double embedSeconds, double headSeconds, int layers, int width, Cascade cascade,
+      Map<Integer, Double> fixedTop1) {
+
+    public int inputs() {
+      return decisions.length;
+    }
+
+    /** Top-1 over the labelled inputs, or NaN without labels. */
+    public double top1() {
+      if (truth == null || truth.length == 0) {
+        return Double.NaN;
+      }
+      int hit = 0;
+      for (int i = 0; i < truth.length; i++) {
+        hit += decisions[i].label() == truth[i] ? 1 : 0;
+      }
+      return (double) hit / truth.length;
+    }
+
+    public double expectedDims() {
+      double s = 0;
+      for (Classifier.Decision d : decisions) {
+        s += d.dims();
+      }
+      return decisions.length == 0 ? 0 : s / decisions.length;
+    }
+
+    /** Every input runs the whole encoder: the cascade is over widths, not depth. */
+    public double expectedLayers() {
+      return layers;
+    }
+
+    public double inputsPerSecond() {
+      return decisions.length / Math.max(1e-9, embedSeconds + headSeconds);
+    }
+
+    /** The summary {@code --json} prints. */
+    public ObjectNode summary() {
+      ObjectNode o = new ObjectMapper().createObjectNode();
+      o.put("inputs", inputs());
+      if (truth != null) {
+        o.put("top1", top1());
+      }
+      o.put("expected_dims", expectedDims());
+      o.put("expected_layers", expectedLayers());
+      o.put("width", width);
+      o.put("inputs_per_s", inputsPerSecond());
+      o.put("ms_per_input", 1000 * (embedSeconds + headSeconds) / Math.max(1, inputs()));
+      o.put("head_ms_per_input", 1000 * headSeconds / Math.max(1, inputs()));
+      o.put("adaptive", cascade != null);
+      if (cascade != null) {
+        o.put("confidence", cascade.confidence().id);
+        var t = o.putArray("thresholds");
+        for (float v : cascade.thresholds()) {
+          if (Float.isNaN(v)) {
+            t.addNull();
+          } else {
+            t.add(v);
+          }
+        }
+      }
+      if (fixedTop1 != null) {
+        ObjectNode f = o.putObject("fixed_top1");
+        fixedTop1.forEach((m, v) -> f.put(String.valueOf(m), v));
+      }
+      return o;
+    }
+
+    /** One JSON line per input: its class, probability, prefix and layer (and truth if known). */
+    public void writeLabels(Path file, List<String> names) throws IOException {
+      ObjectMapper json = new ObjectMapper();
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < decisions.length; i++) {
+        ObjectNode o = json.createObjectNode();
+        if (names != null) {
+          o.put("input", names.get(i));
+        } else {
+          o.put("index", i);
+        }
+        Classifier.Decision d = decisions[i];
+        o.put("label", classes.get(d.label()));
+        o.put("probability", d.probability());
+        o.put("dims", d.dims());
+        o.put("layer", layers);
+        if (truth != null) {
+          o.put("truth", classes.get(truth[i]));
+        }
+        b.append(json.writeValueAsString(o)).append('\n');
+      }
+      AtomicFile.write(file, b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  private Classify() {}
+
+  public static Result run(Settings s, WorkerPool pool, List<String> texts, List<Path> images)
+      throws IOException {
+    if ((s.task() == null) == (s.input() == null)) {
+      throw new IllegalArgumentException("give --task (a labelled split) or --input (your texts or images), one of them");
+    }
+    if (s.calibrate() && s.task() == null) {
+      throw new IllegalArgumentException("--calibrate fits the cascade on a task's dev split: give --task");
+    }
+    EmbeddingModel model = EmbeddingModel.load(s.model(), pool);
+    Classifier classifier = Classifier.load(s.model());
+    if (classifier == null) {
+      throw new IllegalArgumentException(s.model() + " has no " + Classifier.CONFIG + ": only runs "
+          + "with loss base: classification save their heads (retrain, or use mtk eval's linear probe)");
+    }
+    if (s.calibrate()) {
+      Trainer.LabelledSplit dev = Trainer.labelled(model, s.task(), str(s.data()), ReverseDictionary.Split.DEV);
+      check(dev, classifier);
+      Cascade c = Cascade.calibrate(classifier.table(dev.rows(), dev.labels().length, dev.width()),
+          dev.labels(), s.confidence(), s.maxLoss());
+      classifier = classifier.withCascade(c);
+      classifier.save(s.model());
+    }
+    Cascade cascade = null;
+    if (s.adaptive()) {
+      cascade = classifier.cascade();
+      if (cascade == null) {
+        throw new IllegalArgumentException(s.model() + " has no calibrated cascade: run mtk classify "
+            + "--model " + s.model() + " --task TASK --calibrate first");
+      }
+    }
+    float[] rows;
+    int[] truth = null;
+    double embedSeconds;
+    if (s.task() != null) {
+      Trainer.LabelledSplit split = Trainer.labelled(model, s.task(), str(s.data()), split(s.split()));
+      check(split, classifier);
+      rows = split.rows();
+      truth = split.labels();
+      embedSeconds = split.seconds();
+    } else {
+      long t0 = System.nanoTime();
+      rows = images != null ? model.embedImages(images, EmbedOptions.EVALUATION).vectors()
+          : model.embed(texts.stream().map(Input.Text::new).toList(), EmbedOptions.EVALUATION).vectors();
+      embedSeconds = (System.nanoTime() - t0) / 1e9;
+    }
+    int width = model.width(), n = rows.length / width;
+    long t0 = System.nanoTime();
+    Classifier.Decision[] d = classifier.classify(rows, n, width, cascade);
+    double headSeconds = (System.nanoTime() - t0) / 1e9;
+    Map<Integer, Double> fixed = null;
+    if (truth != null) {
+      Classifier.Table t = classifier.table(rows, n, width);
+      fixed = new LinkedHashMap<>();
+      int[] dims = classifier.dims();
+      for (int k = 0; k < dims.length; k++) {
+        fixed.put(dims[k], t.top1(k, truth));
+      }
+    }
+    return new Result(classifier.classes(), d, truth, embedSeconds, headSeconds,
+        model.layers(), width, cascade, fixed);
+  }
+
+  private static void check(Trainer.LabelledSplit split, Classifier c) {
+    if (!split.classes().equals(c.classes())) {
+      throw new IllegalArgumentException("the task's classes " + abbreviate(split.classes())
+          + " are not the model's " + abbreviate(c.classes()));
+    }
+  }
+
+  private static String abbreviate(List<String> names) {
+    return names.size() <= 6 ? names.toString()
+        : new ArrayList<>(names.subList(0, 5)) + "… (" + names.size() + ")";
+  }
+
+  private static String str(Path p) {
+    return p == null ? null : p.toString();
+  }
+
+  static ReverseDictionary.Split split(String s) {
+    return switch (s) {
+      case "dev" -> ReverseDictionary.Split.DEV;
+      case "test" -> ReverseDictionary.Split.TEST;
+      default -> throw new IllegalArgumentException("split must be dev or test, got '" + s + "'");
+    };
+  }
+}

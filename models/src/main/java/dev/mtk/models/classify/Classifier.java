@@ -1,0 +1,311 @@
+package dev.mtk.models.classify;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.mtk.core.io.AtomicFile;
+import dev.mtk.core.kernel.Vectors;
+import dev.mtk.models.io.SafeTensors;
+import dev.mtk.models.nn.autograd.Arena;
+import dev.mtk.models.nn.autograd.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The classification heads a Matryoshka classification run trained, saved beside the encoder
+ * (classifier.safetensors, classifier.json): for each prefix size m a linear head on the raw
+ * (not renormalised) first m dimensions of the embedding, logits = z[:m] · Wₘᵀ + bₘ — its own
+ * head per size (MRL) or the first m columns of one head (MRL-E, {@code shared}) — and the
+ * {@link Cascade} calibrated for it, if any.
+ *
+ * <p>Classifying with a cascade starts at the smallest prefix and moves to the next only while
+ * the head's confidence is below that prefix's threshold, so an input spends the dimensions it
+ * needs; {@link #table} scores every prefix of every input at once, for calibration and reports.
+ */
+public final class Classifier {
+
+  public static final String WEIGHTS = "classifier.safetensors", CONFIG = "classifier.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Enough for any real label set; a larger count in a file is refused before allocating. */
+  static final int MAX_CLASSES = 100_000;
+
+  private final List<String> classes;
+  private final int[] dims;
+  private final boolean shared;
+  /** Per prefix k: the head's weights, row c at c·stride[k], and its biases. */
+  private final float[][] weight, bias;
+  private final int[] stride;
+  private final Cascade cascade;
+
+  private Classifier(List<String> classes, int[] dims, boolean shared, float[][] weight,
+      float[][] bias, int[] stride, Cascade cascade) {
+    this.classes = List.copyOf(classes);
+    this.dims = dims.clone();
+    this.shared = shared;
+    this.weight = weight;
+    this.bias = bias;
+    this.stride = stride;
+    if (cascade != null && cascade.thresholds().length != dims.length) {
+      throw new IllegalArgumentException("a cascade over " + dims.length + " prefixes needs "
+          + dims.length + " thresholds, got " + cascade.thresholds().length);
+    }
+    this.cascade = cascade;
+  }
+
+  /**
+   * The heads of a training run's loss: named "dimM/head.weight" [C, m] and "dimM/head.bias"
+   * (a head per size), or "head.weight" [C, d] and "head.bias" (one head, shared by every size);
+   * per-size names behind {@code scope} ("layer4/" under adaptive layers).
+   */
+  public static Classifier fromHeads(Arena heads, String scope, int[] dims, List<String> classes) {
+    Map<String, Tensor> named = new LinkedHashMap<>();
+    for (Tensor t : heads.tensors()) {
+      named.put(t.name(), t);
+    }
+    int c = classes.size(), k = dims.length;
+    float[][] w = new float[k][], b = new float[k][];
+    int[] stride = new int[k];
+    Tensor sw = named.get("head.weight");
+    boolean shared = sw != null;
+    Map<String, float[]> copied = new java.util.HashMap<>();
+    for (int i = 0; i < k; i++) {
+      Tensor tw = shared ? sw : named.get(scope + "dim" + dims[i] + "/head.weight");
+      Tensor tb = shared ? named.get("head.bias") : named.get(scope + "dim" + dims[i] + "/head.bias");
+      if (tw == null || tb == null) {
+        throw new IllegalArgumentException("no classification head for prefix " + dims[i] + " among "
+            + named.keySet());
+      }
+      if (tw.dim(0) != c || tw.dim(1) < dims[i]) {
+        throw new IllegalArgumentException("head " + tw.name() + " is " + java.util.Arrays.toString(tw.shape())
+            + "; prefix " + dims[i] + " of " + c + " classes needs [" + c + ", ≥" + dims[i] + "]");
+      }
+      w[i] = copied.computeIfAbsent(tw.name(), n -> tw.values());
+      b[i] = copied.computeIfAbsent(tb.name(), n -> tb.values());
+      stride[i] = tw.dim(1);
+    }
+    return new Classifier(classes, dims, shared, w, b, stride, null);
+  }
+
+  /** The classifier saved in a model directory, or null when it has none. */
+  public static Classifier load(Path modelDir) throws IOException {
+    Path cfg = modelDir.resolve(CONFIG), file = modelDir.resolve(WEIGHTS);
+    if (!Files.isRegularFile(cfg)) {
+      return null;
+    }
+    JsonNode o;
+    try {
+      o = JSON.readTree(cfg.toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(cfg + ": not valid JSON (" + e.getOriginalMessage() + ")");
+    }
+    List<String> classes = new ArrayList<>();
+    JsonNode cl = o.path("classes");
+    if (!cl.isArray() || cl.size() < 2 || cl.size() > MAX_CLASSES) {
+      throw new IllegalArgumentException(cfg + ": field classes must list 2 to " + MAX_CLASSES + " class names");
+    }
+    cl.forEach(n -> classes.add(n.asText()));
+    JsonNode ds = o.path("dims");
+    if (!ds.isArray() || ds.isEmpty() || ds.size() > 64) {
+      throw new IllegalArgumentException(cfg + ": field dims must list the prefix sizes, e.g. [8, 16, 32]");
+    }
+    int[] dims = new int[ds.size()];
+    for (int i = 0; i < dims.length; i++) {
+      dims[i] = ds.get(i).asInt(-1);
+      if (dims[i] < 1 || (i > 0 && dims[i] <= dims[i - 1])) {
+        throw new IllegalArgumentException(cfg + ": field dims must be positive and increasing, got " + ds);
+      }
+    }
+    boolean shared = o.path("shared").asBoolean(false);
+    int c = classes.size(), k = dims.length;
+    int headWidth = o.path("head_width").asInt(dims[k - 1]);
+    if (headWidth < dims[k - 1] || headWidth > 1 << 16) {
+      throw new IllegalArgumentException(cfg + ": field head_width must be " + dims[k - 1] + " to 65536, got " + headWidth);
+    }
+    float[][] w = new float[k][], b = new float[k][];
+    int[] stride = new int[k];
+    try (SafeTensors.Reader r = SafeTensors.Reader.open(file)) {
+      for (int i = 0; i < k; i++) {
+        String prefix = shared ? "" : "dim" + dims[i] + "/";
+        stride[i] = shared ? headWidth : dims[i];
+        if (shared && i > 0) {
+          w[i] = w[0];
+          b[i] = b[0];
+          continue;
+        }
+        w[i] = new float[c * stride[i]];
+        b[i] = new float[c];
+        r.read(prefix + "head.weight", new int[] {c, stride[i]}, w[i], 0);
+        r.read(prefix + "head.bias", new int[] {c}, b[i], 0);
+      }
+    }
+    Cascade cascade = o.has("cascade") ? Cascade.fromJson(o.get("cascade"), k, cfg) : null;
+    return new Classifier(classes, dims, shared, w, b, stride, cascade);
+  }
+
+  /** Writes classifier.safetensors and classifier.json into the model directory, each atomically. */
+  public void save(Path modelDir) throws IOException {
+    Arena a = new Arena("classifier", false);
+    Map<String, Tensor> named = new LinkedHashMap<>();
+    int c = classes.size();
+    for (int i = 0; i < dims.length; i++) {
+      if (shared && i > 0) {
+        break;
+      }
+      String prefix = shared ? "" : "dim" + dims[i] + "/";
+      Tensor tw = a.alloc(prefix + "head.weight", c, stride[i]);
+      Tensor tb = a.alloc(prefix + "head.bias", c);
+      named.put(tw.name(), tw);
+      named.put(tb.name(), tb);
+    }
+    a.freeze();
+    for (int i = 0; i < dims.length && !(shared && i > 0); i++) {
+      String prefix = shared ? "" : "dim" + dims[i] + "/";
+      named.get(prefix + "head.weight").set(weight[i]);
+      named.get(prefix + "head.bias").set(bias[i]);
+    }
+    SafeTensors.write(modelDir.resolve(WEIGHTS), named, Map.of("format", "pt", "producer", "mtk"));
+    ObjectNode o = JSON.createObjectNode();
+    var cl = o.putArray("classes");
+    classes.forEach(cl::add);
+    var ds = o.putArray("dims");
+    for (int m : dims) {
+      ds.add(m);
+    }
+    o.put("shared", shared);
+    o.put("head_width", stride[dims.length - 1]);
+    o.put("input", "raw prefix: the first m dimensions of the pooled embedding, not renormalised");
+    if (cascade != null) {
+      o.set("cascade", cascade.toJson());
+    }
+    AtomicFile.write(modelDir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
+  }
+
+  public Classifier withCascade(Cascade c) {
+    return new Classifier(classes, dims, shared, weight, bias, stride, c);
+  }
+
+  public List<String> classes() {
+    return classes;
+  }
+
+  public int[] dims() {
+    return dims.clone();
+  }
+
+  public boolean shared() {
+    return shared;
+  }
+
+  /** The calibrated cascade, or null when none was saved. */
+  public Cascade cascade() {
+    return cascade;
+  }
+
+  /**
+   * Softmax probabilities of prefix k's head for row i of {@code rows} (n × width, raw) into
+   * {@code probs} (length C).
+   */
+  void probabilities(int k, float[] rows, int width, int i, float[] probs) {
+    int m = dims[k], s = stride[k];
+    if (m > width) {
+      throw new IllegalArgumentException("prefix " + m + " exceeds the " + width + "-dimensional embedding");
+    }
+    float[] w = weight[k], b = bias[k];
+    float max = Float.NEGATIVE_INFINITY;
+    for (int c = 0; c < probs.length; c++) {
+      probs[c] = b[c] + Vectors.dot(w, c * s, rows, i * width, m);
+      max = Math.max(max, probs[c]);
+    }
+    double sum = 0;
+    for (int c = 0; c < probs.length; c++) {
+      probs[c] = (float) Math.exp(probs[c] - max);
+      sum += probs[c];
+    }
+    for (int c = 0; c < probs.length; c++) {
+      probs[c] = (float) (probs[c] / sum);
+    }
+  }
+
+  /** Every prefix's prediction for every row: what calibration and fixed-size reports read. */
+  public Table table(float[] rows, int n, int width) {
+    int k = dims.length;
+    int[][] label = new int[k][n];
+    float[][] maxProb = new float[k][n], margin = new float[k][n];
+    float[] p = new float[classes.size()];
+    for (int j = 0; j < k; j++) {
+      for (int i = 0; i < n; i++) {
+        probabilities(j, rows, width, i, p);
+        int best = top(p, -1), second = top(p, best);
+        label[j][i] = best;
+        maxProb[j][i] = p[best];
+        margin[j][i] = p[best] - p[second];
+      }
+    }
+    return new Table(dims, label, maxProb, margin);
+  }
+
+  /**
+   * Each row classified through {@code cascade} (null: at the full prefix only): the smallest
+   * prefix first, the next only while the confidence is below its threshold. Heads beyond the
+   * stopping prefix are never computed.
+   */
+  public Decision[] classify(float[] rows, int n, int width, Cascade cascade) {
+    Decision[] out = new Decision[n];
+    float[] p = new float[classes.size()];
+    int last = dims.length - 1;
+    for (int i = 0; i < n; i++) {
+      for (int k = cascade == null ? last : 0; ; k++) {
+        probabilities(k, rows, width, i, p);
+        int best = top(p, -1), second = top(p, best);
+        float conf = cascade == null ? p[best] : cascade.confidence().of(p[best], p[second]);
+        if (k == last || cascade.stops(k, conf)) {
+          out[i] = new Decision(best, p[best], dims[k], k);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The index of the largest value other than {@code skip} (ties: the lower index). */
+  private static int top(float[] p, int skip) {
+    int best = -1;
+    for (int c = 0; c < p.length; c++) {
+      if (c != skip && (best < 0 || p[c] > p[best])) {
+        best = c;
+      }
+    }
+    return best;
+  }
+
+  /** One input's class, its probability, and the prefix size (and its index) it stopped at. */
+  public record Decision(int label, float probability, int dims, int prefix) {}
+
+  /**
+   * Per prefix k and row i: the predicted class and the two confidences of {@link
+   * Cascade.Confidence}.
+   */
+  public record Table(int[] dims, int[][] label, float[][] maxProb, float[][] margin) {
+    public int rows() {
+      return label[0].length;
+    }
+
+    public float[][] confidence(Cascade.Confidence c) {
+      return c == Cascade.Confidence.MAX_PROB ? maxProb : margin;
+    }
+
+    /** Top-1 of prefix k alone. */
+    public double top1(int k, int[] truth) {
+      int hit = 0;
+      for (int i = 0; i < truth.length; i++) {
+        hit += label[k][i] == truth[i] ? 1 : 0;
+      }
+      return (double) hit / truth.length;
+    }
+  }
+}
