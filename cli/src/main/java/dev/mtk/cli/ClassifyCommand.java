@@ -69,13 +69,16 @@ final class ClassifyCommand implements Callable<Integer> {
       List<String> texts = null;
       List<Path> images = null;
       if (input != null) {
-        Inputs.mustExist(List.of(input));
+        if (!java.nio.file.Files.exists(input)) {
+          throw new IllegalArgumentException(input + ": no such file or folder");
+        }
         boolean patches = EmbeddingModel.load(model, pool).modality()
             == dev.mtk.models.inference.Input.Modality.PATCHES;
         if (patches) {
           images = dev.mtk.tokenizers.image.ImageFiles.list(input);
           names = images.stream().map(Path::toString).toList();
         } else {
+          Inputs.mustExist(List.of(input));
           texts = Inputs.texts(input);
           names = texts;
         }
