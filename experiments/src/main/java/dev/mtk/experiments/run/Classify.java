@@ -94,15 +94,7 @@ public final class Classify {
       o.put("head_ms_per_input", 1000 * headSeconds / Math.max(1, inputs()));
       o.put("adaptive", cascade != null);
       if (cascade != null) {
-        o.put("confidence", cascade.confidence().id);
-        var t = o.putArray("thresholds");
-        for (float v : cascade.thresholds()) {
-          if (Float.isNaN(v)) {
-            t.addNull();
-          } else {
-            t.add(v);
-          }
-        }
+        o.set("cascade", cascade.toJson());
       }
       if (fixedTop1 != null) {
         ObjectNode f = o.putObject("fixed_top1");
@@ -172,7 +164,7 @@ public final class Classify {
     int[] truth = null;
     double embedSeconds;
     if (s.task() != null) {
-      Trainer.LabelledSplit split = Trainer.labelled(model, s.task(), str(s.data()), split(s.split()));
+      Trainer.LabelledSplit split = Trainer.labelled(model, s.task(), str(s.data()), Evaluation.split(s.split()));
       check(split, classifier);
       rows = split.rows();
       truth = split.labels();
@@ -214,13 +206,5 @@ public final class Classify {
 
   private static String str(Path p) {
     return p == null ? null : p.toString();
-  }
-
-  static ReverseDictionary.Split split(String s) {
-    return switch (s) {
-      case "dev" -> ReverseDictionary.Split.DEV;
-      case "test" -> ReverseDictionary.Split.TEST;
-      default -> throw new IllegalArgumentException("split must be dev or test, got '" + s + "'");
-    };
   }
 }

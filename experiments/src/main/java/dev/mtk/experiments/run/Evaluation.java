@@ -28,13 +28,18 @@ public final class Evaluation {
   public record Settings(Path model, String task, Path data, String split, int[] dims, int layer,
       boolean hierarchy, long seed, Path baseline) {}
 
-  /** metric → (dim → value); with {@code hierarchy}, also "majority/LEVEL" → {"all": rate}. */
-  public static Map<String, Map<String, Double>> run(Settings s, WorkerPool pool) throws IOException {
-    ReverseDictionary.Split split = switch (s.split()) {
+  /** "dev" or "test", as the commands spell them. */
+  static ReverseDictionary.Split split(String s) {
+    return switch (s) {
       case "dev" -> ReverseDictionary.Split.DEV;
       case "test" -> ReverseDictionary.Split.TEST;
-      default -> throw new IllegalArgumentException("split must be dev or test, got '" + s.split() + "'");
+      default -> throw new IllegalArgumentException("split must be dev or test, got '" + s + "'");
     };
+  }
+
+  /** metric → (dim → value); with {@code hierarchy}, also "majority/LEVEL" → {"all": rate}. */
+  public static Map<String, Map<String, Double>> run(Settings s, WorkerPool pool) throws IOException {
+    ReverseDictionary.Split split = split(s.split());
     EmbeddingModel full = EmbeddingModel.load(s.model(), pool);
     Encoder enc = s.layer() == 0 ? full.encoder() : full.encoder().firstLayers(s.layer());
     EmbeddingModel model = full.imageFormat() != null ? EmbeddingModel.of(enc, full.imageFormat(), pool)

@@ -149,7 +149,8 @@ public record Cascade(Confidence confidence, float[] thresholds, double maxLossP
     return Arrays.copyOf(out, n);
   }
 
-  ObjectNode toJson() {
+  /** As classifier.json holds it: confidence, thresholds (null: never stop), the goal, dev's outcome. */
+  public ObjectNode toJson() {
     ObjectMapper json = new ObjectMapper();
     ObjectNode o = json.createObjectNode();
     o.put("confidence", confidence.id);

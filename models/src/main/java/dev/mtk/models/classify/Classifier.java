@@ -151,19 +151,14 @@ public final class Classifier {
   public void save(Path modelDir) throws IOException {
     Arena a = new Arena("classifier", false);
     Map<String, Tensor> named = new LinkedHashMap<>();
-    int c = classes.size();
-    for (int i = 0; i < dims.length; i++) {
-      if (shared && i > 0) {
-        break;
-      }
+    int heads = shared ? 1 : dims.length; // a shared head is saved once, [C, d]
+    for (int i = 0; i < heads; i++) {
       String prefix = shared ? "" : "dim" + dims[i] + "/";
-      Tensor tw = a.alloc(prefix + "head.weight", c, stride[i]);
-      Tensor tb = a.alloc(prefix + "head.bias", c);
-      named.put(tw.name(), tw);
-      named.put(tb.name(), tb);
+      named.put(prefix + "head.weight", a.alloc(prefix + "head.weight", classes.size(), stride[i]));
+      named.put(prefix + "head.bias", a.alloc(prefix + "head.bias", classes.size()));
     }
     a.freeze();
-    for (int i = 0; i < dims.length && !(shared && i > 0); i++) {
+    for (int i = 0; i < heads; i++) {
       String prefix = shared ? "" : "dim" + dims[i] + "/";
       named.get(prefix + "head.weight").set(weight[i]);
       named.get(prefix + "head.bias").set(bias[i]);

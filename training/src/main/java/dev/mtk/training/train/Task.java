@@ -238,11 +238,10 @@ abstract class Task {
     @Override
     Trainer.Features features(EmbeddingModel model, ReverseDictionary.Split split) {
       List<Labelled.Example> ref = Classification.spread(data.examples(ReverseDictionary.Split.TRAIN), MAX_REFERENCE);
-      List<Labelled.Example> test = data.examples(split);
       float[] r = model.embedTexts(ref.stream().map(Labelled.Example::text).toList(), EmbedOptions.EVALUATION).vectors();
-      float[] q = model.embedTexts(test.stream().map(Labelled.Example::text).toList(), EmbedOptions.EVALUATION).vectors();
-      return new Trainer.Features(r, ref.stream().mapToInt(Labelled.Example::label).toArray(), q,
-          test.stream().mapToInt(Labelled.Example::label).toArray(), model.width(), classes(), false);
+      Trainer.LabelledSplit q = labelled(model, split);
+      return new Trainer.Features(r, ref.stream().mapToInt(Labelled.Example::label).toArray(), q.rows(),
+          q.labels(), model.width(), classes(), false);
     }
   }
 
@@ -327,10 +326,8 @@ abstract class Task {
       var format = model.imageFormat();
       int[] refRows = referenceRows();
       LabelledImages q = split(s);
-      int[] all = new int[q.count()];
-      java.util.Arrays.setAll(all, i -> i);
       float[] r = embed(model, format, train, refRows);
-      float[] e = embed(model, format, q, all);
+      float[] e = labelled(model, s).rows();
       int[] refLabels = new int[refRows.length];
       for (int i = 0; i < refRows.length; i++) {
         refLabels[i] = train.labels()[refRows[i]];
