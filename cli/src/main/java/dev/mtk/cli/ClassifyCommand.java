@@ -20,7 +20,11 @@ import picocli.CommandLine.Option;
             + "on the dev split when the model was trained (lose at most 0.2 points of top-1), or "
             + "by --calibrate. --task scores a labelled split (top-1, expected dims, inputs/s, "
             + "each prefix alone); --input labels your texts or images (--output for one JSON "
-            + "line per input: label, probability, the prefix it stopped at, the layer)."})
+            + "line per input: label, probability, the prefix it stopped at, the layer).",
+        "--adaptive-depth (models trained with loss.adaptive_layers) stops each input after the "
+            + "first layer whose full-width head is confident enough, skipping the later layers "
+            + "for real; with --task it also times full depth and early exit side by side "
+            + "(depth_timing in --json)."})
 final class ClassifyCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory (trained with loss base: classification).")
@@ -42,7 +46,10 @@ final class ClassifyCommand implements Callable<Integer> {
   @Option(names = "--adaptive", description = "Through the calibrated cascade: fewer dims for the inputs that need fewer.")
   boolean adaptive;
 
-  @Option(names = "--calibrate", description = "First refit the cascade on --task's dev split and save it with the model.")
+  @Option(names = "--adaptive-depth", description = "Early exit over layers: fewer layers for the inputs that need fewer.")
+  boolean adaptiveDepth;
+
+  @Option(names = "--calibrate", description = "First refit the cascade (and the early exit, for a model with every layer's heads) on --task's dev split and save them with the model.")
   boolean calibrate;
 
   @Option(names = "--max-loss", defaultValue = "0.2", paramLabel = "POINTS",
@@ -61,8 +68,8 @@ final class ClassifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    var settings = new Classify.Settings(model, task, data, split, input, adaptive, calibrate,
-        maxLoss, Cascade.Confidence.parse(confidence));
+    var settings = new Classify.Settings(model, task, data, split, input, adaptive, adaptiveDepth,
+        calibrate, maxLoss, Cascade.Confidence.parse(confidence));
     Classify.Result r;
     List<String> names = null;
     try (WorkerPool pool = threads.pool()) {
@@ -95,16 +102,23 @@ final class ClassifyCommand implements Callable<Integer> {
     if (input != null && output == null) {
       for (int i = 0; i < r.inputs(); i++) {
         var d = r.decisions()[i];
-        System.out.printf(Locale.ROOT, "%s\t%.3f\t%d dims\t%s%n", r.classes().get(d.label()),
-            d.probability(), d.dims(), names.get(i));
+        System.out.printf(Locale.ROOT, "%s\t%.3f\t%d dims\tlayer %d\t%s%n", r.classes().get(d.label()),
+            d.probability(), d.dims(), r.earlyExit() == null ? r.layers() : d.layer(), names.get(i));
       }
     }
     // the summary is the answer for a split; beside per-input lines it goes to stderr
     java.io.PrintStream out = input != null && output == null ? System.err : System.out;
-    out.printf(Locale.ROOT, "%,d inputs%s: expected dims %.1f of %d, %d layers, %.0f inputs/s "
-        + "(heads %.3f ms/input)%n", r.inputs(),
+    out.printf(Locale.ROOT, "%,d inputs%s: expected dims %.1f of %d, expected layers %.2f of %d, "
+        + "%.0f inputs/s (heads %.3f ms/input)%n", r.inputs(),
         r.truth() == null ? "" : String.format(Locale.ROOT, ", top-1 %.4f", r.top1()),
-        r.expectedDims(), r.width(), r.layers(), r.inputsPerSecond(), 1000 * r.headSeconds() / Math.max(1, r.inputs()));
+        r.expectedDims(), r.width(), r.expectedLayers(), r.layers(), r.inputsPerSecond(),
+        1000 * r.headSeconds() / Math.max(1, r.inputs()));
+    if (r.depthTiming() != null) {
+      var t = r.depthTiming();
+      out.printf(Locale.ROOT, "embedding, best of %d alternating runs: full depth %.0f inputs/s, "
+          + "early exit %.0f inputs/s (%.2f×)%n", t.runs(), t.inputs() / t.fullSeconds(),
+          t.inputs() / t.exitSeconds(), t.fullSeconds() / t.exitSeconds());
+    }
     if (r.fixedTop1() != null) {
       StringBuilder b = new StringBuilder("each prefix alone, top-1:");
       r.fixedTop1().forEach((m, v) -> b.append(String.format(Locale.ROOT, "  %d: %.4f", m, v)));

@@ -22,7 +22,11 @@ import picocli.CommandLine.Option;
             + "strings are ordinary text. Rules: docs/ARCHITECTURE.md, \"Inference\".",
         "An image model (its directory has image.json) reads an image, a folder of images (sorted "
             + "by path) or a text file listing image paths, and writes the row order beside the "
-            + "output (emb.paths.txt)."})
+            + "output (emb.paths.txt).",
+        "--adaptive-depth (2D Matryoshka models, trained with loss.adaptive_layers) stops each "
+            + "input after the layer where its embedding has stopped moving (or, for a "
+            + "classification model, where its head is sure), skipping the remaining layers; the "
+            + "layer of each row is written beside the output (emb.layers.txt)."})
 final class EmbedCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory (config.json, "
@@ -43,6 +47,14 @@ final class EmbedCommand implements Callable<Integer> {
       + "(default: L, the whole model).")
   Integer layer;
 
+  @Option(names = "--adaptive-depth", description = "Early exit: each input stops at the layer it needs "
+      + "(the calibration saved with the model).")
+  boolean adaptiveDepth;
+
+  @Option(names = "--max-loss", paramLabel = "PERCENT", description = "With --adaptive-depth: the "
+      + "relative loss of the dev metric (recall@10) allowed, in percent (default 1).")
+  Double maxLoss;
+
   @Option(names = "--batch", defaultValue = "64", description = "Sequences per pass (default "
       + "${DEFAULT-VALUE}); rows do not depend on it.")
   int batch;
@@ -54,8 +66,19 @@ final class EmbedCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     try (WorkerPool pool = threads.pool()) {
       EmbeddingModel m = EmbeddingModel.load(model, pool);
+      if (adaptiveDepth && layer != null) {
+        throw new IllegalArgumentException("--adaptive-depth chooses each input's layer: drop --layer");
+      }
+      if (maxLoss != null && !adaptiveDepth) {
+        throw new IllegalArgumentException("--max-loss goes with --adaptive-depth");
+      }
       var options = new EmbedOptions(Inputs.positive(dim, "--dim"), Inputs.positive(layer, "--layer"),
           batch, true);
+      if (adaptiveDepth) {
+        var chosen = dev.mtk.models.classify.EarlyExits.forModel(model, maxLoss);
+        System.err.println("early exit: " + chosen.description());
+        options = options.withExit(chosen.rule());
+      }
       Embeddings e;
       if (m.modality() == dev.mtk.models.inference.Input.Modality.PATCHES) {
         if (dev.mtk.tokenizers.text.formats.TextSources.isJsonLines(input)) {
@@ -79,11 +102,19 @@ final class EmbedCommand implements Callable<Integer> {
         System.err.printf("mtk: note: %d empty texts have all-zero rows%n", e.empty());
       }
       int at = layer == null ? m.layers() : layer;
-      System.err.printf("embedded %d %s at dim %d (layer %d of %d); wrote %s%n", e.rows(),
-          m.imageFormat() != null ? "images" : "texts", e.dim(), at, m.layers(), output);
+      if (e.layers() != null) {
+        Path layers = output.resolveSibling(output.getFileName().toString().replaceFirst("\\.npy$", "") + ".layers.txt");
+        dev.mtk.tokenizers.text.formats.TextSources.writeAll(layers,
+            java.util.Arrays.stream(e.layers()).mapToObj(Integer::toString).toList());
+        System.err.printf("embedded %d %s at dim %d, %.2f layers of %d on average; wrote %s and %s%n", e.rows(),
+            m.imageFormat() != null ? "images" : "texts", e.dim(), e.meanLayer(), m.layers(), output, layers);
+      } else {
+        System.err.printf("embedded %d %s at dim %d (layer %d of %d); wrote %s%n", e.rows(),
+            m.imageFormat() != null ? "images" : "texts", e.dim(), at, m.layers(), output);
+      }
       if (json.json) {
         Inputs.printJson("rows", e.rows(), "dim", e.dim(), "layer", at, "truncated", e.truncated(),
-            "empty", e.empty(), "output", output.toString());
+            "empty", e.empty(), "output", output.toString(), "mean_layer", e.layers() == null ? at : e.meanLayer());
       }
     }
     return 0;

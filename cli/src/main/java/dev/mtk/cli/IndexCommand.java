@@ -163,8 +163,16 @@ final class IndexCommand extends Shared.Group {
     Integer dim;
 
     @Option(names = "--funnel", description = "dim:shortlist stages, e.g. 16:1000,64:200: the first"
-        + " scans the index's codes at that prefix, the rest rescore with exact floats.")
+        + " scans the index's codes at that prefix, the rest rescore with exact floats. An adaptive "
+        + "first stage, 32:1000~0.05, passes on only its candidates within 0.05 of its k-th best "
+        + "score (at least k). auto[:RECALL] (default 0.99) or DIM:auto[:RECALL] fits that bound and "
+        + "margin first, for recall@k against exact search (see --calibration).")
     String funnel;
+
+    @Option(names = "--calibration", paramLabel = "Q.npy", description = "With --funnel auto: the "
+        + "queries to fit it on (default: " + dev.mtk.search.index.FunnelCalibration.SAMPLE
+        + " database rows, each not counting itself). Use queries like yours, not the ones you measure.")
+    Path calibration;
 
     @Option(names = "--batch", defaultValue = "1000", description = "Queries per call (default "
         + "${DEFAULT-VALUE}); 1 measures single-query latency.")
@@ -185,12 +193,21 @@ final class IndexCommand extends Shared.Group {
     public Integer call() throws Exception {
       Inputs.mustExist(List.of(queries));
       try (VectorIndex ix = IndexFile.open(index); WorkerPool pool = threads.pool()) {
-        var r = BatchedSearch.run(ix, queries, Inputs.positive(dim, "--dim"), k,
-            funnel == null ? null : Funnel.parse(funnel), batch, warmup, pool);
+        var r = BatchedSearch.run(ix, queries, Inputs.positive(dim, "--dim"), k, funnel, calibration,
+            batch, warmup, pool);
+        if (r.calibration() != null) {
+          System.err.println("funnel " + funnel + ": " + r.calibration().describe());
+        }
         r.run().writeJsonl(output, ix);
         System.err.printf(Locale.ROOT, "%,d queries in %.3f s: %.1f QPS (%d threads, batch %d); "
             + "per query %,d vectors scored, %,d bytes read%n", r.run().queries(), r.run().seconds(),
             r.summary().get("qps"), pool.threads(), batch, r.cost().vectorsScored(), r.cost().bytesRead());
+        if (r.summary().containsKey("recall_vs_exact")) {
+          System.err.printf(Locale.ROOT, "recall@%d against exact search %.4f%s%n", k,
+              (double) r.summary().get("recall_vs_exact"), r.summary().containsKey("reranked_per_query")
+                  ? String.format(Locale.ROOT, ", %.1f candidates rescored per query",
+                      (double) r.summary().get("reranked_per_query")) : "");
+        }
         if (json.json) {
           System.out.println(Inputs.json().writeValueAsString(r.summary()));
         }

@@ -20,25 +20,34 @@ import org.junit.jupiter.api.io.TempDir;
 class ClassifyCommandTest {
 
   static final ObjectMapper JSON = new ObjectMapper();
+  static final String[] COLOURS = {"red", "green", "blue", "yellow"};
 
-  @Test
-  void aClassificationRunsHeadsLabelTheSplitAndTheUsersTexts(@TempDir Path dir) throws Exception {
-    String[] colours = {"red", "green", "blue", "yellow"};
+  /** 800 labelled texts: the class is the colour word. */
+  static Path colours(Path dir) throws Exception {
     StringBuilder tsv = new StringBuilder("text\tlabel\n");
     for (int i = 0; i < 800; i++) {
-      tsv.append("item ").append(i).append(" painted ").append(colours[i % 4]).append(" today\t")
-          .append(colours[i % 4]).append('\n');
+      tsv.append("item ").append(i).append(" painted ").append(COLOURS[i % 4]).append(" today\t")
+          .append(COLOURS[i % 4]).append('\n');
     }
-    Path data = TokenizerCommandTest.write(dir, "labels.tsv", tsv.toString());
+    return TokenizerCommandTest.write(dir, "labels.tsv", tsv.toString());
+  }
+
+  /** mtk train of a small two-layer model on {@code data} with that loss line, into dir/run. */
+  static MainTest.Result train(Path dir, Path data, String loss) throws Exception {
     Path cfg = TokenizerCommandTest.write(dir, "c.yaml", String.join("\n", "task: labels",
         "data: " + data, "seed: 4", "model: {vocab_size: 400, d_model: 16, heads: 2, ffn: 32, "
             + "layers: 2, max_seq_len: 8, nesting: [8, 16]}",
-        "steps: 80", "batch_pairs: 16", "lr: 0.003", "warmup_steps: 4", "log_every: 20",
-        "loss: {base: classification, matryoshka: {dims: [8, 16]}}"));
-    Path run = dir.resolve("run");
-    MainTest.Result r = MainTest.run("train", "--config", cfg.toString(), "--output", run.toString());
+        "steps: 80", "batch_pairs: 16", "lr: 0.003", "warmup_steps: 4", "log_every: 20", loss));
+    return MainTest.run("train", "--config", cfg.toString(), "--output", dir.resolve("run").toString());
+  }
+
+  @Test
+  void aClassificationRunsHeadsLabelTheSplitAndTheUsersTexts(@TempDir Path dir) throws Exception {
+    String[] colours = COLOURS;
+    Path data = colours(dir);
+    MainTest.Result r = train(dir, data, "loss: {base: classification, matryoshka: {dims: [8, 16]}}");
     assertEquals(0, r.code(), r.err());
-    Path model = run.resolve("model");
+    Path model = dir.resolve("run").resolve("model");
     assertTrue(Files.isRegularFile(model.resolve("classifier.json")));
 
     r = MainTest.run("classify", "--model", model.toString(), "--task", "labels", "--data", data.toString(), "--json");
@@ -86,7 +95,9 @@ class ClassifyCommandTest {
         {"classify", "--model", model.toString()}, // neither --task nor --input
         {"classify", "--model", model.toString(), "--input", texts.toString(), "--calibrate"},
         {"classify", "--model", model.toString(), "--task", "labels", "--data", data.toString(), "--confidence", "vibes"},
-        {"classify", "--model", dir.resolve("nowhere").toString(), "--input", texts.toString()}}) {
+        {"classify", "--model", dir.resolve("nowhere").toString(), "--input", texts.toString()},
+        {"classify", "--model", model.toString(), "--input", texts.toString(), "--adaptive-depth"}, // no earlier heads
+        {"embed", "--model", model.toString(), "--input", texts.toString(), "--output", dir.resolve("e.npy").toString(), "--adaptive-depth"}}) {
       r = MainTest.run(bad);
       assertEquals(1, r.code(), String.join(" ", bad) + ": " + r.err());
       assertTrue(r.err().startsWith("mtk: error: ") && r.err().strip().lines().count() == 1, r.err());
@@ -95,5 +106,45 @@ class ClassifyCommandTest {
     r = MainTest.run("classify", "--model", model.toString(), "--input", texts.toString());
     assertEquals(1, r.code(), r.err());
     assertTrue(r.err().contains("only runs with loss base: classification save their heads"), r.err());
+  }
+
+  @Test
+  void aTwoDimensionalModelExitsEarlyWhenClassifyingAndEmbedding(@TempDir Path dir) throws Exception {
+    Path data = colours(dir);
+    MainTest.Result r = train(dir, data, "loss: {base: classification, matryoshka: {dims: [8, 16]}, "
+        + "adaptive_layers: {layers_per_step: -1, prior_layers_weight: 2}}");
+    assertEquals(0, r.code(), r.err());
+    Path model = dir.resolve("run").resolve("model");
+    JsonNode saved = JSON.readTree(Files.readString(model.resolve("classifier.json")));
+    assertEquals("[1]", saved.path("exit_layers").toString());
+    assertTrue(saved.path("early_exit").path("dev").has("expected_layers"), saved.toString());
+
+    r = MainTest.run("classify", "--model", model.toString(), "--task", "labels", "--data", data.toString(),
+        "--split", "dev", "--adaptive-depth", "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode o = JSON.readTree(r.lastLine());
+    // on dev, the run is what calibration counted
+    assertEquals(saved.path("early_exit").path("dev").path("top1").asDouble(), o.path("top1").asDouble(), 1e-12);
+    assertEquals(saved.path("early_exit").path("dev").path("expected_layers").asDouble(), o.path("expected_layers").asDouble(), 1e-12);
+    assertTrue(o.path("depth_timing").path("speedup").asDouble() > 0, o.toString());
+
+    // embed: the classification heads decide; the layer of each row is written beside it
+    Path texts = TokenizerCommandTest.write(dir, "t.txt", "item 9 painted blue today\nitem 3 painted red today\nx\n");
+    Path out = dir.resolve("e.npy");
+    r = MainTest.run("embed", "--model", model.toString(), "--input", texts.toString(), "--output", out.toString(),
+        "--adaptive-depth");
+    assertEquals(0, r.code(), r.err());
+    List<String> layers = Files.readAllLines(dir.resolve("e.layers.txt"));
+    assertEquals(3, layers.size());
+    assertTrue(layers.stream().allMatch(l -> l.equals("1") || l.equals("2")), layers.toString());
+    assertTrue(r.err().contains("early exit: classification heads"), r.err());
+    r = MainTest.run("embed", "--model", model.toString(), "--input", texts.toString(), "--output", out.toString(),
+        "--adaptive-depth", "--max-loss", "2");
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("--calibrate --max-loss"), r.err());
+    r = MainTest.run("embed", "--model", model.toString(), "--input", texts.toString(), "--output", out.toString(),
+        "--adaptive-depth", "--layer", "1");
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("drop --layer"), r.err());
   }
 }

@@ -110,7 +110,24 @@ class IndexCommandTest {
     for (int i = 0; i < n; i++) {
       assertEquals(i, Inputs.json().readTree(lines.get(i)).get("ids").get(0).asLong());
     }
-    assertEquals("16:400,32:400", Inputs.json().readTree(r.lastLine()).get("funnel").asText());
+    var summary = Inputs.json().readTree(r.lastLine());
+    assertEquals("16:400,32:400", summary.get("funnel").asText());
+    assertEquals(1.0, summary.get("recall_vs_exact").asDouble(), 0, "a funnel that keeps everything is exact");
+    assertEquals(n, summary.get("reranked_per_query").asDouble(), 0);
+    // auto: fitted on other queries, then measured on these against exact search
+    float[] cal = gaussian(100, d, 5);
+    Path c = dir.resolve("cal.npy");
+    Npy.writeFloat32(c, cal, 100, d);
+    r = MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", v.toString(),
+        "--k", "10", "--funnel", "16:auto:0.9", "--calibration", c.toString(), "--output", out.toString(), "--json");
+    assertEquals(0, r.code(), r.err());
+    summary = Inputs.json().readTree(r.lastLine());
+    var calibration = summary.get("calibration");
+    assertTrue(calibration.get("adaptive_recall").asDouble() >= 0.9, calibration.toString());
+    assertTrue(summary.get("funnel").asText().startsWith("16:") && summary.get("funnel").asText().contains("~"), summary.toString());
+    assertTrue(summary.get("recall_vs_exact").asDouble() > 0.8, summary.toString());
+    assertTrue(summary.get("reranked_per_query").asDouble() >= 10 && summary.get("qps").asDouble() > 0);
+    assertTrue(r.err().contains("funnel 16:auto:0.9: 16:"), r.err());
     r = MainTest.run("index", "search", "--warmup", "0", "--index", ix.toString(), "--queries", v.toString(),
         "--dim", "16", "--output", out.toString());
     assertEquals(0, r.code(), r.err());

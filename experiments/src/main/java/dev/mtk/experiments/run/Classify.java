@@ -36,7 +36,8 @@ public final class Classify {
    *     points of top-1, with {@code confidence}, and save it
    */
   public record Settings(Path model, String task, Path data, String split, Path input,
-      boolean adaptive, boolean calibrate, double maxLoss, Cascade.Confidence confidence) {}
+      boolean adaptive, boolean adaptiveDepth, boolean calibrate, double maxLoss,
+      Cascade.Confidence confidence) {}
 
   /**
    * Per input its decision; the labels when the inputs have them (else null); the time spent
@@ -44,7 +45,7 @@ public final class Classify {
    */
   public record Result(List<String> classes, Classifier.Decision[] decisions, int[] truth,
       double embedSeconds, double headSeconds, int layers, int width, Cascade cascade,
-      Map<Integer, Double> fixedTop1) {
+      Map<Integer, Double> fixedTop1, Cascade earlyExit, Timing depthTiming) {
 
     public int inputs() {
       return decisions.length;
@@ -70,9 +71,16 @@ public final class Classify {
       return decisions.length == 0 ? 0 : s / decisions.length;
     }
 
-    /** Every input runs the whole encoder: the cascade is over widths, not depth. */
+    /** The mean layer the inputs stopped at (every input runs all layers without early exit). */
     public double expectedLayers() {
-      return layers;
+      if (earlyExit == null) {
+        return layers;
+      }
+      double s = 0;
+      for (Classifier.Decision d : decisions) {
+        s += d.layer();
+      }
+      return decisions.length == 0 ? 0 : s / decisions.length;
     }
 
     public double inputsPerSecond() {
@@ -92,9 +100,22 @@ public final class Classify {
       o.put("inputs_per_s", inputsPerSecond());
       o.put("ms_per_input", 1000 * (embedSeconds + headSeconds) / Math.max(1, inputs()));
       o.put("head_ms_per_input", 1000 * headSeconds / Math.max(1, inputs()));
+      o.put("layers", layers);
       o.put("adaptive", cascade != null);
       if (cascade != null) {
         o.set("cascade", cascade.toJson());
+      }
+      o.put("adaptive_depth", earlyExit != null);
+      if (earlyExit != null) {
+        o.set("early_exit", earlyExit.toJson("expected_layers"));
+      }
+      if (depthTiming != null) {
+        ObjectNode t = o.putObject("depth_timing");
+        t.put("inputs", depthTiming.inputs);
+        t.put("full_depth_inputs_per_s", depthTiming.fullPerSecond());
+        t.put("early_exit_inputs_per_s", depthTiming.exitPerSecond());
+        t.put("speedup", depthTiming.exitPerSecond() / depthTiming.fullPerSecond());
+        t.put("runs_each", depthTiming.runs);
       }
       if (fixedTop1 != null) {
         ObjectNode f = o.putObject("fixed_top1");
@@ -118,13 +139,27 @@ public final class Classify {
         o.put("label", classes.get(d.label()));
         o.put("probability", d.probability());
         o.put("dims", d.dims());
-        o.put("layer", layers);
+        o.put("layer", earlyExit == null ? layers : d.layer());
         if (truth != null) {
           o.put("truth", classes.get(truth[i]));
         }
         b.append(json.writeValueAsString(o)).append('\n');
       }
       AtomicFile.write(file, b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  /**
+   * Embedding the same inputs at full depth and with early exit, alternately, each {@code runs}
+   * times after a warm-up; the best seconds of each (the machine drifts, so one pair is not enough).
+   */
+  public record Timing(int inputs, int runs, double fullSeconds, double exitSeconds) {
+    double fullPerSecond() {
+      return inputs / fullSeconds;
+    }
+
+    double exitPerSecond() {
+      return inputs / exitSeconds;
     }
   }
 
@@ -144,12 +179,20 @@ public final class Classify {
       throw new IllegalArgumentException(s.model() + " has no " + Classifier.CONFIG + ": only runs "
           + "with loss base: classification save their heads (retrain, or use mtk eval's linear probe)");
     }
+    if (s.adaptiveDepth() && classifier.layers() < 2) {
+      throw new IllegalArgumentException(s.model() + " has heads on its last layer only: early exit "
+          + "needs a model trained with loss.adaptive_layers (2D Matryoshka), which saves every layer's heads");
+    }
     if (s.calibrate()) {
       Trainer.LabelledSplit dev = Trainer.labelled(model, s.task(), str(s.data()), ReverseDictionary.Split.DEV);
       check(dev, classifier);
       Cascade c = Cascade.calibrate(classifier.table(dev.rows(), dev.labels().length, dev.width()),
           dev.labels(), s.confidence(), s.maxLoss());
       classifier = classifier.withCascade(c);
+      if (classifier.layers() > 1) {
+        classifier = classifier.withEarlyExit(Trainer.calibrateDepth(classifier, model, s.task(),
+            str(s.data()), s.confidence(), s.maxLoss()));
+      }
       classifier.save(s.model());
     }
     Cascade cascade = null;
@@ -160,27 +203,45 @@ public final class Classify {
             + "--model " + s.model() + " --task TASK --calibrate first");
       }
     }
+    Cascade depth = null;
+    EmbedOptions options = EmbedOptions.EVALUATION;
+    if (s.adaptiveDepth()) {
+      depth = classifier.earlyExit();
+      if (depth == null) {
+        throw new IllegalArgumentException(s.model() + " has no calibrated early exit: run mtk classify "
+            + "--model " + s.model() + " --task TASK --calibrate first");
+      }
+      options = options.withExit(classifier.exitRule(depth));
+    }
     float[] rows;
-    int[] truth = null;
+    int[] truth = null, layers;
     double embedSeconds;
+    Timing timing = null;
     if (s.task() != null) {
-      Trainer.LabelledSplit split = Trainer.labelled(model, s.task(), str(s.data()), Evaluation.split(s.split()));
-      check(split, classifier);
-      rows = split.rows();
-      truth = split.labels();
-      embedSeconds = split.seconds();
+      ReverseDictionary.Split split = Evaluation.split(s.split());
+      if (depth != null) {
+        timing = timeDepth(model, s, split, options);
+      }
+      Trainer.LabelledSplit rowsOf = Trainer.labelled(model, s.task(), str(s.data()), split, options);
+      check(rowsOf, classifier);
+      rows = rowsOf.rows();
+      truth = rowsOf.labels();
+      layers = rowsOf.layers();
+      embedSeconds = timing != null ? timing.exitSeconds() : rowsOf.seconds();
     } else {
       long t0 = System.nanoTime();
-      rows = images != null ? model.embedImages(images, EmbedOptions.EVALUATION).vectors()
-          : model.embed(texts.stream().map(Input.Text::new).toList(), EmbedOptions.EVALUATION).vectors();
+      var e = images != null ? model.embedImages(images, options)
+          : model.embed(texts.stream().map(Input.Text::new).toList(), options);
       embedSeconds = (System.nanoTime() - t0) / 1e9;
+      rows = e.vectors();
+      layers = e.layers();
     }
     int width = model.width(), n = rows.length / width;
     long t0 = System.nanoTime();
-    Classifier.Decision[] d = classifier.classify(rows, n, width, cascade);
+    Classifier.Decision[] d = classifier.classify(rows, layers, n, width, cascade);
     double headSeconds = (System.nanoTime() - t0) / 1e9;
     Map<Integer, Double> fixed = null;
-    if (truth != null) {
+    if (truth != null && depth == null) {
       Classifier.Table t = classifier.table(rows, n, width);
       fixed = new LinkedHashMap<>();
       int[] dims = classifier.dims();
@@ -189,7 +250,27 @@ public final class Classify {
       }
     }
     return new Result(classifier.classes(), d, truth, embedSeconds, headSeconds,
-        model.layers(), width, cascade, fixed);
+        model.layers(), width, cascade, fixed, depth, timing);
+  }
+
+  /** Runs each split embedding is timed, alternating full depth and early exit. */
+  static final int TIMING_RUNS = 2;
+
+  private static Timing timeDepth(EmbeddingModel model, Settings s, ReverseDictionary.Split split,
+      EmbedOptions exiting) throws IOException {
+    double full = Double.MAX_VALUE, exit = Double.MAX_VALUE;
+    int inputs = 0;
+    // the first of each is a warm-up (JIT, pass shapes), not counted
+    for (int run = 0; run <= TIMING_RUNS; run++) {
+      var f = Trainer.labelled(model, s.task(), str(s.data()), split, EmbedOptions.EVALUATION);
+      var e = Trainer.labelled(model, s.task(), str(s.data()), split, exiting);
+      inputs = f.labels().length;
+      if (run > 0) {
+        full = Math.min(full, f.seconds());
+        exit = Math.min(exit, e.seconds());
+      }
+    }
+    return new Timing(inputs, TIMING_RUNS, full, exit);
   }
 
   private static void check(Trainer.LabelledSplit split, Classifier c) {

@@ -151,6 +151,14 @@ public record Cascade(Confidence confidence, float[] thresholds, double maxLossP
 
   /** As classifier.json holds it: confidence, thresholds (null: never stop), the goal, dev's outcome. */
   public ObjectNode toJson() {
+    return toJson("expected_dims");
+  }
+
+  /**
+   * As above, naming what the stages cost: "expected_dims" for prefixes, "expected_layers" for
+   * an early exit over layers.
+   */
+  public ObjectNode toJson(String expectedKey) {
     ObjectMapper json = new ObjectMapper();
     ObjectNode o = json.createObjectNode();
     o.put("confidence", confidence.id);
@@ -168,7 +176,7 @@ public record Cascade(Confidence confidence, float[] thresholds, double maxLossP
       d.put("rows", dev.rows);
       d.put("top1_full", dev.top1Full);
       d.put("top1", dev.top1);
-      d.put("expected_dims", dev.expectedDims);
+      d.put(expectedKey, dev.expectedDims);
       var s = d.putArray("stops");
       for (int v : dev.stops) {
         s.add(v);
@@ -199,7 +207,7 @@ public record Cascade(Confidence confidence, float[] thresholds, double maxLossP
         stops[i] = d.path("stops").get(i).asInt();
       }
       dev = new Outcome(d.path("rows").asInt(), d.path("top1_full").asDouble(), d.path("top1").asDouble(),
-          d.path("expected_dims").asDouble(), stops);
+          d.path(d.has("expected_dims") ? "expected_dims" : "expected_layers").asDouble(), stops);
     }
     return new Cascade(Confidence.parse(o.path("confidence").asText("max_prob")), thr,
         o.path("max_loss_points").asDouble(0), dev);

@@ -41,9 +41,21 @@ public final class Classifier {
   private final float[][] weight, bias;
   private final int[] stride;
   private final Cascade cascade;
+  /**
+   * Under adaptive layers (2D Matryoshka), the heads trained on earlier layers' embeddings: entry
+   * l − 1 reads layer l (null where none); empty otherwise. {@code depth}: when an input may stop
+   * after an earlier layer (stage l − 1: layer l's full-width head; null: no early exit).
+   */
+  private final Classifier[] earlier;
+  private final Cascade depth;
 
   private Classifier(List<String> classes, int[] dims, boolean shared, float[][] weight,
       float[][] bias, int[] stride, Cascade cascade) {
+    this(classes, dims, shared, weight, bias, stride, cascade, new Classifier[0], null);
+  }
+
+  private Classifier(List<String> classes, int[] dims, boolean shared, float[][] weight,
+      float[][] bias, int[] stride, Cascade cascade, Classifier[] earlier, Cascade depth) {
     this.classes = List.copyOf(classes);
     this.dims = dims.clone();
     this.shared = shared;
@@ -55,6 +67,12 @@ public final class Classifier {
           + dims.length + " thresholds, got " + cascade.thresholds().length);
     }
     this.cascade = cascade;
+    this.earlier = earlier.clone();
+    if (depth != null && depth.thresholds().length != earlier.length + 1) {
+      throw new IllegalArgumentException("early exit over " + (earlier.length + 1) + " layers needs "
+          + (earlier.length + 1) + " thresholds, got " + depth.thresholds().length);
+    }
+    this.depth = depth;
   }
 
   /**
@@ -70,12 +88,14 @@ public final class Classifier {
     int c = classes.size(), k = dims.length;
     float[][] w = new float[k][], b = new float[k][];
     int[] stride = new int[k];
-    Tensor sw = named.get("head.weight");
+    // a shared head under adaptive layers is one per layer ("layer2/head.weight")
+    String sharedScope = named.containsKey(scope + "head.weight") ? scope : "";
+    Tensor sw = named.get(sharedScope + "head.weight");
     boolean shared = sw != null;
     Map<String, float[]> copied = new java.util.HashMap<>();
     for (int i = 0; i < k; i++) {
       Tensor tw = shared ? sw : named.get(scope + "dim" + dims[i] + "/head.weight");
-      Tensor tb = shared ? named.get("head.bias") : named.get(scope + "dim" + dims[i] + "/head.bias");
+      Tensor tb = shared ? named.get(sharedScope + "head.bias") : named.get(scope + "dim" + dims[i] + "/head.bias");
       if (tw == null || tb == null) {
         throw new IllegalArgumentException("no classification head for prefix " + dims[i] + " among "
             + named.keySet());
@@ -126,43 +146,68 @@ public final class Classifier {
     if (headWidth < dims[k - 1] || headWidth > 1 << 16) {
       throw new IllegalArgumentException(cfg + ": field head_width must be " + dims[k - 1] + " to 65536, got " + headWidth);
     }
-    float[][] w = new float[k][], b = new float[k][];
-    int[] stride = new int[k];
+    Cascade cascade = o.has("cascade") ? Cascade.fromJson(o.get("cascade"), k, cfg) : null;
+    JsonNode el = o.path("exit_layers");
+    if (!el.isMissingNode() && (!el.isArray() || el.size() > 1024)) {
+      throw new IllegalArgumentException(cfg + ": field exit_layers must list the earlier layers that have heads");
+    }
+    int layers = el.isArray() && !el.isEmpty() ? o.path("layers").asInt(-1) : 1;
+    if (layers < 2 && el.isArray() && !el.isEmpty() || layers > 1024) {
+      throw new IllegalArgumentException(cfg + ": field layers must give the model's layer count (2 … 1024) when exit_layers is set");
+    }
+    Classifier[] earlier = new Classifier[layers - 1];
+    Classifier top;
     try (SafeTensors.Reader r = SafeTensors.Reader.open(file)) {
-      for (int i = 0; i < k; i++) {
-        String prefix = shared ? "" : "dim" + dims[i] + "/";
-        stride[i] = shared ? headWidth : dims[i];
-        if (shared && i > 0) {
-          w[i] = w[0];
-          b[i] = b[0];
-          continue;
+      top = read(r, "", classes, dims, shared, headWidth, cascade);
+      for (JsonNode n : el) {
+        int l = n.asInt(-1);
+        if (l < 1 || l >= layers || earlier[l - 1] != null) {
+          throw new IllegalArgumentException(cfg + ": exit_layers holds " + n + "; each must be a distinct layer in 1.." + (layers - 1));
         }
-        w[i] = new float[c * stride[i]];
-        b[i] = new float[c];
-        r.read(prefix + "head.weight", new int[] {c, stride[i]}, w[i], 0);
-        r.read(prefix + "head.bias", new int[] {c}, b[i], 0);
+        earlier[l - 1] = read(r, "layer" + l + "/", classes, dims, shared, headWidth, null);
       }
     }
-    Cascade cascade = o.has("cascade") ? Cascade.fromJson(o.get("cascade"), k, cfg) : null;
+    Cascade depth = o.has("early_exit") ? Cascade.fromJson(o.get("early_exit"), layers, cfg) : null;
+    return new Classifier(classes, dims, shared, top.weight, top.bias, top.stride, cascade, earlier, depth);
+  }
+
+  private static Classifier read(SafeTensors.Reader r, String scope, List<String> classes, int[] dims,
+      boolean shared, int headWidth, Cascade cascade) throws IOException {
+    int c = classes.size(), k = dims.length;
+    float[][] w = new float[k][], b = new float[k][];
+    int[] stride = new int[k];
+    for (int i = 0; i < k; i++) {
+      String prefix = scope + (shared ? "" : "dim" + dims[i] + "/");
+      stride[i] = shared ? headWidth : dims[i];
+      if (shared && i > 0) {
+        w[i] = w[0];
+        b[i] = b[0];
+        continue;
+      }
+      w[i] = new float[c * stride[i]];
+      b[i] = new float[c];
+      r.read(prefix + "head.weight", new int[] {c, stride[i]}, w[i], 0);
+      r.read(prefix + "head.bias", new int[] {c}, b[i], 0);
+    }
     return new Classifier(classes, dims, shared, w, b, stride, cascade);
   }
 
-  /** Writes classifier.safetensors and classifier.json into the model directory, each atomically. */
+  /**
+   * Writes classifier.safetensors and classifier.json into the model directory, each atomically;
+   * earlier layers' heads go under "layerL/".
+   */
   public void save(Path modelDir) throws IOException {
     Arena a = new Arena("classifier", false);
     Map<String, Tensor> named = new LinkedHashMap<>();
-    int heads = shared ? 1 : dims.length; // a shared head is saved once, [C, d]
-    for (int i = 0; i < heads; i++) {
-      String prefix = shared ? "" : "dim" + dims[i] + "/";
-      named.put(prefix + "head.weight", a.alloc(prefix + "head.weight", classes.size(), stride[i]));
-      named.put(prefix + "head.bias", a.alloc(prefix + "head.bias", classes.size()));
+    Map<String, float[]> values = new LinkedHashMap<>();
+    declare(a, "", named, values);
+    for (int l = 1; l <= earlier.length; l++) {
+      if (earlier[l - 1] != null) {
+        earlier[l - 1].declare(a, "layer" + l + "/", named, values);
+      }
     }
     a.freeze();
-    for (int i = 0; i < heads; i++) {
-      String prefix = shared ? "" : "dim" + dims[i] + "/";
-      named.get(prefix + "head.weight").set(weight[i]);
-      named.get(prefix + "head.bias").set(bias[i]);
-    }
+    values.forEach((n, v) -> named.get(n).set(v));
     SafeTensors.write(modelDir.resolve(WEIGHTS), named, Map.of("format", "pt", "producer", "mtk"));
     ObjectNode o = JSON.createObjectNode();
     var cl = o.putArray("classes");
@@ -177,11 +222,124 @@ public final class Classifier {
     if (cascade != null) {
       o.set("cascade", cascade.toJson());
     }
+    if (earlier.length > 0) {
+      o.put("layers", earlier.length + 1);
+      var el = o.putArray("exit_layers");
+      for (int l = 1; l <= earlier.length; l++) {
+        if (earlier[l - 1] != null) {
+          el.add(l);
+        }
+      }
+      if (depth != null) {
+        o.set("early_exit", depth.toJson("expected_layers"));
+      }
+    }
     AtomicFile.write(modelDir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
   }
 
+  /** Declares this classifier's heads behind {@code scope} (a shared head once, [C, d]). */
+  private void declare(Arena a, String scope, Map<String, Tensor> named, Map<String, float[]> values) {
+    int heads = shared ? 1 : dims.length;
+    for (int i = 0; i < heads; i++) {
+      String prefix = scope + (shared ? "" : "dim" + dims[i] + "/");
+      named.put(prefix + "head.weight", a.alloc(prefix + "head.weight", classes.size(), stride[i]));
+      named.put(prefix + "head.bias", a.alloc(prefix + "head.bias", classes.size()));
+      values.put(prefix + "head.weight", weight[i]);
+      values.put(prefix + "head.bias", bias[i]);
+    }
+  }
+
   public Classifier withCascade(Cascade c) {
-    return new Classifier(classes, dims, shared, weight, bias, stride, c);
+    return new Classifier(classes, dims, shared, weight, bias, stride, c, earlier, depth);
+  }
+
+  /**
+   * This classifier (the last of {@code earlier.length + 1} layers) with heads on earlier layers
+   * (entry l − 1 reads layer l; null where none), for early exit.
+   */
+  public Classifier withEarlierLayers(Classifier[] earlierLayers) {
+    for (Classifier c : earlierLayers) {
+      if (c != null && (!c.classes.equals(classes) || !java.util.Arrays.equals(c.dims, dims) || c.shared != shared)) {
+        throw new IllegalArgumentException("every layer's heads must share the classes and prefix sizes");
+      }
+    }
+    return new Classifier(classes, dims, shared, weight, bias, stride, cascade, earlierLayers, null);
+  }
+
+  /** The same with early exit by {@code d} (stages: layers 1 … L; null: none). */
+  public Classifier withEarlyExit(Cascade d) {
+    return new Classifier(classes, dims, shared, weight, bias, stride, cascade, earlier, d);
+  }
+
+  /** The calibrated early exit over layers, or null. */
+  public Cascade earlyExit() {
+    return depth;
+  }
+
+  /** The layers these heads cover: 1 without earlier layers' heads, else the model's L. */
+  public int layers() {
+    return earlier.length + 1;
+  }
+
+  /** The heads reading layer l's embedding (1 … {@link #layers}), or null when none were saved. */
+  public Classifier atLayer(int l) {
+    if (l < 1 || l > layers()) {
+      throw new IllegalArgumentException("layer must be in 1.." + layers() + ", got " + l);
+    }
+    return l == layers() ? this : earlier[l - 1];
+  }
+
+  /**
+   * For early exit: stage l − 1 is layer l's full-width head on that layer's rows
+   * ({@code byLayer[l − 1]}, n × width, raw); the stage "dims" are the layer numbers, so a
+   * {@link Cascade} over this table spends expected layers. A layer without heads never stops
+   * (confidence NaN).
+   */
+  public Table depthTable(float[][] byLayer, int n, int width) {
+    int layers = layers(), last = dims.length - 1;
+    int[] stages = new int[layers];
+    int[][] label = new int[layers][n];
+    float[][] maxProb = new float[layers][n], margin = new float[layers][n];
+    float[] p = new float[classes.size()];
+    for (int l = 1; l <= layers; l++) {
+      stages[l - 1] = l;
+      Classifier c = atLayer(l);
+      for (int i = 0; i < n; i++) {
+        if (c == null) {
+          maxProb[l - 1][i] = margin[l - 1][i] = Float.NaN;
+          continue;
+        }
+        c.probabilitiesAt(last, byLayer[l - 1], i * width, width, p);
+        int best = top(p, -1), second = top(p, best);
+        label[l - 1][i] = best;
+        maxProb[l - 1][i] = p[best];
+        margin[l - 1][i] = p[best] - p[second];
+      }
+    }
+    return new Table(stages, label, maxProb, margin);
+  }
+
+  /**
+   * The rule that stops an input after layer l &lt; L when layer l's full-width head is at least
+   * as confident as {@code depth} allows (by default the saved early exit). One rule per caller:
+   * it reuses a buffer.
+   */
+  public dev.mtk.models.inference.ExitRule exitRule(Cascade depth) {
+    if (depth == null || depth.thresholds().length != layers()) {
+      throw new IllegalArgumentException("early exit needs thresholds for the " + layers()
+          + " layers (mtk classify --calibrate-depth fits them)");
+    }
+    float[] p = new float[classes.size()];
+    int last = dims.length - 1;
+    return (layer, now, off, before, boff, width) -> {
+      Classifier c = layer < layers() ? atLayer(layer) : null;
+      if (c == null || Float.isNaN(depth.thresholds()[layer - 1])) {
+        return false;
+      }
+      c.probabilitiesAt(last, now, off, width, p);
+      int best = top(p, -1), second = top(p, best);
+      return depth.stops(layer - 1, depth.confidence().of(p[best], p[second]));
+    };
   }
 
   public List<String> classes() {
@@ -206,6 +364,11 @@ public final class Classifier {
    * {@code probs} (length C).
    */
   void probabilities(int k, float[] rows, int width, int i, float[] probs) {
+    probabilitiesAt(k, rows, i * width, width, probs);
+  }
+
+  /** As above for the row at {@code off}. */
+  void probabilitiesAt(int k, float[] rows, int off, int width, float[] probs) {
     int m = dims[k], s = stride[k];
     if (m > width) {
       throw new IllegalArgumentException("prefix " + m + " exceeds the " + width + "-dimensional embedding");
@@ -213,7 +376,7 @@ public final class Classifier {
     float[] w = weight[k], b = bias[k];
     float max = Float.NEGATIVE_INFINITY;
     for (int c = 0; c < probs.length; c++) {
-      probs[c] = b[c] + Vectors.dot(w, c * s, rows, i * width, m);
+      probs[c] = b[c] + Vectors.dot(w, c * s, rows, off, m);
       max = Math.max(max, probs[c]);
     }
     double sum = 0;
@@ -250,16 +413,31 @@ public final class Classifier {
    * stopping prefix are never computed.
    */
   public Decision[] classify(float[] rows, int n, int width, Cascade cascade) {
+    return classify(rows, null, n, width, cascade);
+  }
+
+  /**
+   * As above for rows that early exit left at different layers ({@code layers[i]}; null: all at
+   * the last): a row that stopped before the last layer is classified by its layer's full-width
+   * head (the one that let it stop), a row at the last layer through {@code cascade}.
+   */
+  public Decision[] classify(float[] rows, int[] layers, int n, int width, Cascade cascade) {
     Decision[] out = new Decision[n];
     float[] p = new float[classes.size()];
     int last = dims.length - 1;
     for (int i = 0; i < n; i++) {
-      for (int k = cascade == null ? last : 0; ; k++) {
-        probabilities(k, rows, width, i, p);
+      int layer = layers == null ? layers() : layers[i];
+      Classifier c = atLayer(layer);
+      if (c == null) {
+        throw new IllegalArgumentException("row " + i + " stopped at layer " + layer + ", which has no heads");
+      }
+      Cascade widths = layer == layers() ? cascade : null;
+      for (int k = widths == null ? last : 0; ; k++) {
+        c.probabilities(k, rows, width, i, p);
         int best = top(p, -1), second = top(p, best);
-        float conf = cascade == null ? p[best] : cascade.confidence().of(p[best], p[second]);
-        if (k == last || cascade.stops(k, conf)) {
-          out[i] = new Decision(best, p[best], dims[k], k);
+        float conf = widths == null ? p[best] : widths.confidence().of(p[best], p[second]);
+        if (k == last || widths.stops(k, conf)) {
+          out[i] = new Decision(best, p[best], dims[k], k, layer);
           break;
         }
       }
@@ -278,8 +456,8 @@ public final class Classifier {
     return best;
   }
 
-  /** One input's class, its probability, and the prefix size (and its index) it stopped at. */
-  public record Decision(int label, float probability, int dims, int prefix) {}
+  /** One input's class, its probability, the prefix size (and its index) and the layer it stopped at. */
+  public record Decision(int label, float probability, int dims, int prefix, int layer) {}
 
   /**
    * Per prefix k and row i: the predicted class and the two confidences of {@link

@@ -226,9 +226,19 @@ public final class Encoder {
     public final Tensor loss;
     /** [layers, batch, d] pooled embeddings after each layer (final LN applied); null if not asked. */
     public final Tensor[] layerPooled;
+    /**
+     * A segment's input, [batch · seqLen, d]: the hidden states after the layer before its first
+     * (the caller fills it); null for a pass that starts from tokens or patches.
+     */
+    public final Tensor hiddenIn;
+    /** [batch · seqLen, d] the hidden states after the pass's last layer (before the final LN). */
+    public final Tensor hiddenOut;
+    /** The layers this pass runs, [from, to), counted from 0. */
+    public final int fromLayer, toLayer;
 
     Pass(int batch, int seqLen, int[] ids, Tensor patches, java.util.List<dev.mtk.models.nn.ops.Dropout> dropouts,
-        int[] lengths, Graph graph, Arena activations, Tensor pooled, Tensor loss, Tensor[] layerPooled) {
+        int[] lengths, Graph graph, Arena activations, Tensor pooled, Tensor loss, Tensor[] layerPooled,
+        Tensor hiddenIn, Tensor hiddenOut, int fromLayer, int toLayer) {
       this.batch = batch;
       this.seqLen = seqLen;
       this.ids = ids;
@@ -240,6 +250,10 @@ public final class Encoder {
       this.pooled = pooled;
       this.loss = loss;
       this.layerPooled = layerPooled;
+      this.hiddenIn = hiddenIn;
+      this.hiddenOut = hiddenOut;
+      this.fromLayer = fromLayer;
+      this.toLayer = toLayer;
     }
   }
 
@@ -285,7 +299,7 @@ public final class Encoder {
    */
   public Pass build(WorkerPool pool, int batch, int seqLen, Objective objective,
       boolean layerTaps, long dropoutSeed) {
-    return build(pool, batch, seqLen, objective, layerTaps, dropoutSeed, float[]::new);
+    return build(pool, batch, seqLen, objective, layerTaps, dropoutSeed, float[]::new, 0, config.layers());
   }
 
   /**
@@ -295,11 +309,28 @@ public final class Encoder {
    */
   public Pass buildInference(WorkerPool pool, int batch, int seqLen, boolean layerTaps,
       java.util.function.IntFunction<float[]> memory) {
-    return build(pool, batch, seqLen, null, layerTaps, 0L, memory);
+    return build(pool, batch, seqLen, null, layerTaps, 0L, memory, 0, config.layers());
+  }
+
+  /**
+   * An inference pass over layers [from, to) only (counted from 0): from 0 it starts from tokens
+   * or patches, later from {@link Pass#hiddenIn}, the hidden states another segment left in its
+   * {@link Pass#hiddenOut}; its {@link Pass#pooled} is layer to's embedding (final layer norm,
+   * pooling, projection). Segments chained over all layers give the full pass's bits: early exit
+   * runs a batch one segment at a time and moves on only the rows that did not exit.
+   */
+  public Pass buildSegment(WorkerPool pool, int batch, int seqLen, int from, int to,
+      java.util.function.IntFunction<float[]> memory) {
+    if (from < 0 || to <= from || to > config.layers()) {
+      throw new IllegalArgumentException("a segment covers layers [from, to) within 0.." + config.layers()
+          + ", got [" + from + ", " + to + ")");
+    }
+    return build(pool, batch, seqLen, null, false, 0L, memory, from, to);
   }
 
   private Pass build(WorkerPool pool, int batch, int seqLen, Objective objective,
-      boolean layerTaps, long dropoutSeed, java.util.function.IntFunction<float[]> memory) {
+      boolean layerTaps, long dropoutSeed, java.util.function.IntFunction<float[]> memory,
+      int from, int to) {
     boolean training = objective != null;
     if (seqLen < 1 || seqLen > config.maxSeqLen()) {
       throw new IllegalArgumentException("sequence length " + seqLen + " is outside 1.."
@@ -315,9 +346,12 @@ public final class Encoder {
     java.util.Arrays.fill(lengths, seqLen);
     Graph g = new Graph(a, pool);
     Buffers buf = new Buffers(a, !training);
-    Tensor x = a.alloc("embed", n, d);
+    Tensor hiddenIn = from > 0 ? a.alloc("hidden_in", n, d) : null;
+    Tensor x = from > 0 ? hiddenIn : a.alloc("embed", n, d);
     Tensor patches = null;
-    if (config.patchDim() > 0) {
+    if (from > 0) {
+      // the hidden states of layer from − 1 come from the caller
+    } else if (config.patchDim() > 0) {
       patches = a.alloc("patches", n, config.patchDim());
       g.add(new dev.mtk.models.nn.ops.PatchEmbedding(pool, patches, parameter("embeddings.patch.weight"),
           parameter("embeddings.patch.bias"), parameter("embeddings.position.weight"), x, seqLen));
@@ -327,7 +361,7 @@ public final class Encoder {
           config.tokenTypes() > 0 ? parameter("embeddings.token_type.weight") : null, x, seqLen));
     }
     boolean post = config.norm() == EncoderConfig.Norm.POST;
-    if (post) {
+    if (post && from == 0) {
       Tensor normed = a.alloc("embed_ln", n, d);
       g.add(new LayerNorm(pool, x, parameter("embeddings.ln.weight"), parameter("embeddings.ln.bias"),
           normed, eps));
@@ -337,13 +371,13 @@ public final class Encoder {
     // The linear layer whose output the next row-wise ops read (null when a dropout or another op
     // sits between): they run inside its GEMM (Linear.then), with the same results.
     Linear rowSource = null;
-    for (int l = 0; l < config.layers() && post; l++) {
+    for (int l = from; l < to && post; l++) {
       x = postLnLayer(g, a, buf, pool, l, x, batch, seqLen, lengths, training, rate, dropoutSeed, drops);
-      if (taps != null && l < config.layers() - 1) {
+      if (taps != null && l < to - 1) {
         taps[l] = head(g, a, pool, x, lengths, batch, "layers." + l + ".tap_");
       }
     }
-    for (int l = 0; l < config.layers() && !post; l++) {
+    for (int l = from; l < to && !post; l++) {
       String p = "layers." + l + ".";
       Tensor ln1 = buf.get(p, "ln1", n, d);
       addRowWise(g, rowSource, new LayerNorm(pool, x, parameter(p + "ln1.weight"),
@@ -365,7 +399,7 @@ public final class Encoder {
       Tensor res2 = training ? a.alloc(p + "res2", n, d) : dropped;
       addRowWise(g, rowSource, new Add(pool, res1, dropped, res2));
       x = res2;
-      if (taps != null && l < config.layers() - 1) {
+      if (taps != null && l < to - 1) {
         Tensor tapLn = buf.get(p, "tap_ln", n, d);
         addRowWise(g, rowSource, new LayerNorm(pool, x, parameter("final_ln.weight"),
             parameter("final_ln.bias"), tapLn, eps));
@@ -385,7 +419,7 @@ public final class Encoder {
     Tensor loss = training ? objective.attach(g, a, pooled, taps) : null;
     a.freeze();
     return new Pass(batch, seqLen, ids, patches, java.util.List.copyOf(drops), lengths, g, a,
-        pooled, loss, taps);
+        pooled, loss, taps, hiddenIn, x, from, to);
   }
 
   /** The attention block of layer prefix p: Attn(in) · W_oᵀ + b_o; returns its out-projection (output(): proj). */

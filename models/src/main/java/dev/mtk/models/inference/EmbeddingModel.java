@@ -51,7 +51,8 @@ public final class EmbeddingModel {
    * longest batch once, not of every shape it met.
    */
   private final java.util.LinkedHashMap<String, Encoder.Pass> passes = new java.util.LinkedHashMap<>();
-  private static final int CACHED_PASSES = 8;
+  // early exit meets a pass per layer and surviving batch size; all share one array
+  private static final int CACHED_PASSES = 64;
   private float[] activations = new float[0];
 
   private EmbeddingModel(Encoder encoder, TextTokenizer tokenizer,
@@ -131,6 +132,7 @@ public final class EmbeddingModel {
     // decoded a chunk at a time, so that a folder of a million images never sits in memory as floats
     int chunk = 1024, dim = 0;
     float[] out = null;
+    int[] layers = options.exit() == null ? null : new int[files.size()];
     for (int from = 0; from < files.size(); from += chunk) {
       List<Input> in = new ArrayList<>();
       for (Path f : files.subList(from, Math.min(files.size(), from + chunk))) {
@@ -143,8 +145,11 @@ public final class EmbeddingModel {
         out = new float[files.size() * dim];
       }
       System.arraycopy(e.vectors(), 0, out, from * dim, e.vectors().length);
+      if (layers != null) {
+        System.arraycopy(e.layers(), 0, layers, from, e.rows());
+      }
     }
-    return out == null ? embed(List.of(), options) : new Embeddings(out, files.size(), dim, 0, 0);
+    return out == null ? embed(List.of(), options) : new Embeddings(out, files.size(), dim, 0, 0, layers);
   }
 
   public EncoderConfig config() {
@@ -196,7 +201,7 @@ public final class EmbeddingModel {
       ids.add(t);
     }
     Embeddings e = embedTokenIds(ids, options);
-    return new Embeddings(e.vectors(), e.rows(), e.dim(), truncated, e.empty());
+    return new Embeddings(e.vectors(), e.rows(), e.dim(), truncated, e.empty(), e.layers());
   }
 
   /** Embeds any inputs of the model's modality, in order. */
@@ -268,8 +273,8 @@ public final class EmbeddingModel {
       throw new IllegalArgumentException("layer must be in 1.." + c.layers() + ", got " + layer);
     }
     float[] full = new float[n * width];
-    int pd = c.patchDim();
     boolean tap = layer < c.layers();
+    int[] exitLayer = o.exit() == null ? null : new int[n];
     // batches of inputs of similar length, longest first (as sentence-transformers does): a
     // batch is padded to its longest input, and one 200-token sentence would otherwise pad 63
     // short ones. Each row is the same bits in any batch (padding is masked), so the order only
@@ -291,27 +296,16 @@ public final class EmbeddingModel {
           longest = Math.max(longest, Math.min(c.maxSeqLen(), counts[order[start + b]]));
         }
         int seq = Math.min(c.maxSeqLen(), (longest + 7) / 8 * 8);
-        Encoder.Pass pass = pass(rows, seq, tap);
-        if (ids != null) {
-          Arrays.fill(pass.ids, 0);
-          for (int b = 0; b < rows; b++) {
-            // an empty sequence runs as one token 0; its row is zeroed below
-            int[] t = ids.get(order[start + b]);
-            System.arraycopy(t, 0, pass.ids, b * seq, Math.min(seq, t.length));
-            pass.lengths[b] = Math.max(1, Math.min(seq, t.length));
-          }
-        } else {
-          float[] dst = pass.patches.data();
-          int off = pass.patches.offset();
-          Arrays.fill(dst, off, off + rows * seq * pd, 0f);
-          for (int b = 0; b < rows; b++) {
-            int t = Math.min(seq, counts[order[start + b]]);
-            System.arraycopy(patches.get(order[start + b]), 0, dst, off + b * seq * pd, t * pd);
-            pass.lengths[b] = Math.max(1, t);
-          }
+        if (exitLayer != null) {
+          runExiting(rows, seq, start, order, counts, ids, patches, o.exit(), full, exitLayer);
+          continue;
         }
+        // a cut at layer l runs layers 1 … l only: the same bits as the full pass's tap there
+        // (EarlyExitTest), for l/L of the time
+        Encoder.Pass pass = tap ? segment(rows, seq, 0, layer) : pass(rows, seq);
+        fill(pass, rows, seq, start, order, counts, ids, patches);
         pass.graph.forward();
-        var pooled = tap ? pass.layerPooled[layer - 1] : pass.pooled;
+        var pooled = pass.pooled;
         for (int b = 0; b < rows; b++) {
           System.arraycopy(pooled.data(), pooled.offset() + b * width, full, order[start + b] * width, width);
         }
@@ -337,18 +331,111 @@ public final class EmbeddingModel {
         System.arraycopy(full, i * width, out, i * m, m);
       }
     }
-    return new Embeddings(out, n, m, 0, empty);
+    return new Embeddings(out, n, m, 0, empty, exitLayer);
+  }
+
+  /** Puts the batch's inputs (order[start …], padded to seq) into the first pass of a batch. */
+  private void fill(Encoder.Pass pass, int rows, int seq, int start, Integer[] order, int[] counts,
+      List<int[]> ids, List<float[]> patches) {
+    if (ids != null) {
+      Arrays.fill(pass.ids, 0);
+      for (int b = 0; b < rows; b++) {
+        // an empty sequence runs as one token 0; its row is zeroed later
+        int[] t = ids.get(order[start + b]);
+        System.arraycopy(t, 0, pass.ids, b * seq, Math.min(seq, t.length));
+        pass.lengths[b] = Math.max(1, Math.min(seq, t.length));
+      }
+    } else {
+      int pd = config().patchDim();
+      float[] dst = pass.patches.data();
+      int off = pass.patches.offset();
+      Arrays.fill(dst, off, off + rows * seq * pd, 0f);
+      for (int b = 0; b < rows; b++) {
+        int t = Math.min(seq, counts[order[start + b]]);
+        System.arraycopy(patches.get(order[start + b]), 0, dst, off + b * seq * pd, t * pd);
+        pass.lengths[b] = Math.max(1, t);
+      }
+    }
+  }
+
+  // early exit's carry between segments: the surviving rows' hidden states and embeddings
+  private float[] carryHidden = new float[0], carryBefore = new float[0], carryNext = new float[0];
+
+  /**
+   * One batch with early exit: one layer at a time, each a pass over the rows still running;
+   * after each layer the rule says which rows stop (their embedding is that layer's), and the
+   * others' hidden states move, compacted, into the next layer's smaller pass. A row that never
+   * stops goes through the same operations as in the full pass, so it gets the same bits.
+   */
+  private void runExiting(int rows, int seq, int start, Integer[] order, int[] counts,
+      List<int[]> ids, List<float[]> patches, ExitRule rule, float[] full, int[] exitLayer) {
+    var c = config();
+    int width = c.embeddingSize(), d = c.dModel(), layers = c.layers(), block = seq * d;
+    int[] alive = new int[rows], lengths = new int[rows];
+    for (int b = 0; b < rows; b++) {
+      alive[b] = order[start + b];
+    }
+    if (carryHidden.length < rows * block) {
+      carryHidden = new float[rows * block];
+    }
+    if (carryBefore.length < rows * width) {
+      carryBefore = new float[rows * width];
+      carryNext = new float[rows * width];
+    }
+    int live = rows;
+    for (int l = 0; l < layers && live > 0; l++) {
+      Encoder.Pass pass = segment(live, seq, l, l + 1);
+      if (l == 0) {
+        fill(pass, rows, seq, start, order, counts, ids, patches);
+      } else {
+        System.arraycopy(carryHidden, 0, pass.hiddenIn.data(), pass.hiddenIn.offset(), live * block);
+        System.arraycopy(lengths, 0, pass.lengths, 0, live);
+      }
+      pass.graph.forward();
+      float[] now = pass.pooled.data(), hidden = pass.hiddenOut.data();
+      int nowOff = pass.pooled.offset(), hiddenOff = pass.hiddenOut.offset();
+      int kept = 0;
+      for (int r = 0; r < live; r++) {
+        // an empty input is a row of zeros whatever it runs through: it stops at once
+        boolean stop = l == layers - 1 || counts[alive[r]] == 0
+            || rule.exits(l + 1, now, nowOff + r * width, l == 0 ? null : carryBefore, r * width, width);
+        if (stop) {
+          System.arraycopy(now, nowOff + r * width, full, alive[r] * width, width);
+          exitLayer[alive[r]] = l + 1;
+          continue;
+        }
+        System.arraycopy(hidden, hiddenOff + r * block, carryHidden, kept * block, block);
+        System.arraycopy(now, nowOff + r * width, carryNext, kept * width, width);
+        alive[kept] = alive[r];
+        lengths[kept] = pass.lengths[r];
+        kept++;
+      }
+      float[] t = carryBefore;
+      carryBefore = carryNext;
+      carryNext = t;
+      live = kept;
+    }
+  }
+
+  /** The pass of layers [from, to) over {@code batch} rows, built on first use; under the pass lock. */
+  private Encoder.Pass segment(int batch, int seq, int from, int to) {
+    return cached("layers" + from + "-" + to + ":" + batch + "x" + seq,
+        memory -> encoder.buildSegment(pool, batch, seq, from, to, memory));
   }
 
   /** The inference pass of a shape, built on first use; called under the pass lock. */
-  private Encoder.Pass pass(int batch, int seq, boolean tap) {
-    String key = batch + "x" + seq + (tap ? "+taps" : "");
+  private Encoder.Pass pass(int batch, int seq) {
+    return cached(batch + "x" + seq, memory -> encoder.buildInference(pool, batch, seq, false, memory));
+  }
+
+  private Encoder.Pass cached(String key,
+      java.util.function.Function<java.util.function.IntFunction<float[]>, Encoder.Pass> build) {
     Encoder.Pass p = passes.remove(key);
     if (p == null) {
       if (passes.size() == CACHED_PASSES) {
         passes.remove(passes.keySet().iterator().next());
       }
-      p = encoder.buildInference(pool, batch, seq, tap, size -> {
+      p = build.apply(size -> {
         if (activations.length < size) {
           // the passes built on the smaller array go with it
           passes.clear();

@@ -188,4 +188,76 @@ class ClassifierTest {
     e = assertThrows(IllegalArgumentException.class, () -> Classifier.load(bad));
     assertTrue(e.getMessage().contains("confidence must be max_prob or margin"), e.getMessage());
   }
+
+  /** Separate heads for layers 1 … 3, named as adaptive-layer training names them. */
+  static Classifier layered(long seed) {
+    Arena a = new Arena("heads");
+    for (int l = 1; l <= 3; l++) {
+      for (int m : DIMS) {
+        a.alloc("layer" + l + "/dim" + m + "/head.weight", C, m);
+        a.alloc("layer" + l + "/dim" + m + "/head.bias", C);
+      }
+    }
+    a.freeze();
+    SplittableRandom r = new SplittableRandom(seed);
+    for (int i = 0; i < a.data().length; i++) {
+      a.data()[i] = (float) r.nextGaussian();
+    }
+    Classifier[] earlier = {Classifier.fromHeads(a, "layer1/", DIMS, CLASSES),
+        Classifier.fromHeads(a, "layer2/", DIMS, CLASSES)};
+    return Classifier.fromHeads(a, "layer3/", DIMS, CLASSES).withEarlierLayers(earlier);
+  }
+
+  @Test
+  void earlyExitStopsWhereTheDepthCascadeSaysAndSurvivesSaving(@TempDir Path dir) throws Exception {
+    Classifier cl = layered(31);
+    int n = 400, last = DIMS.length - 1;
+    float[][] byLayer = {rows(n, 1), rows(n, 2), rows(n, 3)};
+    Classifier.Table t = cl.depthTable(byLayer, n, WIDTH);
+    assertArrayEquals(new int[] {1, 2, 3}, t.dims());
+    for (int l = 1; l <= 3; l++) {
+      Classifier.Table own = cl.atLayer(l).table(byLayer[l - 1], n, WIDTH);
+      assertArrayEquals(own.label()[last], t.label()[l - 1], "layer " + l + " is its full-width head");
+      assertArrayEquals(own.maxProb()[last], t.maxProb()[l - 1]);
+    }
+    int[] truth = t.label()[2];
+    Cascade depth = Cascade.calibrate(t, truth, Cascade.Confidence.MAX_PROB, 10);
+    assertTrue(depth.dev().expectedDims() < 3, "some rows stop early: " + depth.dev().expectedDims());
+    cl = cl.withEarlyExit(depth);
+    Files.createDirectories(dir.resolve("m"));
+    cl.save(dir.resolve("m"));
+    Classifier back = Classifier.load(dir.resolve("m"));
+    assertEquals(3, back.layers());
+    assertArrayEquals(depth.thresholds(), back.earlyExit().thresholds());
+    assertEquals(depth.dev().expectedDims(), back.earlyExit().dev().expectedDims(), 0);
+    assertTrue(Files.readString(dir.resolve("m").resolve(Classifier.CONFIG)).contains("\"expected_layers\""));
+    // the exit rule, applied layer by layer as the encoder would, stops where the table says
+    var rule = back.exitRule(back.earlyExit());
+    int[] stopped = new int[n];
+    float[] rows = new float[n * WIDTH];
+    for (int i = 0; i < n; i++) {
+      int l = 1;
+      while (l < 3 && !rule.exits(l, byLayer[l - 1], i * WIDTH, null, 0, WIDTH)) {
+        l++;
+      }
+      stopped[i] = l;
+      System.arraycopy(byLayer[l - 1], i * WIDTH, rows, i * WIDTH, WIDTH);
+    }
+    int[] stops = new int[3];
+    for (int l : stopped) {
+      stops[l - 1]++;
+    }
+    assertArrayEquals(depth.dev().stops(), stops);
+    // each row is labelled by the head of the layer it stopped at
+    Classifier.Decision[] d = back.classify(rows, stopped, n, WIDTH, null);
+    int hit = 0;
+    for (int i = 0; i < n; i++) {
+      assertEquals(stopped[i], d[i].layer());
+      assertEquals(t.label()[stopped[i] - 1][i], d[i].label(), "row " + i);
+      assertEquals(WIDTH, d[i].dims());
+      hit += d[i].label() == truth[i] ? 1 : 0;
+    }
+    assertEquals(depth.dev().top1(), (double) hit / n, 1e-12);
+    assertThrows(IllegalArgumentException.class, () -> heads(false, 1).withEarlyExit(depth));
+  }
 }

@@ -22,7 +22,72 @@ import java.util.Map;
 public record BatchedSearch(List<Hits> parts, int queries, double seconds) {
 
   /** A timed run over the rows of a queries .npy, with what it reports. */
-  public record Report(BatchedSearch run, int dim, Cost cost, Map<String, Object> summary) {}
+  public record Report(BatchedSearch run, int dim, Cost cost, Map<String, Object> summary,
+      FunnelCalibration.Result calibration) {}
+
+  /**
+   * As {@link #run(VectorIndex, Path, int, int, Funnel, int, double, WorkerPool)} with a funnel
+   * written as text: a ladder ({@code 16:1000,64:200}, {@code 32:1000~0.05}) or {@code auto[:RECALL]}
+   * / {@code DIM:auto[:RECALL]}, fitted first by {@link FunnelCalibration} on the queries of
+   * {@code calibration} (a .npy; null: {@link FunnelCalibration#SAMPLE} database rows).
+   */
+  public static Report run(VectorIndex index, Path queries, int dim, int k, String funnel,
+      Path calibration, int batch, double warmupSeconds, WorkerPool pool) throws IOException {
+    double[] auto = funnel == null ? null : FunnelCalibration.parseAuto(funnel);
+    if (auto == null) {
+      if (calibration != null) {
+        throw new IllegalArgumentException("calibration queries are for --funnel auto[:RECALL]");
+      }
+      return run(index, queries, dim, k, funnel == null ? null : Funnel.parse(funnel), batch, warmupSeconds, pool);
+    }
+    int m = dim == 0 ? Math.min(index.dim(), columns(queries)) : dim;
+    Searcher s = index.searcher(pool);
+    FunnelCalibration.Result c;
+    if (calibration == null) {
+      c = FunnelCalibration.onDatabase(s, index, k, m, (int) auto[0], auto[1], 1L);
+    } else {
+      Rows cal = Rows.read(calibration);
+      float[] q = cal.values();
+      int cols = cal.cols();
+      if (cols < m || cols > index.dim()) {
+        throw new IllegalArgumentException(calibration + " has " + cols + " dimensions; the search needs "
+            + m + " to " + index.dim());
+      }
+      c = FunnelCalibration.calibrate(s, index, q, q.length / cols, cols, k, m, (int) auto[0], auto[1], null,
+          "queries of " + calibration.getFileName());
+    }
+    Report r = run(index, queries, dim, k, c.adaptive(), batch, warmupSeconds, pool);
+    Map<String, Object> o = new LinkedHashMap<>(r.summary());
+    o.put("funnel_asked", funnel);
+    Map<String, Object> cal = new LinkedHashMap<>();
+    cal.put("source", c.source());
+    cal.put("queries", c.queries());
+    cal.put("target_recall", c.target());
+    cal.put("adaptive", c.adaptive().toString());
+    cal.put("adaptive_recall", c.adaptiveRecall());
+    cal.put("adaptive_reranked_per_query", c.adaptiveReranked());
+    cal.put("fixed", c.fixed().toString());
+    cal.put("fixed_recall", c.fixedRecall());
+    cal.put("fixed_reranked_per_query", c.fixed().stages().get(0).shortlist());
+    o.put("calibration", cal);
+    return new Report(r.run(), r.dim(), r.cost(), o, c);
+  }
+
+  /** A float32 .npy read into memory, row after row. */
+  private record Rows(float[] values, int cols) {
+    static Rows read(Path npy) throws IOException {
+      try (Arena a = Arena.ofConfined()) {
+        Npy.Matrix m = Npy.map(npy, a);
+        return new Rows(m.toArray(), m.cols());
+      }
+    }
+  }
+
+  private static int columns(Path npy) throws IOException {
+    try (Arena a = Arena.ofConfined()) {
+      return Npy.map(npy, a).cols();
+    }
+  }
 
   /**
    * Searches {@code index} with every row of {@code queries} (Q × d, or Q × m for a prefix m)
@@ -31,13 +96,9 @@ public record BatchedSearch(List<Hits> parts, int queries, double seconds) {
    */
   public static Report run(VectorIndex index, Path queries, int dim, int k, Funnel funnel,
       int batch, double warmupSeconds, WorkerPool pool) throws IOException {
-    float[] q;
-    int cols;
-    try (Arena a = Arena.ofConfined()) {
-      Npy.Matrix qm = Npy.map(queries, a);
-      cols = qm.cols();
-      q = qm.toArray();
-    }
+    Rows rows = Rows.read(queries);
+    float[] q = rows.values();
+    int cols = rows.cols();
     int nq = q.length / cols;
     int m = dim == 0 ? Math.min(index.dim(), cols) : dim;
     if (cols < m) {
@@ -64,7 +125,18 @@ public record BatchedSearch(List<Hits> parts, int queries, double seconds) {
     o.put("vectors_scored_per_query", c.vectorsScored());
     o.put("bytes_read_per_query", c.bytesRead());
     o.put("flops_per_query", c.flops());
-    return new Report(run, m, c, o);
+    if (funnel != null) {
+      double reranked = 0;
+      for (Hits h : run.parts()) {
+        reranked += h.meanReranked() * h.queries();
+      }
+      o.put("reranked_per_query", nq == 0 ? 0 : reranked / nq);
+    }
+    if (funnel != null || index.precision() != Precision.F32) {
+      // what the approximation lost, against exact float search of the same queries (untimed)
+      o.put("recall_vs_exact", run.recallAgainst(index.searcher(pool).exact(q, nq, cols, k, m)));
+    }
+    return new Report(run, m, c, o, null);
   }
 
   /**
@@ -89,6 +161,29 @@ public record BatchedSearch(List<Hits> parts, int queries, double seconds) {
       parts.add(s.search(Arrays.copyOfRange(queries, q0 * cols, (q0 + qn) * cols), qn, cols, k, m, f));
     }
     return new BatchedSearch(parts, nq, (System.nanoTime() - start) / 1e9);
+  }
+
+  /** The share of the reference's top k (per query) that these hits found, over all queries. */
+  public double recallAgainst(Hits reference) {
+    long hit = 0, total = 0;
+    int q0 = 0;
+    for (Hits h : parts) {
+      for (int i = 0; i < h.queries(); i++) {
+        int want = reference.found(q0 + i);
+        total += want;
+        for (int j = 0; j < h.found(i); j++) {
+          long id = h.id(i, j);
+          for (int r = 0; r < want; r++) {
+            if (reference.id(q0 + i, r) == id) {
+              hit++;
+              break;
+            }
+          }
+        }
+      }
+      q0 += h.queries();
+    }
+    return total == 0 ? 1 : (double) hit / total;
   }
 
   /**

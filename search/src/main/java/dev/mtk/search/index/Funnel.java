@@ -8,10 +8,24 @@ import java.util.List;
  * stage scores every vector at its prefix, on the index's compact codes; each later stage rescores
  * the previous shortlist with exact floats at its own prefix; the final top-k is rescored with
  * exact floats at the query's dimension. Written {@code 16:1000,64:200}.
+ *
+ * <p>The first stage may be adaptive, {@code 32:1000~0.05}: of its best 1,000 it passes on only
+ * those whose score is within 0.05 of its k-th best (at least k), so a query whose prefix scores
+ * fall away quickly rescores fewer candidates. {@link FunnelCalibration} picks the bound and the
+ * margin for a recall target ({@code --funnel auto:0.99}).
  */
 public record Funnel(List<Stage> stages) {
 
-  public record Stage(int dim, int shortlist) {}
+  /** {@code margin} NaN: a fixed shortlist; else at most {@code shortlist}, cut by the margin. */
+  public record Stage(int dim, int shortlist, float margin) {
+    public Stage(int dim, int shortlist) {
+      this(dim, shortlist, Float.NaN);
+    }
+
+    public boolean adaptive() {
+      return !Float.isNaN(margin);
+    }
+  }
 
   public Funnel {
     stages = List.copyOf(stages);
@@ -29,11 +43,16 @@ public record Funnel(List<Stage> stages) {
         throw new IllegalArgumentException("funnel stage '" + part.trim()
             + "' is not dim:shortlist (for example 16:1000,64:200)");
       }
+      String[] sm = dk[1].split("~", -1);
       try {
-        stages.add(new Stage(Integer.parseInt(dk[0].trim()), Integer.parseInt(dk[1].trim())));
+        float margin = sm.length == 2 ? Float.parseFloat(sm[1].trim()) : Float.NaN;
+        if (sm.length > 2 || (sm.length == 2 && !(margin >= 0 && margin < Float.POSITIVE_INFINITY))) {
+          throw new NumberFormatException();
+        }
+        stages.add(new Stage(Integer.parseInt(dk[0].trim()), Integer.parseInt(sm[0].trim()), margin));
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("funnel stage '" + part.trim()
-            + "' is not two whole numbers dim:shortlist");
+            + "' is not dim:shortlist (whole numbers) or dim:shortlist~margin (a margin ≥ 0)");
       }
     }
     return new Funnel(stages);
@@ -56,6 +75,9 @@ public record Funnel(List<Stage> stages) {
         throw new IllegalArgumentException("funnel stage " + s.dim + ":" + s.shortlist
             + " keeps fewer than the k = " + k + " results asked for");
       }
+      if (s.adaptive() && s != stages.get(0)) {
+        throw new IllegalArgumentException("only the first funnel stage may have a margin, got " + this);
+      }
       if (s.shortlist > prevShort) {
         throw new IllegalArgumentException("funnel shortlists must not grow from stage to stage, got "
             + this);
@@ -70,6 +92,9 @@ public record Funnel(List<Stage> stages) {
     StringBuilder b = new StringBuilder();
     for (Stage s : stages) {
       b.append(b.isEmpty() ? "" : ",").append(s.dim).append(':').append(s.shortlist);
+      if (s.adaptive()) {
+        b.append('~').append(s.margin);
+      }
     }
     return b.toString();
   }

@@ -185,6 +185,12 @@ public final class Searcher {
     int firstDim = funnel == null ? m : funnel.stages().get(0).dim();
     p.set(queries, qi * stride, firstDim);
     int kept = scan(p, first, spread, s);
+    if (funnel != null && funnel.stages().get(0).adaptive()) {
+      kept = cut(s.scores, kept, k, funnel.stages().get(0).margin());
+    }
+    if (funnel != null) {
+      hits.reranked()[qi] = kept;
+    }
     // later stages: exact floats at a longer prefix, over the shortlist only
     if (funnel != null) {
       for (int st = 1; st <= funnel.stages().size(); st++) {
@@ -208,6 +214,65 @@ public final class Searcher {
           funnel == null && ix.precision == Precision.BINARY);
     }
     hits.found()[qi] = n;
+  }
+
+  /**
+   * How many of a first stage's {@code kept} keys (best first) an adaptive stage passes on: those
+   * within {@code margin} of the k-th best, at least k.
+   */
+  static int cut(float[] scores, int kept, int k, float margin) {
+    if (kept <= k) {
+      return kept;
+    }
+    float bar = scores[k - 1] - margin;
+    // the first position from k on below the bar (the scores fall): a binary search
+    int lo = k, hi = kept;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (scores[mid] >= bar) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  /**
+   * The first stage of a funnel alone, for calibration: query {@code qi}'s best {@code keep} rows
+   * at prefix {@code dim} on the index's codes, best first, into {@code rows} and {@code scores};
+   * returns their number.
+   */
+  int firstStage(float[] queries, int qi, int stride, int dim, int keep, int[] rows, float[] scores) {
+    Scratch s = scratch.get();
+    Prepared p = new Prepared(s);
+    p.set(queries, qi * stride, dim);
+    int kept = scan(p, keep, false, s);
+    for (int i = 0; i < kept; i++) {
+      rows[i] = ix.row(s.keys[i]);
+      scores[i] = s.scores[i];
+    }
+    return kept;
+  }
+
+  /**
+   * Exact search with the floats at prefix m, whatever the index's precision (the float vectors
+   * are always in the file): the reference funnels and code scans are measured against.
+   */
+  public Hits exact(float[] queries, int nq, int stride, int kAsked, int m) {
+    if (m < 1 || m > ix.dim || stride < m || (long) nq * stride > queries.length || kAsked < 1) {
+      throw new IllegalArgumentException("exact search needs 1 ≤ m ≤ " + ix.dim + " ≤ stride, k ≥ 1");
+    }
+    int k = Math.max(1, Math.min(kAsked, ix.count));
+    long[] ids = new long[nq * k];
+    float[] scores = new float[nq * k];
+    Arrays.fill(ids, -1);
+    Arrays.fill(scores, Float.NaN);
+    Hits hits = new Hits(nq, k, ids, scores, new int[nq]);
+    if (ix.count > 0 && nq > 0) {
+      exactBatch(queries, nq, stride, k, m, hits);
+    }
+    return hits;
   }
 
   /** The first stage over every row; leaves the best {@code keep} keys, best first, in s.keys. */

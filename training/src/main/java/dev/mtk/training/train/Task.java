@@ -116,6 +116,11 @@ abstract class Task {
    * the embedding took.
    */
   Trainer.LabelledSplit labelled(EmbeddingModel model, ReverseDictionary.Split split) {
+    return labelled(model, split, EmbedOptions.EVALUATION);
+  }
+
+  /** As above, embedded with {@code options} (raw rows; a layer, or early exit). */
+  Trainer.LabelledSplit labelled(EmbeddingModel model, ReverseDictionary.Split split, EmbedOptions options) {
     throw new IllegalArgumentException("a retrieval task has pairs, not labels");
   }
 
@@ -215,12 +220,12 @@ abstract class Task {
     }
 
     @Override
-    Trainer.LabelledSplit labelled(EmbeddingModel model, ReverseDictionary.Split split) {
+    Trainer.LabelledSplit labelled(EmbeddingModel model, ReverseDictionary.Split split, EmbedOptions options) {
       List<Labelled.Example> rows = data.examples(split);
       long t0 = System.nanoTime();
-      float[] v = model.embedTexts(rows.stream().map(Labelled.Example::text).toList(), EmbedOptions.EVALUATION).vectors();
-      return new Trainer.LabelledSplit(v, rows.stream().mapToInt(Labelled.Example::label).toArray(),
-          model.width(), classNames(), (System.nanoTime() - t0) / 1e9);
+      var e = model.embedTexts(rows.stream().map(Labelled.Example::text).toList(), options.raw());
+      return new Trainer.LabelledSplit(e.vectors(), rows.stream().mapToInt(Labelled.Example::label).toArray(),
+          model.width(), classNames(), (System.nanoTime() - t0) / 1e9, e.layers());
     }
 
     @Override
@@ -302,14 +307,15 @@ abstract class Task {
     }
 
     @Override
-    Trainer.LabelledSplit labelled(EmbeddingModel model, ReverseDictionary.Split s) {
+    Trainer.LabelledSplit labelled(EmbeddingModel model, ReverseDictionary.Split s, EmbedOptions options) {
       LabelledImages q = split(s);
       int[] all = new int[q.count()];
       java.util.Arrays.setAll(all, i -> i);
+      int[] layers = options.exit() == null ? null : new int[all.length];
       long t0 = System.nanoTime();
-      float[] v = embed(model, model.imageFormat(), q, all);
+      float[] v = embed(model, model.imageFormat(), q, all, options.raw(), layers);
       return new Trainer.LabelledSplit(v, q.labels().clone(), model.width(), classNames(),
-          (System.nanoTime() - t0) / 1e9);
+          (System.nanoTime() - t0) / 1e9, layers);
     }
 
     @Override
@@ -345,6 +351,12 @@ abstract class Task {
     /** Raw (unnormalised) embeddings of some images, without augmentation, a batch at a time. */
     static float[] embed(EmbeddingModel model, ImageFormat format,
         LabelledImages images, int[] rows) {
+      return embed(model, format, images, rows, EmbedOptions.EVALUATION, null);
+    }
+
+    /** Rows of the images embedded with {@code options}; each row's exit layer into {@code layers} (or null). */
+    static float[] embed(EmbeddingModel model, ImageFormat format,
+        LabelledImages images, int[] rows, EmbedOptions options, int[] layers) {
       int width = model.width(), chunk = 4096, dim = format.tokens() * format.patchDim();
       float[] out = new float[rows.length * width];
       for (int from = 0; from < rows.length; from += chunk) {
@@ -355,8 +367,11 @@ abstract class Task {
           format.patches(images.pixels(), rows[i] * images.size(), 0, 0, 0, false, patches, 0);
           in.add(new Input.Patches(patches, format.tokens()));
         }
-        float[] v = model.embed(in, EmbedOptions.EVALUATION).vectors();
-        System.arraycopy(v, 0, out, from * width, v.length);
+        var e = model.embed(in, options);
+        System.arraycopy(e.vectors(), 0, out, from * width, e.vectors().length);
+        if (layers != null) {
+          System.arraycopy(e.layers(), 0, layers, from, e.rows());
+        }
       }
       return out;
     }

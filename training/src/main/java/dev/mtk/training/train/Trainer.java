@@ -15,7 +15,9 @@ import dev.mtk.tokenizers.text.bpe.BpeTrainer;
 import dev.mtk.tokenizers.text.formats.HuggingFaceJson;
 import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
 import dev.mtk.tokenizers.text.TextTokenizer;
+import dev.mtk.models.inference.EarlyExit;
 import dev.mtk.models.inference.EmbedOptions;
+import dev.mtk.models.inference.ExitRule;
 import dev.mtk.models.inference.EmbeddingModel;
 import dev.mtk.training.eval.Classification;
 import dev.mtk.training.eval.RetrievalMetrics;
@@ -25,6 +27,7 @@ import dev.mtk.models.classify.Classifier;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -117,6 +120,11 @@ public final class Trainer {
         listener.phase("saving the classification heads and calibrating their cascade on the dev split");
         saveClassifier(cfg, step, data, model(step.enc, tok, format, pool), out.resolve("model"));
       }
+      if (cfg.loss().adaptive() != null && data instanceof Task.Retrieval r) {
+        listener.phase("calibrating early exit over layers on the dev split");
+        calibrateEarlyExit(model(step.enc, tok, format, pool), r.data, ReverseDictionary.Split.DEV, pool)
+            .save(out.resolve("model"));
+      }
       Map<String, Map<String, Double>> results = data.evaluate(model(step.enc, tok, format, pool),
           ReverseDictionary.Split.TEST, ladder(cfg.model().embeddingSize()), pool, cfg.seed());
       run.saveResults(cfg.task().id(), results);
@@ -128,29 +136,77 @@ public final class Trainer {
   public static final double CASCADE_MAX_LOSS = 0.2;
 
   /**
-   * The trained heads (the last layer's, under adaptive layers) saved with the model as its
-   * {@link Classifier}, with a max-probability cascade calibrated on the dev split to lose at
-   * most {@link #CASCADE_MAX_LOSS} points (none when the dev split is empty).
+   * The trained heads saved with the model as its {@link Classifier}, with a max-probability
+   * cascade over prefixes calibrated on the dev split to lose at most {@link #CASCADE_MAX_LOSS}
+   * points (none when the dev split is empty). Under adaptive layers the heads of every earlier
+   * layer are saved too, with an early exit over layers calibrated to the same goal.
    */
   private static void saveClassifier(TrainConfig cfg, Step step, Task data, EmbeddingModel model,
       Path modelDir) throws IOException {
-    String scope = cfg.loss().adaptive() == null ? "" : "layer" + cfg.model().layers() + "/";
-    Classifier cl = Classifier.fromHeads(step.heads, scope, cfg.dims(), data.classNames());
+    int layers = cfg.model().layers();
+    boolean adaptive = cfg.loss().adaptive() != null;
+    Classifier cl = Classifier.fromHeads(step.heads, adaptive ? "layer" + layers + "/" : "", cfg.dims(),
+        data.classNames());
+    if (adaptive) {
+      Classifier[] earlier = new Classifier[layers - 1];
+      for (int l = 1; l < layers; l++) {
+        earlier[l - 1] = Classifier.fromHeads(step.heads, "layer" + l + "/", cfg.dims(), data.classNames());
+      }
+      cl = cl.withEarlierLayers(earlier);
+    }
     LabelledSplit dev = data.labelled(model, ReverseDictionary.Split.DEV);
     if (dev.labels().length > 0) {
       cl = cl.withCascade(Cascade.calibrate(cl.table(dev.rows(), dev.labels().length, dev.width()),
           dev.labels(), Cascade.Confidence.MAX_PROB, CASCADE_MAX_LOSS));
+      if (adaptive) {
+        cl = cl.withEarlyExit(calibrateDepth(cl, model, data, dev, Cascade.Confidence.MAX_PROB, CASCADE_MAX_LOSS));
+      }
     }
     cl.save(modelDir);
   }
 
-  /** A labelled split embedded at full width (raw), and how long the embedding took. */
-  public record LabelledSplit(float[] rows, int[] labels, int width, List<String> classes, double seconds) {}
+  /**
+   * The early exit over layers that loses at most {@code maxLossPoints} of full-depth top-1 on
+   * the dev split ({@code dev}: its full-depth rows) at the fewest expected layers.
+   */
+  static Cascade calibrateDepth(Classifier cl, EmbeddingModel model, Task data, LabelledSplit dev,
+      Cascade.Confidence confidence, double maxLossPoints) {
+    int layers = cl.layers(), n = dev.labels().length;
+    float[][] byLayer = new float[layers][];
+    byLayer[layers - 1] = dev.rows();
+    for (int l = 1; l < layers; l++) {
+      byLayer[l - 1] = data.labelled(model, ReverseDictionary.Split.DEV, EmbedOptions.EVALUATION.withLayer(l)).rows();
+    }
+    return Cascade.calibrate(cl.depthTable(byLayer, n, dev.width()), dev.labels(), confidence, maxLossPoints);
+  }
+
+  /**
+   * The early exit of a model's saved classifier, calibrated anew on a task's dev split
+   * ({@code data} as for {@link #evaluate}).
+   */
+  public static Cascade calibrateDepth(Classifier cl, EmbeddingModel model, String task, String data,
+      Cascade.Confidence confidence, double maxLossPoints) throws IOException {
+    Task t = Task.load(task, data, model.imageFormat());
+    return calibrateDepth(cl, model, t, t.labelled(model, ReverseDictionary.Split.DEV), confidence, maxLossPoints);
+  }
+
+  /**
+   * A labelled split embedded (raw), how long the embedding took, and under early exit the
+   * layer each row stopped at (else null).
+   */
+  public record LabelledSplit(float[] rows, int[] labels, int width, List<String> classes, double seconds,
+      int[] layers) {}
 
   /** A classification task's split ({@code data} as for {@link #evaluate}), embedded and timed. */
   public static LabelledSplit labelled(EmbeddingModel model, String task, String data,
       ReverseDictionary.Split split) throws IOException {
-    return Task.load(task, data, model.imageFormat()).labelled(model, split);
+    return labelled(model, task, data, split, EmbedOptions.EVALUATION);
+  }
+
+  /** As above with {@code options} (a layer, or early exit). */
+  public static LabelledSplit labelled(EmbeddingModel model, String task, String data,
+      ReverseDictionary.Split split, EmbedOptions options) throws IOException {
+    return Task.load(task, data, model.imageFormat()).labelled(model, split, options);
   }
 
   private static EmbeddingModel model(Encoder enc, TextTokenizer tok,
@@ -501,10 +557,29 @@ public final class Trainer {
    * distinct answers of the split's own examples (a few thousand for dev or test): the task is to
    * pick the right word among the held-out words, not among all of WordNet's.
    */
-  public record Embedded(float[] queries, float[] docs, int docCount, int width, int[] relevant) {}
+  public record Embedded(float[] queries, float[] docs, int docCount, int width, int[] relevant,
+      double meanLayer) {
+    public Embedded(float[] queries, float[] docs, int docCount, int width, int[] relevant) {
+      this(queries, docs, docCount, width, relevant, 0);
+    }
+  }
+
+  /** A retrieval task's pairs ({@code data} as for {@link #evaluate}); refuses a classification task. */
+  public static ReverseDictionary retrieval(String task, String data) throws IOException {
+    if (!(Task.load(task, data, null) instanceof Task.Retrieval r)) {
+      throw new IllegalArgumentException("task " + task + " has labels, not query → answer pairs");
+    }
+    return r.data;
+  }
 
   public static Embedded embedSplit(EmbeddingModel model, ReverseDictionary data,
       ReverseDictionary.Split split) {
+    return embedSplit(model, data, split, EmbedOptions.EVALUATION);
+  }
+
+  /** As above, embedded with {@code options} (raw rows; a layer, say). */
+  public static Embedded embedSplit(EmbeddingModel model, ReverseDictionary data,
+      ReverseDictionary.Split split, EmbedOptions options) {
     int width = model.width();
     List<ReverseDictionary.Example> ex = data.examples(split);
     Map<Integer, Integer> local = new LinkedHashMap<>();
@@ -513,10 +588,73 @@ public final class Trainer {
       relevant[i] = local.computeIfAbsent(ex.get(i).document(), k -> local.size());
     }
     List<String> candidates = local.keySet().stream().map(data.documents()::get).toList();
-    float[] q = model.embedTexts(ex.stream().map(ReverseDictionary.Example::query).toList(),
-        EmbedOptions.EVALUATION).vectors();
-    float[] d = model.embedTexts(candidates, EmbedOptions.EVALUATION).vectors();
-    return new Embedded(q, d, candidates.size(), width, relevant);
+    var q = model.embedTexts(ex.stream().map(ReverseDictionary.Example::query).toList(), options.raw());
+    var d = model.embedTexts(candidates, options.raw());
+    double layer = q.layers() == null ? 0
+        : (q.meanLayer() * q.rows() + d.meanLayer() * d.rows()) / Math.max(1, q.rows() + d.rows());
+    return new Embedded(q.vectors(), d.vectors(), candidates.size(), width, relevant, layer);
+  }
+
+  /** Thresholds tried by {@link #calibrateEarlyExit}: this many quantiles of the layer-to-layer cosines. */
+  static final int EXIT_CANDIDATES = 40;
+
+  /**
+   * The curve of the stable early exit ({@link ExitRule#stable}, one threshold for every layer)
+   * on a retrieval split: for each threshold, recall@10 at full width with every query and
+   * candidate embedded at the layer it would stop at, and the mean layer. It is simulated from
+   * each layer's embeddings, which are the bits early exit produces (EarlyExitTest), so the real
+   * run gives these numbers.
+   */
+  public static EarlyExit calibrateEarlyExit(EmbeddingModel model, ReverseDictionary data,
+      ReverseDictionary.Split split, WorkerPool pool) {
+    int layers = model.layers(), w = model.width();
+    Embedded[] at = new Embedded[layers];
+    for (int l = 1; l <= layers; l++) {
+      at[l - 1] = embedSplit(model, data, split, EmbedOptions.EVALUATION.withLayer(l));
+    }
+    int nq = at[0].relevant().length, nd = at[0].docCount(), n = nq + nd;
+    // cos[l][i]: row i (queries, then candidates) between layers l and l + 1 (from 0)
+    float[][] cos = new float[layers - 1][n];
+    float[] all = new float[(layers - 1) * n];
+    for (int l = 0; l + 1 < layers; l++) {
+      for (int i = 0; i < n; i++) {
+        float[] a = i < nq ? at[l].queries() : at[l].docs(), b = i < nq ? at[l + 1].queries() : at[l + 1].docs();
+        int r = i < nq ? i : i - nq;
+        cos[l][i] = (float) ExitRule.cosine(b, r * w, a, r * w, w);
+        all[l * n + i] = cos[l][i];
+      }
+    }
+    java.util.Arrays.sort(all);
+    java.util.TreeSet<Float> thresholds = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
+    for (int c = 0; c < EXIT_CANDIDATES; c++) {
+      // denser towards 1, where the useful thresholds are: ranks from the top, squared spacing
+      double f = (double) c / (EXIT_CANDIDATES - 1);
+      thresholds.add(all[(int) Math.round((all.length - 1) * (1 - f * f))]);
+    }
+    double full = RetrievalMetrics.evaluate(pool, at[layers - 1].queries(), nq, at[layers - 1].docs(), nd, w, w,
+        at[0].relevant()).get("recall@10");
+    float[] q = new float[nq * w], d = new float[nd * w];
+    List<EarlyExit.Point> points = new ArrayList<>();
+    for (float t : thresholds) {
+      long spent = 0;
+      for (int i = 0; i < n; i++) {
+        int stop = layers; // layer 1 has nothing to compare with (ExitRule.stable)
+        for (int l = 2; l < layers; l++) {
+          if (cos[l - 2][i] >= t) {
+            stop = l;
+            break;
+          }
+        }
+        spent += stop;
+        boolean isQuery = i < nq;
+        int r = isQuery ? i : i - nq;
+        System.arraycopy(isQuery ? at[stop - 1].queries() : at[stop - 1].docs(), r * w, isQuery ? q : d, r * w, w);
+      }
+      double v = RetrievalMetrics.evaluate(pool, q, nq, d, nd, w, w, at[0].relevant()).get("recall@10");
+      points.add(new EarlyExit.Point(t, v, full > 0 ? (full - v) / full : 0, (double) spent / n));
+    }
+    return new EarlyExit("reverse-dictionary", split.name().toLowerCase(java.util.Locale.ROOT), "recall@10",
+        full, layers, points);
   }
 
   private static TextTokenizer tokenizer(TrainConfig cfg, List<String> corpus, WorkerPool pool)

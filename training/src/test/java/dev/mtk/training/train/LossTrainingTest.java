@@ -93,6 +93,40 @@ class LossTrainingTest {
   }
 
   @Test
+  void twoDimensionalClassificationSavesEveryLayersHeadsAndAnEarlyExitThatHoldsOnDev(@TempDir Path dir)
+      throws Exception {
+    Path data = labelled(dir), cfg = dir.resolve("c.yaml");
+    Files.writeString(cfg, String.join("\n", "task: labels", "data: " + data, "seed: 5", MODEL,
+        "steps: 40", "batch_pairs: 16", "lr: 0.003", "warmup_steps: 4", "log_every: 10",
+        "loss: {base: classification, matryoshka: {dims: [8, 16]}, adaptive_layers: {layers_per_step: -1}}"));
+    Path run = dir.resolve("run");
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Trainer.run(TrainConfig.read(cfg), run, pool, (s, n, l, t) -> {});
+      var cl = dev.mtk.models.classify.Classifier.load(run.resolve("model"));
+      assertEquals(2, cl.layers());
+      assertTrue(cl.atLayer(1) != null && cl.atLayer(2) == cl);
+      var exit = cl.earlyExit();
+      assertEquals(2, exit.thresholds().length);
+      assertTrue(exit.dev().top1() >= exit.dev().top1Full() - 0.002, exit.dev().toString());
+      // real early exit over the dev split: the stops and the top-1 calibration counted
+      var model = dev.mtk.models.inference.EmbeddingModel.load(run.resolve("model"), pool);
+      var devRows = Trainer.labelled(model, "labels", data.toString(), dev.mtk.training.task.ReverseDictionary.Split.DEV,
+          dev.mtk.models.inference.EmbedOptions.EVALUATION.withExit(cl.exitRule(exit)));
+      var d = cl.classify(devRows.rows(), devRows.layers(), devRows.labels().length, devRows.width(), null);
+      int[] stops = new int[2];
+      int hit = 0;
+      for (int i = 0; i < d.length; i++) {
+        stops[d[i].layer() - 1]++;
+        hit += d[i].label() == devRows.labels()[i] ? 1 : 0;
+      }
+      assertArrayEquals(exit.dev().stops(), stops);
+      assertEquals(exit.dev().top1(), (double) hit / d.length, 1e-12);
+      System.out.println("2D classification: dev stops " + java.util.Arrays.toString(stops) + ", top-1 "
+          + exit.dev().top1() + " against " + exit.dev().top1Full());
+    }
+  }
+
+  @Test
   void tripletsWithTwoDimensionalMatryoshkaThenDistillation(@TempDir Path dir) throws Exception {
     StringBuilder jsonl = new StringBuilder();
     for (int i = 0; i < 600; i++) {
@@ -109,6 +143,26 @@ class LossTrainingTest {
     Path teacherRun = dir.resolve("teacher");
     try (WorkerPool pool = new WorkerPool(2)) {
       Trainer.run(TrainConfig.read(cfg), teacherRun, pool, (s, n, l, t) -> {});
+    }
+    // a 2D retrieval model measured its early exit on dev: the saved curve is what real
+    // early-exit embedding of that split scores
+    var exit = dev.mtk.models.inference.EarlyExit.load(teacherRun.resolve("model"));
+    assertEquals(2, exit.layers());
+    assertEquals("recall@10", exit.metric());
+    assertTrue(exit.points().size() >= 2, exit.toString());
+    try (WorkerPool pool = new WorkerPool(2)) {
+      var model = dev.mtk.models.inference.EmbeddingModel.load(teacherRun.resolve("model"), pool);
+      var pairs2 = ((Task.Retrieval) Task.load("pairs", pairs.toString(), null)).data;
+      for (var p : List.of(exit.points().get(0), exit.points().get(exit.points().size() - 1))) {
+        var rule = dev.mtk.models.inference.ExitRule.stable(new float[] {p.threshold(), p.threshold()});
+        var e = Trainer.embedSplit(model, pairs2, dev.mtk.training.task.ReverseDictionary.Split.DEV,
+            dev.mtk.models.inference.EmbedOptions.EVALUATION.withExit(rule));
+        double v = dev.mtk.training.eval.RetrievalMetrics.evaluate(pool, e.queries(), e.relevant().length,
+            e.docs(), e.docCount(), e.width(), e.width(), e.relevant()).get("recall@10");
+        assertEquals(p.value(), v, 1e-12, "threshold " + p.threshold());
+      }
+      // a two-layer model can only stop after its last layer under the stable rule
+      assertEquals(2.0, exit.points().get(0).expectedLayers(), 0);
     }
     List<JsonNode> m = metrics(teacherRun);
     JsonNode losses = m.get(0).get("losses");
