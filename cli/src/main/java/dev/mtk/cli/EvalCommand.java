@@ -1,7 +1,10 @@
 package dev.mtk.cli;
 
 import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.inference.EmbeddingModel;
+import dev.mtk.experiments.report.AdaptiveReport;
 import dev.mtk.experiments.report.Report;
+import dev.mtk.experiments.run.AdaptiveEvaluation;
 import dev.mtk.experiments.run.Evaluation;
 import java.nio.file.Path;
 import java.util.Map;
@@ -19,7 +22,11 @@ import picocli.CommandLine.Option;
             + "split the same way, so --split test is held out from training). fashion-mnist "
             + "and images (an image model) report kNN, linear probe and mAP@10; --data is the IDX "
             + "folder (default /usr/share/datasets/fashion-mnist), or your ROOT/CLASS/*.png "
-            + "folder or images.jsonl, split as training splits it."})
+            + "folder or images.jsonl, split as training splits it.",
+        "--adaptive: operating points of dynamic adjustment (cascade over prefixes, early exit over "
+            + "layers) calibrated on dev to several allowed losses, measured on the split, beside the "
+            + "fixed sizes; written as the adaptive section of OUTPUT/results.json and plotted in "
+            + "OUTPUT/report.html."})
 final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model directory.")
@@ -58,6 +65,19 @@ final class EvalCommand implements Callable<Integer> {
       + "lexicographer file, per prefix size.")
   boolean hierarchy;
 
+  @Option(names = "--adaptive", description = "Instead: dynamic adjustment's trade-off. With a "
+      + "classification task and a model with saved heads: cascades over prefixes and early exit over "
+      + "layers (2D models), calibrated on dev to lose at most 0, 0.1, 0.2, 0.5, 1, 2, 5 points of "
+      + "top-1; with a retrieval task and a model of 2+ layers: early exit of embeddings that stopped "
+      + "moving, at 0, 0.5, 1, 2, 5, 10% of recall@10. Each point's time is measured (best of 2 "
+      + "alternating rounds).")
+  boolean adaptive;
+
+  @Option(names = "--output", paramLabel = "DIR", description = "With --adaptive: where results.json "
+      + "and report.html get their adaptive section (default: the run directory holding --model, "
+      + "when --model is RUN/model).")
+  Path output;
+
   @Mixin Shared.Threads threads;
   @Mixin Shared.Json json;
 
@@ -65,6 +85,12 @@ final class EvalCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     if (baseline != null && !task.equals("sts")) {
       throw new IllegalArgumentException("--baseline goes with --task sts");
+    }
+    if (adaptive) {
+      return adaptive();
+    }
+    if (output != null) {
+      throw new IllegalArgumentException("--output goes with --adaptive (eval alone prints its table)");
     }
     var settings = new Evaluation.Settings(model, task, data, split, dims,
         Inputs.positive(layer, "--layer"), hierarchy, seed, baseline);
@@ -77,6 +103,36 @@ final class EvalCommand implements Callable<Integer> {
       return 0;
     }
     System.out.println(Report.evaluation(model.getFileName().toString(), results));
+    return 0;
+  }
+
+  private Integer adaptive() throws Exception {
+    if (hierarchy || layer != null || dims != null || baseline != null) {
+      throw new IllegalArgumentException("--adaptive chooses dims and layers itself: it takes no "
+          + "--hierarchy, --layer, --dims or --baseline");
+    }
+    Path dir = output;
+    if (dir == null) {
+      Path run = model.toAbsolutePath().normalize().getParent();
+      if (run == null || !java.nio.file.Files.isRegularFile(run.resolve("results.json"))) {
+        throw new IllegalArgumentException(model + " is not the model/ of a run directory (no results.json "
+            + "beside it): give --output DIR for the adaptive results");
+      }
+      dir = run;
+    }
+    AdaptiveEvaluation.Result r;
+    try (WorkerPool pool = threads.pool()) {
+      EmbeddingModel m = EmbeddingModel.load(model, pool);
+      r = AdaptiveEvaluation.run(m, model, task, data == null ? null : data.toString(),
+          Evaluation.split(split), pool, what -> System.err.println(what));
+    }
+    AdaptiveEvaluation.save(r, dir);
+    if (json.json) {
+      System.out.println(Inputs.json().writeValueAsString(r.toJson()));
+    } else {
+      System.out.print(AdaptiveReport.table(r.toJson()));
+      System.out.println("written: " + dir.resolve("results.json") + " (adaptive), " + dir.resolve("report.html"));
+    }
     return 0;
   }
 }

@@ -258,19 +258,16 @@ public final class Classify {
 
   private static Timing timeDepth(EmbeddingModel model, Settings s, ReverseDictionary.Split split,
       EmbedOptions exiting) throws IOException {
-    double full = Double.MAX_VALUE, exit = Double.MAX_VALUE;
-    int inputs = 0;
-    // the first of each is a warm-up (JIT, pass shapes), not counted
-    for (int run = 0; run <= TIMING_RUNS; run++) {
-      var f = Trainer.labelled(model, s.task(), str(s.data()), split, EmbedOptions.EVALUATION);
-      var e = Trainer.labelled(model, s.task(), str(s.data()), split, exiting);
-      inputs = f.labels().length;
-      if (run > 0) {
-        full = Math.min(full, f.seconds());
-        exit = Math.min(exit, e.seconds());
-      }
-    }
-    return new Timing(inputs, TIMING_RUNS, full, exit);
+    Trainer.LabelledTask task = Trainer.labelledTask(model, s.task(), str(s.data()));
+    int[] inputs = new int[1];
+    double[] best = dev.mtk.experiments.bench.Timing.bestAlternating(TIMING_RUNS, List.of(
+        () -> task.embed(split, EmbedOptions.EVALUATION).seconds(),
+        () -> {
+          var e = task.embed(split, exiting);
+          inputs[0] = e.labels().length;
+          return e.seconds();
+        }));
+    return new Timing(inputs[0], TIMING_RUNS, best[0], best[1]);
   }
 
   private static void check(Trainer.LabelledSplit split, Classifier c) {

@@ -29,7 +29,7 @@ public final class Evaluation {
       boolean hierarchy, long seed, Path baseline) {}
 
   /** "dev" or "test", as the commands spell them. */
-  static ReverseDictionary.Split split(String s) {
+  public static ReverseDictionary.Split split(String s) {
     return switch (s) {
       case "dev" -> ReverseDictionary.Split.DEV;
       case "test" -> ReverseDictionary.Split.TEST;

@@ -38,4 +38,36 @@ class ReportTest {
       Report.plotLibrary = true;
     }
   }
+
+  @Test
+  void scatterTicksFollowOneTwoFiveWithinTheRange() {
+    assertEquals(List.of(10.0, 20.0, 50.0), Scatter.ticks(7, 70, true));
+    assertEquals(List.of(0.02, 0.05, 0.1), Scatter.ticks(0.015, 0.11, true));
+    // more than ten 1-2-5 ticks: the powers of ten alone
+    assertEquals(List.of(1.0, 10.0, 100.0, 1000.0, 10000.0), Scatter.ticks(1, 20000, true));
+    assertEquals(List.of(1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0), Scatter.ticks(0.75, 4.25, false));
+    // a log range too narrow for 1, 2, 5: linear steps
+    assertTrue(Scatter.ticks(0.141, 0.159, true).size() >= 2);
+  }
+
+  @Test
+  void theAdaptiveSectionReplacesItselfAndKeepsThePage() throws Exception {
+    var a = new com.fasterxml.jackson.databind.ObjectMapper().readTree("""
+        {"task": "labels", "split": "test", "metric": "top1", "width": 16, "layers": 2, "inputs": 40,
+         "threads": 2, "timing": "best of 2",
+         "fixed": [{"kind": "prefix", "top1": 0.8, "expected_dims": 8, "expected_layers": 2, "ms_per_input": 0.2},
+                   {"kind": "layer", "top1": 0.7, "expected_dims": 16, "expected_layers": 1, "ms_per_input": 0.1}],
+         "points": [{"kind": "depth", "max_loss": 0.2, "threshold": [0.9, null], "top1": 0.79,
+                     "expected_dims": 16, "expected_layers": 1.4, "ms_per_input": 0.13}]}""");
+    String section = AdaptiveReport.html(a);
+    assertEquals(3, section.split("<svg").length - 1, "dims, layers and time");
+    assertTrue(section.contains("early exit over layers") && !section.contains("cascade over prefixes"),
+        "the legend names only the series drawn");
+    String page = "<html><body><h1>run</h1></body></html>";
+    String once = AdaptiveReport.into(page, section), twice = AdaptiveReport.into(once, section);
+    assertEquals(once, twice);
+    assertTrue(once.startsWith("<html><body><h1>run</h1>" + AdaptiveReport.BEGIN) && once.endsWith("</body></html>"));
+    assertTrue(AdaptiveReport.into(null, section).contains("<!doctype html>"));
+    assertTrue(AdaptiveReport.table(a).contains("depth             0.2  [0.9,null]"), AdaptiveReport.table(a));
+  }
 }

@@ -206,7 +206,21 @@ public final class Trainer {
   /** As above with {@code options} (a layer, or early exit). */
   public static LabelledSplit labelled(EmbeddingModel model, String task, String data,
       ReverseDictionary.Split split, EmbedOptions options) throws IOException {
-    return Task.load(task, data, model.imageFormat()).labelled(model, split, options);
+    return labelledTask(model, task, data).embed(split, options);
+  }
+
+  /** A classification task read once, to embed its splits several ways (timing them, say). */
+  public interface LabelledTask {
+    LabelledSplit embed(ReverseDictionary.Split split, EmbedOptions options);
+  }
+
+  /** The task ({@code data} as for {@link #evaluate}) for this model; refuses a retrieval task. */
+  public static LabelledTask labelledTask(EmbeddingModel model, String task, String data) throws IOException {
+    Task t = Task.load(task, data, model.imageFormat());
+    if (t instanceof Task.Retrieval) {
+      throw new IllegalArgumentException("task " + task + " has query → answer pairs, not labels");
+    }
+    return (split, options) -> t.labelled(model, split, options);
   }
 
   private static EmbeddingModel model(Encoder enc, TextTokenizer tok,
