@@ -79,10 +79,9 @@ final class ClassifyCommand implements Callable<Integer> {
         if (!java.nio.file.Files.exists(input)) {
           throw new IllegalArgumentException(input + ": no such file or folder");
         }
-        boolean patches = EmbeddingModel.load(model, pool).modality()
-            == dev.mtk.models.inference.Input.Modality.PATCHES;
-        if (patches) {
-          images = dev.mtk.tokenizers.image.ImageFiles.list(input);
+        EmbeddingModel m = EmbeddingModel.load(model, pool);
+        if (m.modality() == dev.mtk.models.inference.Input.Modality.PATCHES) {
+          images = dev.mtk.tokenizers.image.ImageFiles.list(input, m.audioFormat() != null);
           names = images.stream().map(Path::toString).toList();
         } else {
           Inputs.mustExist(List.of(input));

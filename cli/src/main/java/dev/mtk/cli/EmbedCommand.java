@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 
 /** Texts in, Matryoshka embeddings out, one float32 row per input line. */
 @Command(name = "embed", mixinStandardHelpOptions = true,
-    description = {"Embed texts or images with a model into a float32 .npy.",
+    description = {"Embed texts, images or audio clips with a model into a float32 .npy.",
         "Reads JSON Lines {\"text\": …} (or text lines) and writes one L2-normalised row per "
             + "input text, in order. Texts are cut to the model's max_seq_len tokens (the first "
             + "kept, and an imported BERT's closing [SEP]); an empty text gives a row of zeros; "
@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
             + "strings are ordinary text. Rules: docs/ARCHITECTURE.md, \"Inference\".",
         "An image model (its directory has image.json) reads an image, a folder of images (sorted "
             + "by path) or a text file listing image paths, and writes the row order beside the "
-            + "output (emb.paths.txt).",
+            + "output (emb.paths.txt). An audio model (audio.json beside image.json) reads WAV "
+            + "files the same way (a clip, a folder, a list), any rate, made its spectrogram.",
         "--adaptive-depth (2D Matryoshka models, trained with loss.adaptive_layers) stops each "
             + "input after the layer where its embedding has stopped moving (or, for a "
             + "classification model, where its head is sure), skipping the remaining layers; the "
@@ -34,7 +35,8 @@ final class EmbedCommand implements Callable<Integer> {
   Path model;
 
   @Option(names = "--input", required = true, description = "docs.jsonl or a text file; for an "
-      + "image model an image, a folder of images, or a list of image paths.")
+      + "image model an image, a folder of images, or a list of image paths; for an audio model "
+      + "the same of .wav files.")
   Path input;
 
   @Option(names = "--output", required = true, description = "emb.npy to write.")
@@ -62,6 +64,10 @@ final class EmbedCommand implements Callable<Integer> {
   @Mixin Shared.Threads threads;
   @Mixin Shared.Json json;
 
+  private static String kind(EmbeddingModel m) {
+    return m.audioFormat() != null ? "clips" : m.imageFormat() != null ? "images" : "texts";
+  }
+
   @Override
   public Integer call() throws Exception {
     try (WorkerPool pool = threads.pool()) {
@@ -81,11 +87,13 @@ final class EmbedCommand implements Callable<Integer> {
       }
       Embeddings e;
       if (m.modality() == dev.mtk.models.inference.Input.Modality.PATCHES) {
+        boolean audio = m.audioFormat() != null;
+        String what = audio ? "audio clip" : "image";
         if (dev.mtk.tokenizers.text.formats.TextSources.isJsonLines(input)) {
-          throw new IllegalArgumentException(model + " takes images: give an image, a folder of "
-              + "images or a text file listing image paths, not " + input);
+          throw new IllegalArgumentException(model + " takes " + what + "s: give an " + what
+              + ", a folder of them or a text file listing their paths, not " + input);
         }
-        List<Path> files = dev.mtk.tokenizers.image.ImageFiles.list(input);
+        List<Path> files = dev.mtk.tokenizers.image.ImageFiles.list(input, audio);
         e = m.embedImages(files, options);
         Path order = output.resolveSibling(output.getFileName().toString().replaceFirst("\\.npy$", "") + ".paths.txt");
         dev.mtk.tokenizers.text.formats.TextSources.writeAll(order, files.stream().map(Path::toString).toList());
@@ -107,10 +115,10 @@ final class EmbedCommand implements Callable<Integer> {
         dev.mtk.tokenizers.text.formats.TextSources.writeAll(layers,
             java.util.Arrays.stream(e.layers()).mapToObj(Integer::toString).toList());
         System.err.printf("embedded %d %s at dim %d, %.2f layers of %d on average; wrote %s and %s%n", e.rows(),
-            m.imageFormat() != null ? "images" : "texts", e.dim(), e.meanLayer(), m.layers(), output, layers);
+            kind(m), e.dim(), e.meanLayer(), m.layers(), output, layers);
       } else {
         System.err.printf("embedded %d %s at dim %d (layer %d of %d); wrote %s%n", e.rows(),
-            m.imageFormat() != null ? "images" : "texts", e.dim(), at, m.layers(), output);
+            kind(m), e.dim(), at, m.layers(), output);
       }
       if (json.json) {
         Inputs.printJson("rows", e.rows(), "dim", e.dim(), "layer", at, "truncated", e.truncated(),

@@ -42,6 +42,8 @@ public final class EmbeddingModel {
   private final Encoder encoder;
   private final TextTokenizer tokenizer;
   private final dev.mtk.tokenizers.image.ImageFormat imageFormat;
+  /** For audio models: how a WAV clip becomes the spectrogram image that imageFormat cuts; else null. */
+  private final dev.mtk.tokenizers.audio.AudioFormat audioFormat;
   private final WorkerPool pool;
   private final ReentrantLock passLock = new ReentrantLock();
   /**
@@ -56,10 +58,12 @@ public final class EmbeddingModel {
   private float[] activations = new float[0];
 
   private EmbeddingModel(Encoder encoder, TextTokenizer tokenizer,
-      dev.mtk.tokenizers.image.ImageFormat imageFormat, WorkerPool pool) {
+      dev.mtk.tokenizers.image.ImageFormat imageFormat, dev.mtk.tokenizers.audio.AudioFormat audioFormat,
+      WorkerPool pool) {
     this.encoder = encoder;
     this.tokenizer = tokenizer;
     this.imageFormat = imageFormat;
+    this.audioFormat = audioFormat;
     this.pool = pool;
   }
 
@@ -82,7 +86,14 @@ public final class EmbeddingModel {
       tok = HuggingFaceJson.loadText(tokFile);
       return of(enc, tok, pool);
     }
-    return of(enc, dev.mtk.tokenizers.image.ImageFormat.read(dir), pool);
+    var image = dev.mtk.tokenizers.image.ImageFormat.read(dir);
+    var audio = dev.mtk.tokenizers.audio.AudioFormat.read(dir);
+    if (audio != null && (image == null || image.channels() != 1 || image.height() != audio.mels()
+        || image.width() != audio.frames())) {
+      throw new IllegalArgumentException(dir + ": audio.json makes " + audio.mels() + " × " + audio.frames()
+          + " spectrograms, but " + dev.mtk.tokenizers.image.ImageFormat.FILE_NAME + " does not take them");
+    }
+    return of(enc, image, pool).withAudio(audio);
   }
 
   /** An encoder in memory (during training, say) with its tokenizer (null for patch models). */
@@ -97,7 +108,7 @@ public final class EmbeddingModel {
             + " tokens but the model only " + c.vocabSize());
       }
     }
-    return new EmbeddingModel(encoder, tokenizer, null, pool);
+    return new EmbeddingModel(encoder, tokenizer, null, null, pool);
   }
 
   /**
@@ -115,7 +126,21 @@ public final class EmbeddingModel {
           + " patches of " + format.patchDim() + " values; the model takes up to " + c.maxSeqLen()
           + " of " + c.patchDim());
     }
-    return new EmbeddingModel(encoder, null, format, pool);
+    return new EmbeddingModel(encoder, null, format, null, pool);
+  }
+
+  /** This patch model taking WAV clips through {@code audio} (its spectrogram images; null: none). */
+  public EmbeddingModel withAudio(dev.mtk.tokenizers.audio.AudioFormat audio) {
+    if (audio != null && (imageFormat == null || imageFormat.height() != audio.mels()
+        || imageFormat.width() != audio.frames())) {
+      throw new IllegalArgumentException("audio format " + audio + " does not make this model's images " + imageFormat);
+    }
+    return new EmbeddingModel(encoder, tokenizer, imageFormat, audio, pool);
+  }
+
+  /** How WAV clips become this model's spectrogram images; null for all but audio models. */
+  public dev.mtk.tokenizers.audio.AudioFormat audioFormat() {
+    return audioFormat;
   }
 
   /** How image files become this model's patches; null for text models and bare patch models. */
@@ -123,10 +148,13 @@ public final class EmbeddingModel {
     return imageFormat;
   }
 
-  /** Embeds image files (an image model with its format), in order. */
+  /**
+   * Embeds image files (an image model with its format), or WAV clips (an audio model), in
+   * order.
+   */
   public Embeddings embedImages(List<Path> files, EmbedOptions options) throws IOException {
     if (imageFormat == null) {
-      throw new IllegalArgumentException(tokenizer != null ? "this model takes text, not images"
+      throw new IllegalArgumentException(tokenizer != null ? "this model takes text, not images or audio"
           : "this patch model has no image.json saying how images become patches");
     }
     // decoded a chunk at a time, so that a folder of a million images never sits in memory as floats
@@ -136,7 +164,7 @@ public final class EmbeddingModel {
     for (int from = 0; from < files.size(); from += chunk) {
       List<Input> in = new ArrayList<>();
       for (Path f : files.subList(from, Math.min(files.size(), from + chunk))) {
-        var t = imageFormat.tokenize(f);
+        var t = audioFormat != null ? audioFormat.tokenize(f, imageFormat) : imageFormat.tokenize(f);
         in.add(new Input.Patches(t.values(), t.count()));
       }
       Embeddings e = embed(in, options);

@@ -24,21 +24,34 @@ public final class ImageFiles {
         || n.endsWith(".gif");
   }
 
+  public static boolean isWav(Path p) {
+    return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".wav");
+  }
+
+  /** An image, a folder of images (sorted, recursively), or a text file listing image paths. */
   public static List<Path> list(Path input) throws IOException {
+    return list(input, false);
+  }
+
+  /** As above, of WAV clips when {@code audio}. */
+  public static List<Path> list(Path input, boolean audio) throws IOException {
+    java.util.function.Predicate<Path> is = audio ? ImageFiles::isWav : ImageFiles::isImage;
+    String what = audio ? "audio clip" : "image";
     if (Files.isDirectory(input)) {
       List<Path> out;
       try (Stream<Path> s = Files.walk(input)) {
-        out = s.filter(Files::isRegularFile).filter(ImageFiles::isImage).sorted().toList();
+        out = s.filter(Files::isRegularFile).filter(is).sorted().toList();
       }
       if (out.isEmpty()) {
-        throw new IllegalArgumentException(input + ": no PNG, JPEG, BMP or GIF images in this folder");
+        throw new IllegalArgumentException(input + (audio ? ": no WAV files in this folder"
+            : ": no PNG, JPEG, BMP or GIF images in this folder"));
       }
       return out;
     }
     if (!Files.isRegularFile(input)) {
-      throw new NoSuchFileException(input.toString(), null, "no such image, folder or list of images");
+      throw new NoSuchFileException(input.toString(), null, "no such " + what + ", folder or list of " + what + "s");
     }
-    if (isImage(input)) {
+    if (is.test(input)) {
       return List.of(input);
     }
     List<Path> out = new ArrayList<>();
@@ -52,13 +65,13 @@ public final class ImageFiles {
         Path p = Path.of(line.strip());
         p = p.isAbsolute() ? p : base.resolve(p);
         if (!Files.isRegularFile(p)) {
-          throw new IllegalArgumentException(input + ":" + lines.lineNumber() + ": " + p + ": no such image");
+          throw new IllegalArgumentException(input + ":" + lines.lineNumber() + ": " + p + ": no such " + what);
         }
         out.add(p);
       }
     }
     if (out.isEmpty()) {
-      throw new IllegalArgumentException(input + ": lists no images (one path per line)");
+      throw new IllegalArgumentException(input + ": lists no " + what + "s (one path per line)");
     }
     return out;
   }

@@ -2,6 +2,7 @@ package dev.mtk.training.task;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.mtk.tokenizers.image.ImageFiles;
+import dev.mtk.tokenizers.audio.AudioFormat;
 import dev.mtk.tokenizers.image.ImageFormat;
 import dev.mtk.training.data.DataFile;
 import dev.mtk.training.data.LabelledImages;
@@ -25,7 +26,8 @@ import java.util.stream.Stream;
  * train/dev/test 90/5/5 by a fixed hash of its path as written (relative to the root), so the
  * split does not depend on the machine or the listing order. Classes are numbered in sorted
  * order of their names. Images are decoded once into the format's bytes (8 bits a value; a
- * 3×32×32 image is 3 KB), never held as floats.
+ * 3×32×32 image is 3 KB), never held as floats. Audio clips the same way ({@code ROOT/CLASS/*.wav},
+ * or {@code {"audio": PATH, "label": …}}), each decoded to its spectrogram image ({@link AudioFormat}).
  */
 public final class ImageFolder {
 
@@ -36,7 +38,14 @@ public final class ImageFolder {
   /** The three splits, decoded to {@code format}; errors name the file (and line). */
   public static Map<ReverseDictionary.Split, LabelledImages> read(Path data, ImageFormat format)
       throws IOException {
-    List<Item> items = Files.isDirectory(data) ? folder(data) : jsonl(data);
+    return read(data, format, null);
+  }
+
+  /** As above; with {@code audio}, the files are WAV clips made spectrogram images of {@code format}. */
+  public static Map<ReverseDictionary.Split, LabelledImages> read(Path data, ImageFormat format, AudioFormat audio)
+      throws IOException {
+    String what = audio == null ? "image" : "audio";
+    List<Item> items = Files.isDirectory(data) ? folder(data, audio != null) : jsonl(data, what);
     TreeSet<String> names = new TreeSet<>();
     items.forEach(i -> names.add(i.label()));
     if (names.size() < 2) {
@@ -49,14 +58,15 @@ public final class ImageFolder {
     for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
       List<Item> in = items.stream().filter(i -> i.split() == s).toList();
       if (in.isEmpty()) {
-        throw new IllegalArgumentException(data + ": no image fell into the " + s.name().toLowerCase(Locale.ROOT)
-            + " split (images are split 90/5/5 by a hash of their path; give a few hundred at least, "
+        throw new IllegalArgumentException(data + ": no " + what + " fell into the " + s.name().toLowerCase(Locale.ROOT)
+            + " split (files are split 90/5/5 by a hash of their path; give a few hundred at least, "
             + "or a \"split\" per line of a .jsonl)");
       }
       byte[] px = new byte[Math.multiplyExact(in.size(), size)];
       int[] labels = new int[in.size()];
       for (int i = 0; i < in.size(); i++) {
-        System.arraycopy(format.pixels(in.get(i).file(), true), 0, px, i * size, size);
+        Path f = in.get(i).file();
+        System.arraycopy(audio == null ? format.pixels(f, true) : audio.spectrogram(f), 0, px, i * size, size);
         labels[i] = java.util.Collections.binarySearch(classes, in.get(i).label());
       }
       out.put(s, new LabelledImages(px, in.size(), format.channels(), format.height(), format.width(),
@@ -65,15 +75,16 @@ public final class ImageFolder {
     return out;
   }
 
-  private static List<Item> folder(Path root) throws IOException {
+  private static List<Item> folder(Path root, boolean audio) throws IOException {
     List<Path> files;
     try (Stream<Path> s = Files.walk(root)) {
-      files = s.filter(Files::isRegularFile).filter(ImageFiles::isImage)
+      files = s.filter(Files::isRegularFile).filter(audio ? ImageFolder::isWav : ImageFiles::isImage)
           .filter(p -> root.relativize(p).getNameCount() >= 2).sorted().toList();
     }
     if (files.isEmpty()) {
-      throw new IllegalArgumentException(root + ": no images in class folders (expected ROOT/CLASS/*.png "
-          + "or .jpg, e.g. " + root.resolve("cat/001.png") + ")");
+      throw new IllegalArgumentException(root + (audio ? ": no clips in class folders (expected ROOT/CLASS/*.wav, e.g. "
+          + root.resolve("yes/001.wav") : ": no images in class folders (expected ROOT/CLASS/*.png "
+          + "or .jpg, e.g. " + root.resolve("cat/001.png")) + ")");
     }
     List<Item> out = new ArrayList<>(files.size());
     for (Path f : files) {
@@ -84,26 +95,32 @@ public final class ImageFolder {
     return out;
   }
 
-  private static List<Item> jsonl(Path file) throws IOException {
+  static boolean isWav(Path p) {
+    return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".wav");
+  }
+
+  /** {@code key}: "image" or "audio", the field naming each line's file. */
+  private static List<Item> jsonl(Path file, String key) throws IOException {
+    String layout = key.equals("image") ? "ROOT/CLASS/*.png" : "ROOT/CLASS/*.wav";
     if (!Files.isRegularFile(file)) {
       throw new NoSuchFileException(file.toString(), null,
-          "no such folder of images (ROOT/CLASS/*.png) or .jsonl of {\"image\", \"label\"}");
+          "no such folder (" + layout + ") or .jsonl of {\"" + key + "\", \"label\"}");
     }
     Path base = file.toAbsolutePath().getParent();
     List<Item> out = new ArrayList<>();
-    DataFile.read(file, "labelled images", "a folder ROOT/CLASS/*.png or a .jsonl of "
-        + "{\"image\": PATH, \"label\": …} per line", line -> {
+    DataFile.read(file, key.equals("image") ? "labelled images" : "labelled audio", "a folder " + layout
+        + " or a .jsonl of {\"" + key + "\": PATH, \"label\": …} per line", line -> {
           JsonNode o = line.json();
           if (o == null) {
-            throw new IllegalArgumentException(line.where() + "expected {\"image\": PATH, \"label\": …}, not TSV");
+            throw new IllegalArgumentException(line.where() + "expected {\"" + key + "\": PATH, \"label\": …}, not TSV");
           }
-          if (!o.path("image").isTextual() || !(o.path("label").isTextual() || o.path("label").isIntegralNumber())) {
-            throw new IllegalArgumentException(line.where() + "expected {\"image\": \"PATH\", \"label\": \"…\" or an integer}");
+          if (!o.path(key).isTextual() || !(o.path("label").isTextual() || o.path("label").isIntegralNumber())) {
+            throw new IllegalArgumentException(line.where() + "expected {\"" + key + "\": \"PATH\", \"label\": \"…\" or an integer}");
           }
-          String path = o.get("image").asText(), label = o.get("label").asText().strip();
+          String path = o.get(key).asText(), label = o.get("label").asText().strip();
           Path f = Path.of(path).isAbsolute() ? Path.of(path) : base.resolve(path);
           if (!Files.isRegularFile(f)) {
-            throw new IllegalArgumentException(line.where() + f + ": no such image");
+            throw new IllegalArgumentException(line.where() + f + ": no such " + (key.equals("image") ? "image" : "audio file"));
           }
           if (label.isEmpty()) {
             throw new IllegalArgumentException(line.where() + "empty label");
@@ -121,7 +138,7 @@ public final class ImageFolder {
           out.add(new Item(f, path, label, split));
         });
     if (out.isEmpty()) {
-      throw new IllegalArgumentException(file + ": no images listed");
+      throw new IllegalArgumentException(file + ": no " + key + " files listed");
     }
     return out;
   }

@@ -248,12 +248,12 @@ public final class RunDirectory implements AutoCloseable {
   }
 
   /**
-   * model/: the weights and config, and the tokenizer (text) or image.json (images), loadable by
+   * model/: the weights and config, and the tokenizer (text) or image.json (images; with audio.json for audio), loadable by
    * the inference API and mtk model commands. A tokenizer that came with init: DIR is copied as
    * its file was ({@code tokenizerFile}); one trained or given is written out.
    */
   void saveModel(Encoder enc, TextTokenizer tok, Path tokenizerFile,
-      dev.mtk.tokenizers.image.ImageFormat format) throws IOException {
+      dev.mtk.tokenizers.image.ImageFormat format, dev.mtk.tokenizers.audio.AudioFormat audio) throws IOException {
     Path modelDir = dir.resolve("model");
     ModelDirectory.save(enc, modelDir);
     if (tokenizerFile != null) {
@@ -264,6 +264,9 @@ public final class RunDirectory implements AutoCloseable {
     }
     if (format != null) {
       format.save(modelDir);
+    }
+    if (audio != null) {
+      audio.save(modelDir); // WAV → spectrogram image, which image.json cuts into patches
     }
   }
 

@@ -53,19 +53,40 @@ abstract class Task {
   record Images(LabelledImages data, ImageFormat format) {}
 
   static Task load(TrainConfig cfg) throws IOException {
-    return load(cfg.task().id(), cfg.data().file(), cfg.imageFormat());
+    return load(cfg.task().id(), cfg.data().file(), cfg.imageFormat(), cfg.audioFormat());
+  }
+
+  /** The task for a loaded model: its image (and audio) format, if any. */
+  static Task load(String task, String data, EmbeddingModel model) throws IOException {
+    return load(task, data, model.imageFormat(), model.audioFormat());
+  }
+
+  static Task load(String task, String data, ImageFormat format) throws IOException {
+    return load(task, data, format, null);
   }
 
   /**
    * A task by name; {@code data} is the file of the user-data tasks (pairs, labels, images),
    * {@code format} how images become patches (image tasks: the model's; else null).
    */
-  static Task load(String task, String data, ImageFormat format) throws IOException {
-    if ((task.equals("pairs") || task.equals("labels") || task.equals("images")) && data == null) {
+  static Task load(String task, String data, ImageFormat format, dev.mtk.tokenizers.audio.AudioFormat audio)
+      throws IOException {
+    if ((task.equals("pairs") || task.equals("labels") || task.equals("images") || task.equals("spoken-words"))
+        && data == null) {
       throw new IllegalArgumentException("task " + task + " needs a data file");
     }
-    if ((task.equals("fashion-mnist") || task.equals("images")) && format == null) {
-      throw new IllegalArgumentException("task " + task + " takes images: this model takes text");
+    if ((task.equals("fashion-mnist") || task.equals("images")) && (format == null || audio != null)) {
+      throw new IllegalArgumentException("task " + task + " takes images: this model takes "
+          + (audio != null ? "audio" : "text"));
+    }
+    if (task.equals("spoken-words")) {
+      if (audio == null) {
+        throw new IllegalArgumentException("task spoken-words takes audio: this model takes "
+            + (format != null ? "images" : "text"));
+      }
+      var splits = dev.mtk.training.task.ImageFolder.read(Path.of(data), format, audio);
+      return new ImageClasses(splits.get(ReverseDictionary.Split.TRAIN), splits.get(ReverseDictionary.Split.DEV),
+          splits.get(ReverseDictionary.Split.TEST), format);
     }
     if (task.equals("fashion-mnist")) {
       if (format.channels() != 1 || format.height() != 28 || format.width() != 28) {
@@ -86,7 +107,7 @@ abstract class Task {
       case "lexfile" -> new Labels(Labelled.lexFiles(WordNet.load()));
       case "labels" -> new Labels(Labelled.read(Path.of(data)));
       default -> throw new IllegalArgumentException("task '" + task + "' is not known: "
-          + "reverse-dictionary, example-definition, lexfile, pairs, labels, fashion-mnist or images");
+          + "reverse-dictionary, example-definition, lexfile, pairs, labels, fashion-mnist, images or spoken-words");
     };
     for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
       if (t.size(s) == 0) {

@@ -33,6 +33,7 @@ import java.util.TreeSet;
  *                              # fashion-mnist: built in (Debian's dataset-fashion-mnist)
  *                              # images: data: ROOT/CLASS/*.png|jpg or FILE.jsonl image/label
  * image: {channels: 3, size: 32}  # task images: what the images are decoded to
+ * audio: {mels: 80, frames: 96, band_rate: 8000}  # task spoken-words: clips as spectrogram images
  * seed: 1
  * model: {vocab_size: 4096, d_model: 128, heads: 4, ffn: 512, layers: 2, max_seq_len: 32,
  *         nesting: [8, 16, 32, 64, 128]}
@@ -96,13 +97,13 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   public enum TaskName {
     REVERSE_DICTIONARY(true, false), EXAMPLE_DEFINITION(true, false), PAIRS(true, true),
     LEXFILE(false, false), LABELS(false, true), FASHION_MNIST(false, false, true),
-    IMAGES(false, true, true);
+    IMAGES(false, true, true), SPOKEN_WORDS(false, true, true);
 
     /** Retrieval (pairs of texts) rather than classification (labelled texts). */
     public final boolean retrieval;
     /** Reads the user's data: file rather than WordNet. */
     public final boolean userData;
-    /** Images (a patch model) rather than texts. */
+    /** Images (a patch model) rather than texts; audio clips are spectrogram images. */
     public final boolean images;
 
     TaskName(boolean retrieval, boolean userData) {
@@ -128,7 +129,8 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       }
       throw new IllegalArgumentException("task '" + s + "' is not known: reverse-dictionary, "
           + "example-definition, lexfile or fashion-mnist (built in), pairs or labels (with data: "
-          + "FILE.jsonl|.tsv), images (with data: ROOT/CLASS/*.png or FILE.jsonl)");
+          + "FILE.jsonl|.tsv), images (with data: ROOT/CLASS/*.png or FILE.jsonl), spoken-words (with "
+          + "data: ROOT/CLASS/*.wav or FILE.jsonl of {\"audio\", \"label\"}; mtk corpus spoken-words makes one)");
     }
   }
 
@@ -137,15 +139,17 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
    * to use (null: train BPE on the task's texts), a teacher model directory (distillation).
    */
   public record Data(TaskName task, String file, String tokenizer, String teacher, Augment augment,
-      ImageSize image, String initModel, int maxTokens, boolean rotate) {
+      ImageSize image, String initModel, int maxTokens, boolean rotate,
+      dev.mtk.tokenizers.audio.AudioFormat audio) {
     public Data(TaskName task, String file, String tokenizer, String teacher) {
-      this(task, file, tokenizer, teacher, task.images ? Augment.DEFAULT : null,
+      this(task, file, tokenizer, teacher, task.images ? Augment.defaultFor(task) : null,
           task == TaskName.IMAGES ? ImageSize.DEFAULT : null);
     }
 
     public Data(TaskName task, String file, String tokenizer, String teacher, Augment augment,
         ImageSize image) {
-      this(task, file, tokenizer, teacher, augment, image, null, 0, false);
+      this(task, file, tokenizer, teacher, augment, image, null, 0, false,
+          task == TaskName.SPOKEN_WORDS ? DEFAULT_AUDIO : null);
     }
 
     /** The tokenizer.json the run uses: init's own, the one given, or null (BPE trained). */
@@ -158,11 +162,15 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       check(initModel == null || !task.images, "init: DIR is for text tasks");
       check(maxTokens >= 0, "max_tokens must be at least 1, got " + maxTokens);
       check(!rotate || initModel != null, "rotate: pca rotates a pretrained model's embeddings: it needs init: MODEL_DIR");
-      check(task.images == (augment != null), "augment: is for image tasks");
+      check(task.images == (augment != null), "augment: is for image and audio tasks");
+      check((task == TaskName.SPOKEN_WORDS) == (audio != null), "audio: is for task spoken-words");
       check((task == TaskName.IMAGES) == (image != null), task == TaskName.FASHION_MNIST
           ? "image: is for task images; Fashion-MNIST's are grey 28×28" : "image: is for task images");
       check(task != TaskName.IMAGES || file != null, "task images needs data: a folder ROOT/CLASS/*.png "
           + "(or .jpg) or a .jsonl of {\"image\": PATH, \"label\": …} per line");
+      check(task != TaskName.SPOKEN_WORDS || file != null, "task spoken-words needs data: a folder "
+          + "ROOT/CLASS/*.wav or a .jsonl of {\"audio\": PATH, \"label\": …} per line (mtk corpus "
+          + "spoken-words --output DIR writes DIR/manifest.jsonl)");
       check(!task.images || tokenizer == null, "tokenizer: is for text tasks; images need none");
       // image tasks: data: is optional, the folder of the four IDX files (default: Debian's place)
       if (!task.images && task.userData != (file != null)) {
@@ -182,11 +190,21 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
    */
   public record Augment(int cropPadding, boolean flip) {
     public static final Augment DEFAULT = new Augment(2, true);
+    /** Spectrograms: none (a flip would play the clip backwards; the corpus augments the sound). */
+    public static final Augment AUDIO = new Augment(0, false);
+
+    static Augment defaultFor(TaskName task) {
+      return task == TaskName.SPOKEN_WORDS ? AUDIO : DEFAULT;
+    }
 
     public Augment {
       check(cropPadding >= 0 && cropPadding <= 64, "augment.crop_padding must be 0 to 64, got " + cropPadding);
     }
   }
+
+  /** Spoken words: 80 Whisper mel bands × 0.96 s, telephone band (the real test recordings are 8 kHz). */
+  public static final dev.mtk.tokenizers.audio.AudioFormat DEFAULT_AUDIO =
+      new dev.mtk.tokenizers.audio.AudioFormat(80, 96, 8000);
 
   /**
    * The size the images of task images are decoded to: channels (1 grey, 3 RGB) and a square
@@ -269,7 +287,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "loss", "tokenizer",
       "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps",
       "data", "teacher", "eval_every", "keep_checkpoints", "augment", "init", "baselines", "image",
-      "max_tokens", "rotate");
+      "max_tokens", "rotate", "audio");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -370,11 +388,19 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     return data.task().images ? imageFormat(data, model) : null;
   }
 
+  /** How the task's WAV clips become spectrogram images (task spoken-words), else null. */
+  public dev.mtk.tokenizers.audio.AudioFormat audioFormat() {
+    return data.audio();
+  }
+
   /**
    * The task's images (Fashion-MNIST: grey 28×28; task images: image.channels, image.size) in
    * square patches of patch_dim values (channels · side²), normalised as ViTs do ((x − 0.5) / 0.5).
    */
   private static dev.mtk.tokenizers.image.ImageFormat imageFormat(Data data, EncoderConfig model) {
+    if (data.audio() != null) {
+      return spectrogramFormat(data.audio(), model);
+    }
     ImageSize size = data.image() != null ? data.image() : new ImageSize(1, 28);
     int c = size.channels(), side = size.size(), pd = model.patchDim();
     int p = (int) Math.round(Math.sqrt(pd / (double) c));
@@ -394,6 +420,26 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
         + tokens + " patches of a " + what + " in " + p + "×" + p + " patches");
     return new dev.mtk.tokenizers.image.ImageFormat(c, side, side, p,
         dev.mtk.tokenizers.image.ImageTransforms.Norm.VIT);
+  }
+
+  /** A spectrogram (mels × frames) in square patches of patch_dim values (side²). */
+  private static dev.mtk.tokenizers.image.ImageFormat spectrogramFormat(dev.mtk.tokenizers.audio.AudioFormat a,
+      EncoderConfig model) {
+    int pd = model.patchDim(), p = (int) Math.round(Math.sqrt(pd));
+    if (p * p != pd || a.mels() % p != 0 || a.frames() % p != 0) {
+      StringBuilder fits = new StringBuilder();
+      for (int q = 1; q <= Math.min(a.mels(), a.frames()); q++) {
+        if (a.mels() % q == 0 && a.frames() % q == 0) {
+          fits.append(fits.isEmpty() ? "" : ", ").append(q * q).append(" (").append(q).append('×').append(q).append(')');
+        }
+      }
+      throw new IllegalArgumentException("patch_dim " + pd + " is not a square patch of a " + a.mels() + " mels × "
+          + a.frames() + " frames spectrogram: use " + fits);
+    }
+    int tokens = (a.mels() / p) * (a.frames() / p);
+    check(model.maxSeqLen() >= tokens, "max_seq_len " + model.maxSeqLen() + " is below the " + tokens
+        + " patches of a " + a.mels() + "×" + a.frames() + " spectrogram in " + p + "×" + p + " patches");
+    return a.imageFormat(p);
   }
 
   private static void check(boolean ok, String message) {
@@ -469,7 +515,19 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
         augment = new Augment(af.integer("crop_padding", Augment.DEFAULT.cropPadding()),
             af.bool("flip", Augment.DEFAULT.flip()));
       } else if (task.images) {
-        augment = Augment.DEFAULT;
+        augment = Augment.defaultFor(task);
+      }
+      dev.mtk.tokenizers.audio.AudioFormat audio = null;
+      Fields auf = f.section("audio", "{mels: 80, frames: 96, band_rate: 8000}", "mels", "frames", "band_rate");
+      if (auf != null) {
+        try {
+          audio = new dev.mtk.tokenizers.audio.AudioFormat(auf.integer("mels", DEFAULT_AUDIO.mels()),
+              auf.integer("frames", DEFAULT_AUDIO.frames()), auf.integer("band_rate", DEFAULT_AUDIO.bandRate()));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("audio: " + e.getMessage());
+        }
+      } else if (task == TaskName.SPOKEN_WORDS) {
+        audio = DEFAULT_AUDIO;
       }
       ImageSize image = null;
       Fields imf = f.section("image", "{channels: 3, size: 32}", "channels", "size");
@@ -493,7 +551,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       }
       Data data = new Data(task, f.path("data", file), f.path("tokenizer", null),
           f.path("teacher", file), augment, image, initModel, f.integer("max_tokens", 0),
-          rotate.equals("pca"));
+          rotate.equals("pca"), audio);
       Optimization opt = new Optimization(f.integer("steps", 300), f.integer("batch_pairs", 64),
           f.choice("optimizer", Optimizer.ADAMW), (float) f.number("lr", 1e-3),
           (float) f.number("weight_decay", 0.01), (float) f.number("momentum", 0.9),
@@ -703,6 +761,10 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     }
     if (data.image() != null) {
       o.putObject("image").put("channels", data.image().channels()).put("size", data.image().size());
+    }
+    if (data.audio() != null) {
+      o.putObject("audio").put("mels", data.audio().mels()).put("frames", data.audio().frames())
+          .put("band_rate", data.audio().bandRate());
     }
     if (data.file() != null) {
       o.put("data", data.file());

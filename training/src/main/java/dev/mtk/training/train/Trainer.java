@@ -115,7 +115,7 @@ public final class Trainer {
       step.checkWeights(steps);
       listener.phase("saving the model and evaluating it on the test split");
       run.saveModel(step.enc, tok, cfg.data().initModel() == null ? null
-          : Path.of(cfg.data().tokenizerFile()), format);
+          : Path.of(cfg.data().tokenizerFile()), format, cfg.audioFormat());
       if (cfg.loss().base().equals("classification")) {
         listener.phase("saving the classification heads and calibrating their cascade on the dev split");
         saveClassifier(cfg, step, data, model(step.enc, tok, format, pool), out.resolve("model"));
@@ -186,7 +186,7 @@ public final class Trainer {
    */
   public static Cascade calibrateDepth(Classifier cl, EmbeddingModel model, String task, String data,
       Cascade.Confidence confidence, double maxLossPoints) throws IOException {
-    Task t = Task.load(task, data, model.imageFormat());
+    Task t = Task.load(task, data, model);
     return calibrateDepth(cl, model, t, t.labelled(model, ReverseDictionary.Split.DEV), confidence, maxLossPoints);
   }
 
@@ -216,7 +216,7 @@ public final class Trainer {
 
   /** The task ({@code data} as for {@link #evaluate}) for this model; refuses a retrieval task. */
   public static LabelledTask labelledTask(EmbeddingModel model, String task, String data) throws IOException {
-    Task t = Task.load(task, data, model.imageFormat());
+    Task t = Task.load(task, data, model);
     if (t instanceof Task.Retrieval) {
       throw new IllegalArgumentException("task " + task + " has query → answer pairs, not labels");
     }
@@ -521,7 +521,7 @@ public final class Trainer {
   public static Map<String, Map<String, Double>> evaluate(EmbeddingModel model, String task,
       String data, ReverseDictionary.Split split, int[] dims, WorkerPool pool, long seed)
       throws IOException {
-    return Task.load(task, data, model.imageFormat()).evaluate(model, split, dims, pool, seed);
+    return Task.load(task, data, model).evaluate(model, split, dims, pool, seed);
   }
 
   /**
@@ -556,7 +556,7 @@ public final class Trainer {
   /** {@link Features} of a classification task's split ({@code data} as for evaluate). */
   public static Features features(EmbeddingModel model, String task, String data,
       ReverseDictionary.Split split) throws IOException {
-    return Task.load(task, data, model.imageFormat()).features(model, split);
+    return Task.load(task, data, model).features(model, split);
   }
 
   /** metric → (dim → value) on a split, for one model. */
@@ -580,7 +580,7 @@ public final class Trainer {
 
   /** A retrieval task's pairs ({@code data} as for {@link #evaluate}); refuses a classification task. */
   public static ReverseDictionary retrieval(String task, String data) throws IOException {
-    if (!(Task.load(task, data, null) instanceof Task.Retrieval r)) {
+    if (!(Task.load(task, data, (dev.mtk.tokenizers.image.ImageFormat) null) instanceof Task.Retrieval r)) {
       throw new IllegalArgumentException("task " + task + " has labels, not query → answer pairs");
     }
     return r.data;

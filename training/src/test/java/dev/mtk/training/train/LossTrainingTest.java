@@ -152,7 +152,7 @@ class LossTrainingTest {
     assertTrue(exit.points().size() >= 2, exit.toString());
     try (WorkerPool pool = new WorkerPool(2)) {
       var model = dev.mtk.models.inference.EmbeddingModel.load(teacherRun.resolve("model"), pool);
-      var pairs2 = ((Task.Retrieval) Task.load("pairs", pairs.toString(), null)).data;
+      var pairs2 = ((Task.Retrieval) Task.load("pairs", pairs.toString(), (dev.mtk.tokenizers.image.ImageFormat) null)).data;
       for (var p : List.of(exit.points().get(0), exit.points().get(exit.points().size() - 1))) {
         var rule = dev.mtk.models.inference.ExitRule.stable(new float[] {p.threshold(), p.threshold()});
         var e = Trainer.embedSplit(model, pairs2, dev.mtk.training.task.ReverseDictionary.Split.DEV,
