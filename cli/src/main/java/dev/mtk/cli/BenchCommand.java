@@ -205,7 +205,8 @@ final class BenchCommand extends Shared.Group {
 
   @Command(name = "media", mixinStandardHelpOptions = true,
       description = {"Image and audio tokenizer throughput, one thread: a 224×224 image file → "
-          + "ViT patches (images/s), and Whisper log-mel (× real time).",
+          + "ViT patches (images/s), Whisper log-mel (× real time), and 1 s audio clips → log-mel "
+          + "spectrogram image → embedding by experiments/spoken-words.yaml's encoder (audio_clips_per_s).",
           "Without --image it makes its own 224×224 image of smooth noise; the audio is 60 s of "
               + "16 kHz tones and noise."})
   static final class MediaBench implements Callable<Integer> {

@@ -30,10 +30,11 @@ final class ClassifyCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Model directory (trained with loss base: classification).")
   Path model;
 
-  @Option(names = "--task", description = "lexfile, labels, fashion-mnist or images: score that task's split.")
+  @Option(names = "--task", description = "lexfile, labels, fashion-mnist, images, spoken-words or moving-digits: score that task's split.")
   String task;
 
-  @Option(names = "--data", description = "The task's data, as mtk eval reads it (labels, images; the IDX folder of fashion-mnist).")
+  @Option(names = "--data", description = "The task's data, as mtk eval reads it (labels, images, the manifest.jsonl of spoken-words "
+      + "or moving-digits; the IDX folder of fashion-mnist).")
   Path data;
 
   @Option(names = "--split", defaultValue = "test", description = "dev or test (default ${DEFAULT-VALUE}).")
@@ -81,7 +82,7 @@ final class ClassifyCommand implements Callable<Integer> {
         }
         EmbeddingModel m = EmbeddingModel.load(model, pool);
         if (m.modality() == dev.mtk.models.inference.Input.Modality.PATCHES) {
-          images = dev.mtk.tokenizers.image.ImageFiles.list(input, m.audioFormat() != null);
+          images = dev.mtk.tokenizers.image.ImageFiles.list(input, m.fileKind());
           names = images.stream().map(Path::toString).toList();
         } else {
           Inputs.mustExist(List.of(input));

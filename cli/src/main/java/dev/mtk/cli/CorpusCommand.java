@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
 /** Built-in corpora written to files, for tokenizer training and benchmarks. */
 @Command(name = "corpus", mixinStandardHelpOptions = true,
     description = "Write a built-in corpus to a file (no download).",
-    subcommands = {CorpusCommand.Glosses.class, CorpusCommand.SpokenWordsSet.class, CorpusCommand.AsteriskWords.class})
+    subcommands = {CorpusCommand.Glosses.class, CorpusCommand.SpokenWordsSet.class, CorpusCommand.AsteriskWords.class,
+        CorpusCommand.MovingDigitsSet.class})
 final class CorpusCommand extends Shared.Group {
 
   @Command(name = "wordnet-glosses", mixinStandardHelpOptions = true,
@@ -105,6 +106,46 @@ final class CorpusCommand extends Shared.Group {
       Path f = output.resolve("manifest.jsonl");
       dev.mtk.core.io.AtomicFile.write(f, b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
       System.err.printf("wrote %d real recordings of %d words to %s%n", real.size(), list.size(), f);
+      return 0;
+    }
+  }
+
+  @Command(name = "moving-digits", mixinStandardHelpOptions = true,
+      description = {"A video set whose labels need time: clips of one Fashion-MNIST item moving right, "
+          + "left, down or up (1-2.5 pixels a frame, bouncing off an edge) on a dark canvas, labelled "
+          + "\"CLASS|DIRECTION\" (and \"class\", \"direction\" fields). Grey .y4m files under OUTPUT/clips/ "
+          + "and OUTPUT/manifest.jsonl; train and dev clips take training items, test clips test items. "
+          + "The same seed gives the same files.",
+          "Needs Fashion-MNIST: sudo apt-get install dataset-fashion-mnist, or --data DIR with its four IDX files."})
+  static final class MovingDigitsSet implements Callable<Integer> {
+    @Option(names = "--output", required = true, description = "Folder to write.")
+    Path output;
+
+    @Option(names = "--n", defaultValue = "10000", description = "Clips (default ${DEFAULT-VALUE}; one in twenty dev, one in twenty test).")
+    int n;
+
+    @Option(names = "--frames", defaultValue = "16", description = "Frames per clip (default ${DEFAULT-VALUE}).")
+    int frames;
+
+    @Option(names = "--size", defaultValue = "64", description = "Canvas side in pixels (default ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of every choice (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST's IDX folder (default "
+        + "/usr/share/datasets/fashion-mnist).")
+    Path data;
+
+    @Override
+    public Integer call() throws Exception {
+      var settings = new dev.mtk.training.data.MovingDigits.Settings(n, frames, size, seed);
+      var items = dev.mtk.training.data.LabelledImages.fashionMnist(data);
+      long t0 = System.nanoTime();
+      Path m = dev.mtk.training.data.MovingDigits.generate(settings, items, output,
+          (done, total) -> System.err.printf("  %d / %d clips%n", done, total));
+      System.err.printf("wrote %d clips of %d frames of %d×%d in %.0f s: %s%n", n, frames, size, size,
+          (System.nanoTime() - t0) / 1e9, m);
       return 0;
     }
   }

@@ -65,7 +65,8 @@ final class EmbedCommand implements Callable<Integer> {
   @Mixin Shared.Json json;
 
   private static String kind(EmbeddingModel m) {
-    return m.audioFormat() != null ? "clips" : m.imageFormat() != null ? "images" : "texts";
+    return m.fileKind() == null ? "texts" : m.fileKind() == dev.mtk.tokenizers.image.ImageFiles.Kind.IMAGE ? "images"
+        : "clips";
   }
 
   @Override
@@ -87,13 +88,12 @@ final class EmbedCommand implements Callable<Integer> {
       }
       Embeddings e;
       if (m.modality() == dev.mtk.models.inference.Input.Modality.PATCHES) {
-        boolean audio = m.audioFormat() != null;
-        String what = audio ? "audio clip" : "image";
+        String what = m.fileKind().what();
         if (dev.mtk.tokenizers.text.formats.TextSources.isJsonLines(input)) {
-          throw new IllegalArgumentException(model + " takes " + what + "s: give an " + what
+          throw new IllegalArgumentException(model + " takes " + what + "s: give " + ("aeiou".indexOf(what.charAt(0)) >= 0 ? "an " : "a ") + what
               + ", a folder of them or a text file listing their paths, not " + input);
         }
-        List<Path> files = dev.mtk.tokenizers.image.ImageFiles.list(input, audio);
+        List<Path> files = dev.mtk.tokenizers.image.ImageFiles.list(input, m.fileKind());
         e = m.embedImages(files, options);
         Path order = output.resolveSibling(output.getFileName().toString().replaceFirst("\\.npy$", "") + ".paths.txt");
         dev.mtk.tokenizers.text.formats.TextSources.writeAll(order, files.stream().map(Path::toString).toList());

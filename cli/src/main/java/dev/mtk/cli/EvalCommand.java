@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
             + "split the same way, so --split test is held out from training). fashion-mnist "
             + "and images (an image model) report kNN, linear probe and mAP@10; --data is the IDX "
             + "folder (default /usr/share/datasets/fashion-mnist), or your ROOT/CLASS/*.png "
-            + "folder or images.jsonl, split as training splits it.",
+            + "folder or images.jsonl, split as training splits it; spoken-words and moving-digits "
+            + "(audio and video models) the same, --data their manifest.jsonl.",
         "--adaptive: operating points of dynamic adjustment (cascade over prefixes, early exit over "
             + "layers) calibrated on dev to several allowed losses, measured on the split, beside the "
             + "fixed sizes; written as the adaptive section of OUTPUT/results.json and plotted in "
@@ -34,13 +35,13 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--task", defaultValue = "reverse-dictionary",
       description = "reverse-dictionary, example-definition, lexfile, pairs, labels, "
-          + "fashion-mnist, images or sts (default ${DEFAULT-VALUE}). sts: Spearman correlation "
+          + "fashion-mnist, images, spoken-words, moving-digits or sts (default ${DEFAULT-VALUE}). sts: Spearman correlation "
           + "of cosine similarity with --data's scores at each prefix, on every row of the file.")
   String task;
 
   @Option(names = "--data", description = "The data of task pairs (.jsonl/.tsv pairs), labels "
-      + "(.jsonl/.tsv text, label), images (ROOT/CLASS/*.png or .jsonl image, label), fashion-mnist (IDX folder) "
-      + "or sts (.jsonl sentence1, sentence2, score; .tsv/.csv with those columns).")
+      + "(.jsonl/.tsv text, label), images (ROOT/CLASS/*.png or .jsonl image, label), fashion-mnist (IDX folder), "
+      + "spoken-words and moving-digits (their manifest.jsonl) or sts (.jsonl sentence1, sentence2, score; .tsv/.csv with those columns).")
   Path data;
 
   @Option(names = "--baseline", paramLabel = "DIR", description = "With --task sts: a second "

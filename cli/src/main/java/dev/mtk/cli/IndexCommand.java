@@ -61,7 +61,7 @@ final class IndexCommand extends Shared.Group {
       }
       EmbeddingModel m = EmbeddingModel.load(model, pool);
       if (m.imageFormat() != null) {
-        List<Path> files = dev.mtk.tokenizers.image.ImageFiles.list(input, m.audioFormat() != null);
+        List<Path> files = dev.mtk.tokenizers.image.ImageFiles.list(input, m.fileKind());
         long[] idList = ids == null ? null : IdFile.read(ids, files.size());
         return build ? TextIndex.buildImages(m, files, idList, metric, precision, index, p).rows()
             : TextIndex.addImages(m, index, files, idList, p).rows();

@@ -41,8 +41,9 @@ final class QueryCommand implements Callable<Integer> {
   @Mixin Shared.Threads threads;
   @Mixin Shared.Json json;
 
-  @Option(names = "--image", description = "An image file as the query (an image model and an "
-      + "index of images; the hits are the indexed paths).")
+  @Option(names = {"--image", "--clip"}, paramLabel = "FILE", description = "A file as the query for a "
+      + "patch model: an image, an audio clip (.wav) or a video clip (.y4m), as the model takes, against "
+      + "an index of such files (the hits are the indexed paths).")
   Path image;
 
   @Parameters(arity = "0..*", description = "The query, e.g. \"a large natural stream of water\".")
@@ -68,7 +69,11 @@ final class QueryCommand implements Callable<Integer> {
       EmbeddingModel m = EmbeddingModel.load(model, pool);
       if ((m.imageFormat() != null) != (image != null)) {
         throw new IllegalArgumentException(m.imageFormat() != null
-            ? model + " is an image model: query it with --image FILE"
+            ? model + " is " + switch (m.fileKind()) {
+                case IMAGE -> "an image model: query it with --image FILE";
+                case AUDIO -> "an audio model: query it with --clip FILE.wav";
+                case VIDEO -> "a video model: query it with --clip FILE.y4m";
+              }
             : model + " is a text model: query it with words, not --image");
       }
       if (index == null) {

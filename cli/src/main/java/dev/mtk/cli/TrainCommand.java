@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
     description = {"Train a Matryoshka encoder from a YAML config.",
         "Tasks: reverse-dictionary and lexfile (built in, WordNet), fashion-mnist (built in once "
             + "installed: apt-get install dataset-fashion-mnist), pairs and labels (your .jsonl/.tsv), "
-            + "images (your ROOT/CLASS/*.png or .jsonl). Losses: InfoNCE (pairs, triplets), softmax "
+            + "images (your ROOT/CLASS/*.png or .jsonl), spoken-words (labelled .wav clips: mtk corpus "
+            + "spoken-words, or yours), moving-digits (labelled .y4m clips: mtk corpus moving-digits). Losses: InfoNCE (pairs, triplets), softmax "
             + "classification (MRL, MRL-E), supervised contrast of two views (images), MSE "
             + "distillation and similarity self-distillation (a teacher's cosine structure kept by "
             + "every prefix), each optionally under the Matryoshka loss and adaptive layers (2D). "

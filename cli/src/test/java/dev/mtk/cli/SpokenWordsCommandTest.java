@@ -49,6 +49,8 @@ class SpokenWordsCommandTest {
     assertEquals(80, image.path("height").asInt());
     assertEquals(48, image.path("width").asInt());
     assertEquals(16, image.path("patch").asInt());
+    String report = Files.readString(run.resolve("report.html"));
+    assertTrue(report.contains("Confusion on the test split") && report.contains("stop → stop"), "confusion matrices");
 
     // the held-out synthetic clips, through the saved heads: well above the third of chance
     r = MainTest.run("classify", "--model", model.toString(), "--task", "spoken-words", "--data",
@@ -73,6 +75,19 @@ class SpokenWordsCommandTest {
     assertEquals(0, r.code(), r.err());
     long stops = Files.readAllLines(dir.resolve("l.jsonl")).stream().filter(l -> l.contains("\"label\":\"stop\"")).count();
     assertTrue(stops >= 30, stops + " of 40 training clips of 'stop' labelled stop");
+
+    // an index of the clips, searched by a clip: it finds itself first
+    Path index = dir.resolve("ix");
+    r = MainTest.run("index", "build", "--model", model.toString(), "--input", data.resolve("clips").toString(),
+        "--output", index.toString());
+    assertEquals(0, r.code(), r.err());
+    Path probe = data.resolve("clips/no/0007.wav");
+    r = MainTest.run("query", "--model", model.toString(), "--index", index.toString(), "--clip", probe.toString(),
+        "--k", "3", "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode hits = JSON.readTree(r.lastLine()).get("hits");
+    assertEquals(probe.toString(), hits.get(0).get("text").asText(), r.out());
+    assertEquals(1.0, hits.get(0).get("score").asDouble(), 1e-4);
 
     r = MainTest.run("embed", "--model", model.toString(), "--input", words.toString(), "--output", out.toString());
     assertEquals(1, r.code());

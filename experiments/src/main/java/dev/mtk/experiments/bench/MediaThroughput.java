@@ -54,11 +54,53 @@ public final class MediaThroughput {
       LogMel mel = new LogMel(80);
       double clipsPerS = Timing.rate(seconds, () -> mel.compute(audio));
       return new BenchResult("media").put("images_per_s", imagesPerS)
-          .put("image", file.getFileName().toString()).put("log_mel_x_real_time", clipsPerS * audio.seconds());
+          .put("image", file.getFileName().toString()).put("log_mel_x_real_time", clipsPerS * audio.seconds())
+          .put("audio_clips_per_s", audioClipsPerSecond(seconds));
     } finally {
       if (tmp != null) {
         Files.deleteIfExists(tmp);
       }
+    }
+  }
+
+  /** Clips a batch of the audio measurement. */
+  static final int AUDIO_BATCH = 64;
+
+  /**
+   * One-second clips per second, log-mel to embedding, on one thread: spectrogram images
+   * ({@code experiments/spoken-words.yaml}'s format: 80 mels × 96 frames, telephone band), 16×16
+   * patches, and that config's encoder (4 layers, d 64, 30 tokens, seeded weights: speed does not
+   * depend on them), a batch of {@value #AUDIO_BATCH} at a time.
+   */
+  static double audioClipsPerSecond(double seconds) {
+    var format = new dev.mtk.tokenizers.audio.AudioFormat(80, 96, 8000);
+    var image = format.imageFormat(16);
+    var config = new dev.mtk.models.encoder.EncoderConfig(1, 64, 4, 256, 4, image.tokens(), 1e-5f,
+        new int[] {8, 16, 32, 64}, dev.mtk.models.encoder.EncoderConfig.Pooling.MEAN, 0f, 0, image.patchDim());
+    Audio[] clips = new Audio[AUDIO_BATCH];
+    SplittableRandom r = new SplittableRandom(2);
+    for (int c = 0; c < clips.length; c++) {
+      float[] x = new float[LogMel.SAMPLE_RATE];
+      double hz = 200 + 600 * r.nextDouble();
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) (0.3 * Math.sin(2 * Math.PI * hz * i / 16000.0) + 0.05 * (r.nextDouble() - 0.5));
+      }
+      clips[c] = new Audio(x, LogMel.SAMPLE_RATE);
+    }
+    try (var pool = new dev.mtk.core.parallel.WorkerPool(1)) {
+      var model = dev.mtk.models.inference.EmbeddingModel.of(dev.mtk.models.encoder.Encoder.init(config, 1), image, pool)
+          .withAudio(format);
+      var options = dev.mtk.models.inference.EmbedOptions.DEFAULT.withBatch(AUDIO_BATCH);
+      double batches = Timing.rate(seconds, () -> {
+        java.util.List<dev.mtk.models.inference.Input> in = new java.util.ArrayList<>(clips.length);
+        for (Audio a : clips) {
+          float[] patches = new float[image.tokens() * image.patchDim()];
+          image.patches(format.spectrogram(a), 0, 0, 0, 0, false, patches, 0);
+          in.add(new dev.mtk.models.inference.Input.Patches(patches, image.tokens()));
+        }
+        model.embed(in, options);
+      });
+      return batches * AUDIO_BATCH;
     }
   }
 

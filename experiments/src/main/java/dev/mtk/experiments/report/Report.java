@@ -160,6 +160,12 @@ public final class Report {
   /** The report of one training run: its scores per prefix size, a chart and a table per metric. */
   public static String runHtml(String task, String split, Map<String, Map<String, Double>> results,
       int[] dims) {
+    return runHtml(task, split, results, dims, "");
+  }
+
+  /** As above, with {@code extraHtml} (confusion matrices, say) before the table. */
+  public static String runHtml(String task, String split, Map<String, Map<String, Double>> results,
+      int[] dims, String extraHtml) {
     Map<String, Map<String, Map<String, Double>>> one = Map.of("model", results);
     StringBuilder sb = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\">"
         + "<title>mtk train: " + task + "</title><style>body{font-family:sans-serif;max-width:960px;"
@@ -168,7 +174,7 @@ public final class Report {
     for (String metric : results.keySet()) {
       sb.append("<h2>").append(metric).append("</h2>").append(chart(one, dims, metric));
     }
-    sb.append("<h2>Table</h2><pre>").append(markdown(one, dims, List.copyOf(results.keySet())))
+    sb.append(extraHtml).append("<h2>Table</h2><pre>").append(markdown(one, dims, List.copyOf(results.keySet())))
         .append("</pre></body></html>");
     return sb.toString();
   }

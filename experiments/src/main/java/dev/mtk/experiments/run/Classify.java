@@ -45,7 +45,7 @@ public final class Classify {
    */
   public record Result(List<String> classes, Classifier.Decision[] decisions, int[] truth,
       double embedSeconds, double headSeconds, int layers, int width, Cascade cascade,
-      Map<Integer, Double> fixedTop1, Cascade earlyExit, Timing depthTiming) {
+      Map<Integer, Double> fixedTop1, Cascade earlyExit, Timing depthTiming, Map<Integer, double[]> fixedParts) {
 
     public int inputs() {
       return decisions.length;
@@ -69,6 +69,15 @@ public final class Classify {
         s += d.dims();
       }
       return decisions.length == 0 ? 0 : s / decisions.length;
+    }
+
+    /**
+     * For labels of parts ("Trouser|left": class and direction, as moving-digits writes them),
+     * the top-1 of each part alone, or null when the labels have no parts.
+     */
+    public double[] top1Parts() {
+      return truth == null || truth.length == 0 ? null : parts(classes, truth, java.util.Arrays.stream(decisions)
+          .mapToInt(Classifier.Decision::label).toArray());
     }
 
     /** The mean layer the inputs stopped at (every input runs all layers without early exit). */
@@ -120,6 +129,22 @@ public final class Classify {
       if (fixedTop1 != null) {
         ObjectNode f = o.putObject("fixed_top1");
         fixedTop1.forEach((m, v) -> f.put(String.valueOf(m), v));
+      }
+      double[] parts = top1Parts();
+      if (parts != null) {
+        var a = o.putArray("top1_parts");
+        for (double v : parts) {
+          a.add(v);
+        }
+        if (fixedParts != null) {
+          ObjectNode f = o.putObject("fixed_top1_parts");
+          fixedParts.forEach((m, v) -> {
+            var b = f.putArray(String.valueOf(m));
+            for (double x : v) {
+              b.add(x);
+            }
+          });
+        }
       }
       return o;
     }
@@ -241,16 +266,47 @@ public final class Classify {
     Classifier.Decision[] d = classifier.classify(rows, layers, n, width, cascade);
     double headSeconds = (System.nanoTime() - t0) / 1e9;
     Map<Integer, Double> fixed = null;
+    Map<Integer, double[]> fixedParts = null;
     if (truth != null && depth == null) {
       Classifier.Table t = classifier.table(rows, n, width);
       fixed = new LinkedHashMap<>();
       int[] dims = classifier.dims();
       for (int k = 0; k < dims.length; k++) {
         fixed.put(dims[k], t.top1(k, truth));
+        double[] p = parts(classifier.classes(), truth, t.label()[k]);
+        if (p != null) {
+          if (fixedParts == null) {
+            fixedParts = new LinkedHashMap<>();
+          }
+          fixedParts.put(dims[k], p);
+        }
       }
     }
     return new Result(classifier.classes(), d, truth, embedSeconds, headSeconds,
-        model.layers(), width, cascade, fixed, depth, timing);
+        model.layers(), width, cascade, fixed, depth, timing, fixedParts);
+  }
+
+  /**
+   * Top-1 of each "|"-separated part of the labels alone (null unless every class has the same
+   * number of parts, more than one): "Trouser|left" is right in class when the prediction is a
+   * Trouser moving anywhere.
+   */
+  static double[] parts(List<String> classes, int[] truth, int[] predicted) {
+    int k = classes.getFirst().split("\\|", -1).length;
+    if (k < 2 || classes.stream().anyMatch(c -> c.split("\\|", -1).length != k)) {
+      return null;
+    }
+    double[] hit = new double[k];
+    for (int i = 0; i < truth.length; i++) {
+      String[] a = classes.get(truth[i]).split("\\|", -1), b = classes.get(predicted[i]).split("\\|", -1);
+      for (int j = 0; j < k; j++) {
+        hit[j] += a[j].equals(b[j]) ? 1 : 0;
+      }
+    }
+    for (int j = 0; j < k; j++) {
+      hit[j] /= truth.length;
+    }
+    return hit;
   }
 
   /** Runs each split embedding is timed, alternating full depth and early exit. */

@@ -35,8 +35,32 @@ public final class TrainingRun {
     int[] dims = Trainer.ladder(cfg.model().embeddingSize());
     AtomicFile.write(out.resolve("results.md"), Report.markdown(Map.of("model", results), dims,
         List.copyOf(results.keySet())).getBytes(StandardCharsets.UTF_8));
-    AtomicFile.write(out.resolve("report.html"), Report.runHtml(cfg.task().id(), "test", results, dims)
-        .getBytes(StandardCharsets.UTF_8));
+    AtomicFile.write(out.resolve("report.html"), Report.runHtml(cfg.task().id(), "test", results, dims,
+        confusions(cfg, out.resolve("model"), pool)).getBytes(StandardCharsets.UTF_8));
     return Map.of("mrl", results);
+  }
+
+  /**
+   * For a run that saved classification heads: the test split's confusion matrices through the
+   * smallest prefix's head and the full one's; else nothing.
+   */
+  static String confusions(TrainConfig cfg, Path modelDir, WorkerPool pool) throws IOException {
+    var heads = dev.mtk.models.classify.Classifier.load(modelDir);
+    if (heads == null || cfg.task().retrieval) {
+      return "";
+    }
+    var model = dev.mtk.models.inference.EmbeddingModel.load(modelDir, pool);
+    var test = Trainer.labelled(model, cfg.task().id(), cfg.data().file(),
+        dev.mtk.training.task.ReverseDictionary.Split.TEST);
+    int n = test.labels().length;
+    var table = heads.table(test.rows(), n, test.width());
+    int[] dims = heads.dims();
+    StringBuilder sb = new StringBuilder("<h2>Confusion on the test split</h2>");
+    for (int k : dims.length == 1 ? new int[] {0} : new int[] {0, dims.length - 1}) {
+      sb.append(dev.mtk.experiments.report.Confusion.svg(heads.classes(),
+          dev.mtk.experiments.report.Confusion.count(test.labels(), table.label()[k], heads.classes().size()),
+          String.format(java.util.Locale.ROOT, "the %d-dim head: top-1 %.4f", dims[k], table.top1(k, test.labels()))));
+    }
+    return sb.toString();
   }
 }

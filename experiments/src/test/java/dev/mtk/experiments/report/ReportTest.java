@@ -70,4 +70,15 @@ class ReportTest {
     assertTrue(AdaptiveReport.into(null, section).contains("<!doctype html>"));
     assertTrue(AdaptiveReport.table(a).contains("depth             0.2  [0.9,null]"), AdaptiveReport.table(a));
   }
+
+  @Test
+  void aConfusionMatrixCountsTruthAgainstPrediction() {
+    int[][] c = Confusion.count(new int[] {0, 0, 1, 2, 2, 2}, new int[] {0, 1, 1, 2, 2, 0}, 3);
+    assertEquals(List.of(List.of(1, 1, 0), List.of(0, 1, 0), List.of(1, 0, 2)),
+        java.util.Arrays.stream(c).map(r -> java.util.Arrays.stream(r).boxed().toList()).toList());
+    String svg = Confusion.svg(List.of("a", "b", "c"), c, "t");
+    assertEquals(9, svg.split("<rect").length - 1);
+    assertTrue(svg.contains("<title>c → a: 1 of 3</title>"), svg);
+    assertTrue(svg.contains("<title>c → c: 2 of 3</title>"), svg);
+  }
 }

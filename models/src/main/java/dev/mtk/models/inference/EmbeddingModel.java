@@ -138,6 +138,16 @@ public final class EmbeddingModel {
     return new EmbeddingModel(encoder, tokenizer, imageFormat, audio, pool);
   }
 
+  /** What files this patch model reads (images, WAV clips or .y4m clips); null for a text model. */
+  public dev.mtk.tokenizers.image.ImageFiles.Kind fileKind() {
+    if (imageFormat == null) {
+      return null;
+    }
+    return audioFormat != null ? dev.mtk.tokenizers.image.ImageFiles.Kind.AUDIO
+        : imageFormat.frames() > 1 ? dev.mtk.tokenizers.image.ImageFiles.Kind.VIDEO
+        : dev.mtk.tokenizers.image.ImageFiles.Kind.IMAGE;
+  }
+
   /** How WAV clips become this model's spectrogram images; null for all but audio models. */
   public dev.mtk.tokenizers.audio.AudioFormat audioFormat() {
     return audioFormat;

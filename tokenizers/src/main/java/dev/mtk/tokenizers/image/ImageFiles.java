@@ -33,18 +33,47 @@ public final class ImageFiles {
     return list(input, false);
   }
 
+  public static boolean isY4m(Path p) {
+    return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".y4m");
+  }
+
+  /** What a patch model reads: images, audio clips (.wav) or video clips (.y4m). */
+  public enum Kind {
+    IMAGE("image", "PNG, JPEG, BMP or GIF images"), AUDIO("audio clip", "WAV files"), VIDEO("video clip", ".y4m clips");
+
+    final String what, files;
+
+    Kind(String what, String files) {
+      this.what = what;
+      this.files = files;
+    }
+
+    boolean is(Path p) {
+      return this == IMAGE ? isImage(p) : this == AUDIO ? isWav(p) : isY4m(p);
+    }
+
+    /** "image", "audio clip", "video clip". */
+    public String what() {
+      return what;
+    }
+  }
+
   /** As above, of WAV clips when {@code audio}. */
   public static List<Path> list(Path input, boolean audio) throws IOException {
-    java.util.function.Predicate<Path> is = audio ? ImageFiles::isWav : ImageFiles::isImage;
-    String what = audio ? "audio clip" : "image";
+    return list(input, audio ? Kind.AUDIO : Kind.IMAGE);
+  }
+
+  /** A file, a folder (sorted, recursively) or a text file listing paths, of this kind. */
+  public static List<Path> list(Path input, Kind kind) throws IOException {
+    java.util.function.Predicate<Path> is = kind::is;
+    String what = kind.what;
     if (Files.isDirectory(input)) {
       List<Path> out;
       try (Stream<Path> s = Files.walk(input)) {
         out = s.filter(Files::isRegularFile).filter(is).sorted().toList();
       }
       if (out.isEmpty()) {
-        throw new IllegalArgumentException(input + (audio ? ": no WAV files in this folder"
-            : ": no PNG, JPEG, BMP or GIF images in this folder"));
+        throw new IllegalArgumentException(input + ": no " + kind.files + " in this folder");
       }
       return out;
     }

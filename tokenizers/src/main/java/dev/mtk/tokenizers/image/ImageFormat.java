@@ -15,14 +15,29 @@ import java.util.Locale;
  * and centre-cropped to height × width when it differs, normalised, cut into patches) and, for
  * training, unsigned-byte pixels with the seeded crop and flip of augmentation. A training image
  * saved as a PNG and embedded from the file gives the bits its bytes give.
+ *
+ * <p>A clip is the same with {@code frames} > 1: its first {@code frames} frames (a .y4m file),
+ * each made grey or RGB and resized as an image is, held frame after frame; it is cut into
+ * tubelets of {@code tubelet} frames × patch × patch (ViViT's tubelet embedding, {@link
+ * dev.mtk.tokenizers.video.Tubelets}' order: time-major then raster, each flattened as (channel,
+ * t, y, x)), and augmented by the same crop in every frame.
  */
-public record ImageFormat(int channels, int height, int width, int patch, ImageTransforms.Norm norm) {
+public record ImageFormat(int channels, int height, int width, int patch, ImageTransforms.Norm norm,
+    int frames, int tubelet) {
 
   public static final String FILE_NAME = "image.json";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** A still image: one frame. */
+  public ImageFormat(int channels, int height, int width, int patch, ImageTransforms.Norm norm) {
+    this(channels, height, width, patch, norm, 1, 1);
+  }
+
   public ImageFormat {
+    if (frames < 1 || frames > 1024 || tubelet < 1 || frames % tubelet != 0) {
+      throw new IllegalArgumentException(frames + " frames do not divide into tubelets of " + tubelet);
+    }
     if (channels != 1 && channels != 3) {
       throw new IllegalArgumentException("channels must be 1 (grey) or 3 (RGB), got " + channels);
     }
@@ -35,14 +50,19 @@ public record ImageFormat(int channels, int height, int width, int patch, ImageT
     }
   }
 
-  /** Patches per image. */
+  /** Patches (tubelets) per image (clip). */
   public int tokens() {
-    return (height / patch) * (width / patch);
+    return (frames / tubelet) * (height / patch) * (width / patch);
   }
 
-  /** Values per patch: channels · patch². */
+  /** Values per patch: channels · tubelet · patch². */
   public int patchDim() {
-    return channels * patch * patch;
+    return channels * tubelet * patch * patch;
+  }
+
+  /** Bytes per image (clip): frames · channels · height · width. */
+  public int size() {
+    return frames * channels * height * width;
   }
 
   /**
@@ -51,7 +71,7 @@ public record ImageFormat(int channels, int height, int width, int patch, ImageT
    */
   public FloatTokens tokenize(Path file) throws IOException {
     float[] out = new float[tokens() * patchDim()];
-    patches(pixels(file, false), 0, 0, 0, 0, false, out, 0);
+    patches(frames > 1 ? clip(file) : pixels(file, false), 0, 0, 0, 0, false, out, 0);
     return new FloatTokens(out, tokens(), patchDim());
   }
 
@@ -63,13 +83,41 @@ public record ImageFormat(int channels, int height, int width, int patch, ImageT
    * where it is most likely a stray file) an error naming the file.
    */
   public byte[] pixels(Path file, boolean strict) throws IOException {
+    if (frames > 1) {
+      return clip(file);
+    }
     Image img = ImageReader.read(file);
+    if (channels == 1 && strict && !isGrey(img)) {
+      throw ImageTokenizer.naming(file, new IllegalArgumentException("a colour image, but the images are grey "
+          + "(channels: 1); make it grey or set channels: 3"));
+    }
+    byte[] out = new byte[channels * height * width];
+    fit(img, file, out, 0);
+    return out;
+  }
+
+  /**
+   * A clip's first {@code frames} frames (.y4m), each made grey or RGB and resized like an image,
+   * as bytes frame after frame; a shorter clip is refused, naming the file.
+   */
+  public byte[] clip(Path file) throws IOException {
+    var v = dev.mtk.tokenizers.video.Y4mReader.read(file, 1, frames);
+    if (v.frames() < frames) {
+      throw new IllegalArgumentException(file + ": " + v.frames() + " frames; this model takes " + frames);
+    }
+    int plane = v.height() * v.width();
+    byte[] out = new byte[size()];
+    for (int t = 0; t < frames; t++) {
+      float[] rgb = java.util.Arrays.copyOfRange(v.data(), t * v.channels() * plane, (t + 1) * v.channels() * plane);
+      fit(new Image(rgb, v.channels(), v.height(), v.width()), file, out, t * channels * height * width);
+    }
+    return out;
+  }
+
+  /** One picture made grey (or kept RGB), resized to height × width, as 8-bit values at out[off]. */
+  private void fit(Image img, Path file, byte[] out, int off) {
     try {
       if (channels == 1) {
-        if (strict && !isGrey(img)) {
-          throw new IllegalArgumentException("a colour image, but the images are grey (channels: 1); "
-              + "make it grey or set channels: 3");
-        }
         img = grey(img);
       }
       if (img.height() != height || img.width() != width) {
@@ -79,11 +127,9 @@ public record ImageFormat(int channels, int height, int width, int patch, ImageT
       throw ImageTokenizer.naming(file, e);
     }
     float[] d = img.data();
-    byte[] out = new byte[channels * height * width];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = (byte) Math.round(Math.min(1f, Math.max(0f, d[i])) * 255f);
+    for (int i = 0, n = channels * height * width; i < n; i++) {
+      out[off + i] = (byte) Math.round(Math.min(1f, Math.max(0f, d[i])) * 255f);
     }
-    return out;
   }
 
   private static boolean isGrey(Image img) {
@@ -108,20 +154,23 @@ public record ImageFormat(int channels, int height, int width, int patch, ImageT
    * right when {@code flip}: torchvision's RandomCrop(padding) and RandomHorizontalFlip.
    */
   public void patches(byte[] px, int from, int pad, int dy, int dx, boolean flip, float[] out, int off) {
-    int gw = width / patch, plane = height * width, dim = patchDim();
+    int gw = width / patch, gh = height / patch, plane = height * width, dim = patchDim(), pp = patch * patch;
     ImageTransforms.Norm n = channels == 1 ? grey(norm) : norm;
-    for (int ch = 0; ch < channels; ch++) {
-      float m = n.mean()[ch], inv = 1f / n.std()[ch];
-      float zero = (0f - m) * inv;
-      for (int y = 0; y < height; y++) {
-        int sy = y + dy - pad;
-        for (int x = 0; x < width; x++) {
-          int xx = flip ? width - 1 - x : x;
-          int sx = xx + dx - pad;
-          float v = sy < 0 || sy >= height || sx < 0 || sx >= width ? zero
-              : ((px[from + ch * plane + sy * width + sx] & 0xFF) / 255f - m) * inv;
-          int t = (y / patch) * gw + x / patch;
-          out[off + t * dim + (ch * patch + y % patch) * patch + x % patch] = v;
+    for (int f = 0; f < frames; f++) {
+      int frame = from + f * channels * plane, it = f / tubelet, dt = f % tubelet;
+      for (int ch = 0; ch < channels; ch++) {
+        float m = n.mean()[ch], inv = 1f / n.std()[ch];
+        float zero = (0f - m) * inv;
+        for (int y = 0; y < height; y++) {
+          int sy = y + dy - pad;
+          for (int x = 0; x < width; x++) {
+            int xx = flip ? width - 1 - x : x;
+            int sx = xx + dx - pad;
+            float v = sy < 0 || sy >= height || sx < 0 || sx >= width ? zero
+                : ((px[frame + ch * plane + sy * width + sx] & 0xFF) / 255f - m) * inv;
+            int t = (it * gh + y / patch) * gw + x / patch;
+            out[off + t * dim + (ch * tubelet + dt) * pp + (y % patch) * patch + x % patch] = v;
+          }
         }
       }
     }
@@ -152,6 +201,9 @@ public record ImageFormat(int channels, int height, int width, int patch, ImageT
   public void save(Path modelDir) throws IOException {
     var o = JSON.createObjectNode().put("channels", channels).put("height", height).put("width", width)
         .put("patch", patch).put("norm", norm.name());
+    if (frames > 1) {
+      o.put("frames", frames).put("tubelet", tubelet);
+    }
     dev.mtk.core.io.AtomicFile.write(modelDir.resolve(FILE_NAME),
         JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o));
   }
@@ -174,9 +226,14 @@ public record ImageFormat(int channels, int height, int width, int patch, ImageT
           throw new IllegalArgumentException("\"" + k + "\" must be a whole number");
         }
       }
+      for (String k : new String[] {"frames", "tubelet"}) {
+        if (o.has(k) && !(o.get(k).isIntegralNumber() && o.get(k).canConvertToInt())) {
+          throw new IllegalArgumentException("\"" + k + "\" must be a whole number");
+        }
+      }
       return new ImageFormat(o.get("channels").asInt(), o.get("height").asInt(), o.get("width").asInt(),
           o.get("patch").asInt(), ImageTransforms.Norm.named(o.path("norm").asText("none")
-              .toLowerCase(Locale.ROOT)));
+              .toLowerCase(Locale.ROOT)), o.path("frames").asInt(1), o.path("tubelet").asInt(1));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(f + ": " + e.getMessage());
     }

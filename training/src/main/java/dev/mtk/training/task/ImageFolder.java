@@ -44,8 +44,8 @@ public final class ImageFolder {
   /** As above; with {@code audio}, the files are WAV clips made spectrogram images of {@code format}. */
   public static Map<ReverseDictionary.Split, LabelledImages> read(Path data, ImageFormat format, AudioFormat audio)
       throws IOException {
-    String what = audio == null ? "image" : "audio";
-    List<Item> items = Files.isDirectory(data) ? folder(data, audio != null) : jsonl(data, what);
+    String what = audio != null ? "audio" : format.frames() > 1 ? "video" : "image";
+    List<Item> items = Files.isDirectory(data) ? folder(data, what) : jsonl(data, what);
     TreeSet<String> names = new TreeSet<>();
     items.forEach(i -> names.add(i.label()));
     if (names.size() < 2) {
@@ -54,7 +54,7 @@ public final class ImageFolder {
     }
     List<String> classes = List.copyOf(names);
     Map<ReverseDictionary.Split, LabelledImages> out = new EnumMap<>(ReverseDictionary.Split.class);
-    int size = format.channels() * format.height() * format.width();
+    int size = format.size();
     for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
       List<Item> in = items.stream().filter(i -> i.split() == s).toList();
       if (in.isEmpty()) {
@@ -69,22 +69,27 @@ public final class ImageFolder {
         System.arraycopy(audio == null ? format.pixels(f, true) : audio.spectrogram(f), 0, px, i * size, size);
         labels[i] = java.util.Collections.binarySearch(classes, in.get(i).label());
       }
-      out.put(s, new LabelledImages(px, in.size(), format.channels(), format.height(), format.width(),
-          labels, classes));
+      // a clip's frames are held as its planes: frames · channels of height × width
+      out.put(s, new LabelledImages(px, in.size(), format.frames() * format.channels(), format.height(),
+          format.width(), labels, classes));
     }
     return out;
   }
 
-  private static List<Item> folder(Path root, boolean audio) throws IOException {
+  private static List<Item> folder(Path root, String what) throws IOException {
+    boolean audio = what.equals("audio");
+    java.util.function.Predicate<Path> is = audio ? ImageFolder::isWav : what.equals("video") ? ImageFolder::isY4m
+        : ImageFiles::isImage;
     List<Path> files;
     try (Stream<Path> s = Files.walk(root)) {
-      files = s.filter(Files::isRegularFile).filter(audio ? ImageFolder::isWav : ImageFiles::isImage)
+      files = s.filter(Files::isRegularFile).filter(is)
           .filter(p -> root.relativize(p).getNameCount() >= 2).sorted().toList();
     }
     if (files.isEmpty()) {
       throw new IllegalArgumentException(root + (audio ? ": no clips in class folders (expected ROOT/CLASS/*.wav, e.g. "
-          + root.resolve("yes/001.wav") : ": no images in class folders (expected ROOT/CLASS/*.png "
-          + "or .jpg, e.g. " + root.resolve("cat/001.png")) + ")");
+          + root.resolve("yes/001.wav") : what.equals("video") ? ": no clips in class folders (expected "
+          + "ROOT/CLASS/*.y4m, e.g. " + root.resolve("wave/001.y4m") : ": no images in class folders (expected "
+          + "ROOT/CLASS/*.png or .jpg, e.g. " + root.resolve("cat/001.png")) + ")");
     }
     List<Item> out = new ArrayList<>(files.size());
     for (Path f : files) {
@@ -99,16 +104,21 @@ public final class ImageFolder {
     return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".wav");
   }
 
+  static boolean isY4m(Path p) {
+    return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".y4m");
+  }
+
   /** {@code key}: "image" or "audio", the field naming each line's file. */
   private static List<Item> jsonl(Path file, String key) throws IOException {
-    String layout = key.equals("image") ? "ROOT/CLASS/*.png" : "ROOT/CLASS/*.wav";
+    String layout = key.equals("image") ? "ROOT/CLASS/*.png" : key.equals("video") ? "ROOT/CLASS/*.y4m"
+        : "ROOT/CLASS/*.wav";
     if (!Files.isRegularFile(file)) {
       throw new NoSuchFileException(file.toString(), null,
           "no such folder (" + layout + ") or .jsonl of {\"" + key + "\", \"label\"}");
     }
     Path base = file.toAbsolutePath().getParent();
     List<Item> out = new ArrayList<>();
-    DataFile.read(file, key.equals("image") ? "labelled images" : "labelled audio", "a folder " + layout
+    DataFile.read(file, "labelled " + (key.equals("image") ? "images" : key), "a folder " + layout
         + " or a .jsonl of {\"" + key + "\": PATH, \"label\": …} per line", line -> {
           JsonNode o = line.json();
           if (o == null) {
@@ -120,7 +130,7 @@ public final class ImageFolder {
           String path = o.get(key).asText(), label = o.get("label").asText().strip();
           Path f = Path.of(path).isAbsolute() ? Path.of(path) : base.resolve(path);
           if (!Files.isRegularFile(f)) {
-            throw new IllegalArgumentException(line.where() + f + ": no such " + (key.equals("image") ? "image" : "audio file"));
+            throw new IllegalArgumentException(line.where() + f + ": no such " + (key.equals("audio") ? "audio file" : key));
           }
           if (label.isEmpty()) {
             throw new IllegalArgumentException(line.where() + "empty label");

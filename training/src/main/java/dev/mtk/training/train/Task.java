@@ -71,13 +71,23 @@ abstract class Task {
    */
   static Task load(String task, String data, ImageFormat format, dev.mtk.tokenizers.audio.AudioFormat audio)
       throws IOException {
-    if ((task.equals("pairs") || task.equals("labels") || task.equals("images") || task.equals("spoken-words"))
-        && data == null) {
+    if ((task.equals("pairs") || task.equals("labels") || task.equals("images") || task.equals("spoken-words")
+        || task.equals("moving-digits")) && data == null) {
       throw new IllegalArgumentException("task " + task + " needs a data file");
     }
-    if ((task.equals("fashion-mnist") || task.equals("images")) && (format == null || audio != null)) {
+    if ((task.equals("fashion-mnist") || task.equals("images")) && (format == null || audio != null
+        || format.frames() > 1)) {
       throw new IllegalArgumentException("task " + task + " takes images: this model takes "
-          + (audio != null ? "audio" : "text"));
+          + (audio != null ? "audio" : format != null ? "video" : "text"));
+    }
+    if (task.equals("moving-digits")) {
+      if (format == null || format.frames() < 2) {
+        throw new IllegalArgumentException("task moving-digits takes video clips: this model takes "
+            + (audio != null ? "audio" : format != null ? "images" : "text"));
+      }
+      var splits = dev.mtk.training.task.ImageFolder.read(Path.of(data), format);
+      return new ImageClasses(splits.get(ReverseDictionary.Split.TRAIN), splits.get(ReverseDictionary.Split.DEV),
+          splits.get(ReverseDictionary.Split.TEST), format);
     }
     if (task.equals("spoken-words")) {
       if (audio == null) {
@@ -107,7 +117,7 @@ abstract class Task {
       case "lexfile" -> new Labels(Labelled.lexFiles(WordNet.load()));
       case "labels" -> new Labels(Labelled.read(Path.of(data)));
       default -> throw new IllegalArgumentException("task '" + task + "' is not known: "
-          + "reverse-dictionary, example-definition, lexfile, pairs, labels, fashion-mnist, images or spoken-words");
+          + "reverse-dictionary, example-definition, lexfile, pairs, labels, fashion-mnist, images, spoken-words or moving-digits");
     };
     for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
       if (t.size(s) == 0) {

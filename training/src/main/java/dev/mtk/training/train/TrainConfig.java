@@ -34,6 +34,7 @@ import java.util.TreeSet;
  *                              # images: data: ROOT/CLASS/*.png|jpg or FILE.jsonl image/label
  * image: {channels: 3, size: 32}  # task images: what the images are decoded to
  * audio: {mels: 80, frames: 96, band_rate: 8000}  # task spoken-words: clips as spectrogram images
+ * video: {frames: 8, size: 32, tubelet: 4}  # task moving-digits: clips cut into tubelets
  * seed: 1
  * model: {vocab_size: 4096, d_model: 128, heads: 4, ffn: 512, layers: 2, max_seq_len: 32,
  *         nesting: [8, 16, 32, 64, 128]}
@@ -97,7 +98,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   public enum TaskName {
     REVERSE_DICTIONARY(true, false), EXAMPLE_DEFINITION(true, false), PAIRS(true, true),
     LEXFILE(false, false), LABELS(false, true), FASHION_MNIST(false, false, true),
-    IMAGES(false, true, true), SPOKEN_WORDS(false, true, true);
+    IMAGES(false, true, true), SPOKEN_WORDS(false, true, true), MOVING_DIGITS(false, true, true);
 
     /** Retrieval (pairs of texts) rather than classification (labelled texts). */
     public final boolean retrieval;
@@ -130,7 +131,8 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       throw new IllegalArgumentException("task '" + s + "' is not known: reverse-dictionary, "
           + "example-definition, lexfile or fashion-mnist (built in), pairs or labels (with data: "
           + "FILE.jsonl|.tsv), images (with data: ROOT/CLASS/*.png or FILE.jsonl), spoken-words (with "
-          + "data: ROOT/CLASS/*.wav or FILE.jsonl of {\"audio\", \"label\"}; mtk corpus spoken-words makes one)");
+          + "data: ROOT/CLASS/*.wav or FILE.jsonl of {\"audio\", \"label\"}; mtk corpus spoken-words makes one), "
+          + "moving-digits (with data: FILE.jsonl of {\"video\": PATH.y4m, \"label\"}; mtk corpus moving-digits makes one)");
     }
   }
 
@@ -140,7 +142,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
    */
   public record Data(TaskName task, String file, String tokenizer, String teacher, Augment augment,
       ImageSize image, String initModel, int maxTokens, boolean rotate,
-      dev.mtk.tokenizers.audio.AudioFormat audio) {
+      dev.mtk.tokenizers.audio.AudioFormat audio, VideoSize video) {
     public Data(TaskName task, String file, String tokenizer, String teacher) {
       this(task, file, tokenizer, teacher, task.images ? Augment.defaultFor(task) : null,
           task == TaskName.IMAGES ? ImageSize.DEFAULT : null);
@@ -149,7 +151,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     public Data(TaskName task, String file, String tokenizer, String teacher, Augment augment,
         ImageSize image) {
       this(task, file, tokenizer, teacher, augment, image, null, 0, false,
-          task == TaskName.SPOKEN_WORDS ? DEFAULT_AUDIO : null);
+          task == TaskName.SPOKEN_WORDS ? DEFAULT_AUDIO : null, task == TaskName.MOVING_DIGITS ? VideoSize.DEFAULT : null);
     }
 
     /** The tokenizer.json the run uses: init's own, the one given, or null (BPE trained). */
@@ -164,6 +166,9 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       check(!rotate || initModel != null, "rotate: pca rotates a pretrained model's embeddings: it needs init: MODEL_DIR");
       check(task.images == (augment != null), "augment: is for image and audio tasks");
       check((task == TaskName.SPOKEN_WORDS) == (audio != null), "audio: is for task spoken-words");
+      check((task == TaskName.MOVING_DIGITS) == (video != null), "video: is for task moving-digits");
+      check(task != TaskName.MOVING_DIGITS || file != null, "task moving-digits needs data: a .jsonl of "
+          + "{\"video\": PATH.y4m, \"label\": …} per line (mtk corpus moving-digits --output DIR writes DIR/manifest.jsonl)");
       check((task == TaskName.IMAGES) == (image != null), task == TaskName.FASHION_MNIST
           ? "image: is for task images; Fashion-MNIST's are grey 28×28" : "image: is for task images");
       check(task != TaskName.IMAGES || file != null, "task images needs data: a folder ROOT/CLASS/*.png "
@@ -188,17 +193,41 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
    * any thread count and after a resume): a random crop of the image padded with cropPadding
    * zeros on each side, and a horizontal flip with probability ½ when flip is set.
    */
-  public record Augment(int cropPadding, boolean flip) {
+  public record Augment(int cropPadding, boolean flip, int masks, int maskSize) {
     public static final Augment DEFAULT = new Augment(2, true);
     /** Spectrograms: none (a flip would play the clip backwards; the corpus augments the sound). */
     public static final Augment AUDIO = new Augment(0, false);
 
+    public Augment(int cropPadding, boolean flip) {
+      this(cropPadding, flip, 0, 0);
+    }
+
+    /** Clips: a small crop, no flip (it would turn left into right). */
+    public static final Augment VIDEO = new Augment(2, false);
+
     static Augment defaultFor(TaskName task) {
-      return task == TaskName.SPOKEN_WORDS ? AUDIO : DEFAULT;
+      return task == TaskName.SPOKEN_WORDS ? AUDIO : task == TaskName.MOVING_DIGITS ? VIDEO : DEFAULT;
     }
 
     public Augment {
       check(cropPadding >= 0 && cropPadding <= 64, "augment.crop_padding must be 0 to 64, got " + cropPadding);
+      check(masks >= 0 && masks <= 16, "augment.masks must be 0 to 16, got " + masks);
+      check(maskSize >= 0 && maskSize <= 256, "augment.mask_size must be 0 to 256, got " + maskSize);
+      check(masks == 0 || maskSize > 0, "augment.masks needs mask_size: the most rows or columns one mask blanks");
+    }
+  }
+
+  /**
+   * What the clips of task moving-digits are made: their first {@code frames} frames, resized to
+   * size × size, cut into tubelets of {@code tubelet} frames (the patch side from patch_dim).
+   */
+  public record VideoSize(int frames, int size, int tubelet) {
+    public static final VideoSize DEFAULT = new VideoSize(8, 32, 4);
+
+    public VideoSize {
+      check(frames >= 1 && frames <= 1024, "video.frames must be 1 to 1024, got " + frames);
+      check(size >= 1 && size <= 1024, "video.size must be 1 to 1024 pixels, got " + size);
+      check(tubelet >= 1 && frames % tubelet == 0, "video.tubelet must divide video.frames (" + frames + "), got " + tubelet);
     }
   }
 
@@ -287,7 +316,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "loss", "tokenizer",
       "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps",
       "data", "teacher", "eval_every", "keep_checkpoints", "augment", "init", "baselines", "image",
-      "max_tokens", "rotate", "audio");
+      "max_tokens", "rotate", "audio", "video");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
@@ -401,6 +430,26 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     if (data.audio() != null) {
       return spectrogramFormat(data.audio(), model);
     }
+    if (data.video() != null) {
+      VideoSize v = data.video();
+      int pd = model.patchDim(), p = (int) Math.round(Math.sqrt(pd / (double) v.tubelet()));
+      if (p * p * v.tubelet() != pd || v.size() % p != 0) {
+        StringBuilder fits = new StringBuilder();
+        for (int q = 1; q <= v.size(); q++) {
+          if (v.size() % q == 0) {
+            fits.append(fits.isEmpty() ? "" : ", ").append(v.tubelet() * q * q).append(" (").append(v.tubelet())
+                .append('×').append(q).append('×').append(q).append(')');
+          }
+        }
+        throw new IllegalArgumentException("patch_dim " + pd + " is not a tubelet of " + v.tubelet() + " grey frames × "
+            + "a square patch of " + v.size() + "×" + v.size() + ": use " + fits);
+      }
+      var format = new dev.mtk.tokenizers.image.ImageFormat(1, v.size(), v.size(), p,
+          dev.mtk.tokenizers.image.ImageTransforms.Norm.VIT, v.frames(), v.tubelet());
+      check(model.maxSeqLen() >= format.tokens(), "max_seq_len " + model.maxSeqLen() + " is below the "
+          + format.tokens() + " tubelets of " + v.frames() + " frames of " + v.size() + "×" + v.size());
+      return format;
+    }
     ImageSize size = data.image() != null ? data.image() : new ImageSize(1, 28);
     int c = size.channels(), side = size.size(), pd = model.patchDim();
     int p = (int) Math.round(Math.sqrt(pd / (double) c));
@@ -510,10 +559,12 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
             : new LossConfig("classification", 0.05f, false, "separate", dims, null, -1, null);
       }
       Augment augment = null;
-      Fields af = f.section("augment", "{crop_padding: 2, flip: true}", "crop_padding", "flip");
+      Fields af = f.section("augment", "{crop_padding: 2, flip: true, masks: 0, mask_size: 0}", "crop_padding",
+          "flip", "masks", "mask_size");
       if (af != null) {
-        augment = new Augment(af.integer("crop_padding", Augment.DEFAULT.cropPadding()),
-            af.bool("flip", Augment.DEFAULT.flip()));
+        Augment d = Augment.defaultFor(task);
+        augment = new Augment(af.integer("crop_padding", d.cropPadding()), af.bool("flip", d.flip()),
+            af.integer("masks", 0), af.integer("mask_size", 0));
       } else if (task.images) {
         augment = Augment.defaultFor(task);
       }
@@ -528,6 +579,14 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
         }
       } else if (task == TaskName.SPOKEN_WORDS) {
         audio = DEFAULT_AUDIO;
+      }
+      VideoSize video = null;
+      Fields vf = f.section("video", "{frames: 8, size: 32, tubelet: 4}", "frames", "size", "tubelet");
+      if (vf != null) {
+        video = new VideoSize(vf.integer("frames", VideoSize.DEFAULT.frames()), vf.integer("size", VideoSize.DEFAULT.size()),
+            vf.integer("tubelet", VideoSize.DEFAULT.tubelet()));
+      } else if (task == TaskName.MOVING_DIGITS) {
+        video = VideoSize.DEFAULT;
       }
       ImageSize image = null;
       Fields imf = f.section("image", "{channels: 3, size: 32}", "channels", "size");
@@ -551,7 +610,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       }
       Data data = new Data(task, f.path("data", file), f.path("tokenizer", null),
           f.path("teacher", file), augment, image, initModel, f.integer("max_tokens", 0),
-          rotate.equals("pca"), audio);
+          rotate.equals("pca"), audio, video);
       Optimization opt = new Optimization(f.integer("steps", 300), f.integer("batch_pairs", 64),
           f.choice("optimizer", Optimizer.ADAMW), (float) f.number("lr", 1e-3),
           (float) f.number("weight_decay", 0.01), (float) f.number("momentum", 0.9),
@@ -757,10 +816,17 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       o.put("init", p.init().name().toLowerCase(Locale.ROOT));
     }
     if (data.augment() != null) {
-      o.putObject("augment").put("crop_padding", data.augment().cropPadding()).put("flip", data.augment().flip());
+      var au = o.putObject("augment").put("crop_padding", data.augment().cropPadding()).put("flip", data.augment().flip());
+      if (data.augment().masks() > 0) { // absent when off, so earlier runs' configs still match
+        au.put("masks", data.augment().masks()).put("mask_size", data.augment().maskSize());
+      }
     }
     if (data.image() != null) {
       o.putObject("image").put("channels", data.image().channels()).put("size", data.image().size());
+    }
+    if (data.video() != null) {
+      o.putObject("video").put("frames", data.video().frames()).put("size", data.video().size())
+          .put("tubelet", data.video().tubelet());
     }
     if (data.audio() != null) {
       o.putObject("audio").put("mels", data.audio().mels()).put("frames", data.audio().frames())

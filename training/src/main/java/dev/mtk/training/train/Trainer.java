@@ -420,14 +420,30 @@ public final class Trainer {
       int span = 2 * pad + 1;
       int dy = (int) Long.remainderUnsigned(h, span), dx = (int) Long.remainderUnsigned(h >>> 20, span);
       boolean flip = augment.flip() && ((h >>> 40) & 1) == 1;
-      f.patches(data.pixels(), item * data.size(), pad, dy, dx, flip, pass.patches.data(),
+      byte[] px = data.pixels();
+      int from = item * data.size();
+      if (augment.masks() > 0) {
+        px = masked(px, from, data, h);
+        from = 0;
+      }
+      f.patches(px, from, pad, dy, dx, flip, pass.patches.data(),
           pass.patches.offset() + row * seq * f.patchDim());
       pass.lengths[row] = seq;
       return seq;
     }
 
+    private byte[] maskScratch;
+
+    private byte[] masked(byte[] px, int from, dev.mtk.training.data.LabelledImages data, long h) {
+      if (maskScratch == null) {
+        maskScratch = new byte[data.size()];
+      }
+      mask(px, from, data.channels(), data.height(), data.width(), augment.masks(), augment.maskSize(), h, maskScratch);
+      return maskScratch;
+    }
+
     /** SplitMix64's finaliser: a well-mixed 64-bit hash of a 64-bit value. */
-    private static long mix(long z) {
+    static long mix(long z) {
       z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
       z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
       return z ^ (z >>> 31);
@@ -504,6 +520,36 @@ public final class Trainer {
     void checkpoint(Path runDir, int step, Batches batches) throws IOException {
       Checkpoint.save(runDir, enc, encoderOpt, heads, headOpt, new Checkpoint.State(step,
           batches.epoch, batches.pos, encoderOpt.stepCount()));
+    }
+  }
+
+  /**
+   * An image copied into {@code out} with {@code masks} bands of rows and as many of columns
+   * blanked (0: for a spectrogram, silence in a band or over a stretch of time — SpecAugment's
+   * masks), each 0 to {@code maxSize} wide at a place drawn from {@code hash}, in every channel.
+   */
+  static void mask(byte[] px, int from, int channels, int height, int width, int masks, int maxSize, long hash,
+      byte[] out) {
+    int plane = height * width;
+    System.arraycopy(px, from, out, 0, channels * plane);
+    long r = Step.mix(hash ^ 0x5EC_A06L);
+    for (int m = 0; m < 2 * masks; m++) {
+      boolean rows = m < masks;
+      int extent = rows ? height : width;
+      r = Step.mix(r + m);
+      int len = (int) Long.remainderUnsigned(r, maxSize + 1);
+      int at = (int) Long.remainderUnsigned(r >>> 24, Math.max(1, extent - len + 1));
+      for (int ch = 0; ch < channels; ch++) {
+        for (int i = at; i < Math.min(extent, at + len); i++) {
+          if (rows) {
+            java.util.Arrays.fill(out, ch * plane + i * width, ch * plane + (i + 1) * width, (byte) 0);
+          } else {
+            for (int y = 0; y < height; y++) {
+              out[ch * plane + y * width + i] = 0;
+            }
+          }
+        }
+      }
     }
   }
 
