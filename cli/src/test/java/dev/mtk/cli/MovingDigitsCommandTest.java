@@ -44,6 +44,9 @@ class MovingDigitsCommandTest {
     JsonNode image = JSON.readTree(Files.readString(model.resolve("image.json")));
     assertEquals(8, image.path("frames").asInt());
     assertEquals(4, image.path("tubelet").asInt());
+    String report = Files.readString(run.resolve("report.html"));
+    assertTrue(report.contains("Confusion on the test split") && report.contains("Test clips, frame by frame"),
+        "confusion matrices and a strip of clips");
 
     Path labels = dir.resolve("l.jsonl");
     r = MainTest.run("classify", "--model", model.toString(), "--task", "moving-digits", "--data", manifest.toString(),

@@ -42,7 +42,8 @@ public final class TrainingRun {
 
   /**
    * For a run that saved classification heads: the test split's confusion matrices through the
-   * smallest prefix's head and the full one's; else nothing.
+   * smallest prefix's head and the full one's (and for video a strip of test clips' frames); else
+   * nothing.
    */
   static String confusions(TrainConfig cfg, Path modelDir, WorkerPool pool) throws IOException {
     var heads = dev.mtk.models.classify.Classifier.load(modelDir);
@@ -61,6 +62,16 @@ public final class TrainingRun {
           dev.mtk.experiments.report.Confusion.count(test.labels(), table.label()[k], heads.classes().size()),
           String.format(java.util.Locale.ROOT, "the %d-dim head: top-1 %.4f", dims[k], table.top1(k, test.labels()))));
     }
+    var format = model.imageFormat();
+    if (format != null && format.frames() > 1 && format.channels() == 1) {
+      var clips = Trainer.images(model, cfg.task().id(), cfg.data().file(),
+          dev.mtk.training.task.ReverseDictionary.Split.TEST);
+      sb.append(dev.mtk.experiments.report.ClipStrip.section(clips, format.frames(),
+          table.label()[dims.length - 1], STRIP_CLIPS, "full-width head"));
+    }
     return sb.toString();
   }
+
+  /** Test clips drawn frame by frame in a video run's report. */
+  static final int STRIP_CLIPS = 8;
 }

@@ -39,7 +39,8 @@ public final class ImageFiles {
 
   /** What a patch model reads: images, audio clips (.wav) or video clips (.y4m). */
   public enum Kind {
-    IMAGE("image", "PNG, JPEG, BMP or GIF images"), AUDIO("audio clip", "WAV files"), VIDEO("video clip", ".y4m clips");
+    IMAGE("image", "PNG, JPEG, BMP or GIF images"), AUDIO("audio clip", "WAV files"),
+    VIDEO("video clip", ".y4m or GIF clips");
 
     final String what, files;
 
@@ -49,7 +50,8 @@ public final class ImageFiles {
     }
 
     boolean is(Path p) {
-      return this == IMAGE ? isImage(p) : this == AUDIO ? isWav(p) : isY4m(p);
+      return this == IMAGE ? isImage(p) : this == AUDIO ? isWav(p)
+          : isY4m(p) || p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gif");
     }
 
     /** "image", "audio clip", "video clip". */

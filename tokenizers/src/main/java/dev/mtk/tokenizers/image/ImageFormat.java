@@ -16,7 +16,8 @@ import java.util.Locale;
  * training, unsigned-byte pixels with the seeded crop and flip of augmentation. A training image
  * saved as a PNG and embedded from the file gives the bits its bytes give.
  *
- * <p>A clip is the same with {@code frames} > 1: its first {@code frames} frames (a .y4m file),
+ * <p>A clip is the same with {@code frames} > 1: its first {@code frames} frames (a .y4m file, an
+ * animated GIF or a folder of numbered frames),
  * each made grey or RGB and resized as an image is, held frame after frame; it is cut into
  * tubelets of {@code tubelet} frames × patch × patch (ViViT's tubelet embedding, {@link
  * dev.mtk.tokenizers.video.Tubelets}' order: time-major then raster, each flattened as (channel,
@@ -97,19 +98,17 @@ public record ImageFormat(int channels, int height, int width, int patch, ImageT
   }
 
   /**
-   * A clip's first {@code frames} frames (.y4m), each made grey or RGB and resized like an image,
+   * A clip's first {@code frames} frames (.y4m, GIF, a folder of frames), each made grey or RGB and resized like an image,
    * as bytes frame after frame; a shorter clip is refused, naming the file.
    */
   public byte[] clip(Path file) throws IOException {
-    var v = dev.mtk.tokenizers.video.Y4mReader.read(file, 1, frames);
-    if (v.frames() < frames) {
-      throw new IllegalArgumentException(file + ": " + v.frames() + " frames; this model takes " + frames);
+    var list = dev.mtk.tokenizers.video.VideoTokenizer.readFrames(file, 1, frames);
+    if (list.size() < frames) {
+      throw new IllegalArgumentException(file + ": " + list.size() + " frames; this model takes " + frames);
     }
-    int plane = v.height() * v.width();
     byte[] out = new byte[size()];
     for (int t = 0; t < frames; t++) {
-      float[] rgb = java.util.Arrays.copyOfRange(v.data(), t * v.channels() * plane, (t + 1) * v.channels() * plane);
-      fit(new Image(rgb, v.channels(), v.height(), v.width()), file, out, t * channels * height * width);
+      fit(list.get(t), file, out, t * channels * height * width);
     }
     return out;
   }

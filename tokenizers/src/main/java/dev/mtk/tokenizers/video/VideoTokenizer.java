@@ -90,6 +90,14 @@ public record VideoTokenizer(int frames, int every, int size, int tubeletFrames,
   }
 
   private List<Image> readFrames(Path input) throws IOException {
+    return readFrames(input, every, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Every {@code every}-th frame, at most {@code max} of them, of a .y4m file, an animated GIF or
+   * a folder of numbered PNG/JPEG/BMP/GIF frames (sorted by the number in the name).
+   */
+  public static List<Image> readFrames(Path input, int every, int max) throws IOException {
     List<Image> out = new ArrayList<>();
     String name = input.getFileName().toString().toLowerCase(Locale.ROOT);
     if (Files.isDirectory(input)) {
@@ -101,16 +109,16 @@ public record VideoTokenizer(int frames, int every, int size, int tubeletFrames,
       if (files.isEmpty()) {
         throw new IllegalArgumentException(input + ": no PNG, JPEG, BMP or GIF frames in this folder");
       }
-      for (int i = 0; i < files.size(); i += every) {
+      for (int i = 0; i < files.size() && out.size() < max; i += every) {
         out.add(ImageReader.read(files.get(i)));
       }
     } else if (name.endsWith(".gif")) {
-      List<Image> all = ImageReader.frames(input, Integer.MAX_VALUE);
-      for (int i = 0; i < all.size(); i += every) {
+      List<Image> all = ImageReader.frames(input, max == Integer.MAX_VALUE ? max : (max - 1) * every + 1);
+      for (int i = 0; i < all.size() && out.size() < max; i += every) {
         out.add(all.get(i));
       }
     } else {
-      Video v = Y4mReader.read(input, every, Integer.MAX_VALUE);
+      Video v = Y4mReader.read(input, every, max);
       int plane = v.channels() * v.height() * v.width();
       for (int i = 0; i < v.frames(); i++) {
         out.add(new Image(java.util.Arrays.copyOfRange(v.data(), i * plane, (i + 1) * plane),

@@ -83,4 +83,24 @@ class ClipFormatTest {
     assertEquals(clip, ImageFormat.read(dir));
     assertTrue(Files.readString(dir.resolve(ImageFormat.FILE_NAME)).contains("\"tubelet\" : 2"));
   }
+
+  @Test
+  void aFolderOfNumberedFramesIsTheSameClip(@TempDir Path dir) throws Exception {
+    int frames = 11, h = 6, w = 8;
+    byte[] grey = noise(frames * h * w, 4);
+    Path folder = Files.createDirectories(dir.resolve("clip"));
+    for (int t = 0; t < frames; t++) { // f2 before f10: by number, not by name
+      var img = new java.awt.image.BufferedImage(w, h, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          int g = grey[t * h * w + y * w + x] & 0xFF;
+          img.getRaster().setSample(x, y, 0, g);
+        }
+      }
+      javax.imageio.ImageIO.write(img, "png", folder.resolve("f" + t + ".png").toFile());
+    }
+    ImageFormat clip = new ImageFormat(1, h, w, 2, ImageTransforms.Norm.VIT, 10, 5);
+    byte[] fromFrames = clip.clip(folder);
+    assertArrayEquals(java.util.Arrays.copyOf(grey, 10 * h * w), fromFrames);
+  }
 }

@@ -105,7 +105,8 @@ public final class ImageFolder {
   }
 
   static boolean isY4m(Path p) {
-    return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".y4m");
+    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+    return n.endsWith(".y4m") || n.endsWith(".gif");
   }
 
   /** {@code key}: "image" or "audio", the field naming each line's file. */
@@ -129,7 +130,8 @@ public final class ImageFolder {
           }
           String path = o.get(key).asText(), label = o.get("label").asText().strip();
           Path f = Path.of(path).isAbsolute() ? Path.of(path) : base.resolve(path);
-          if (!Files.isRegularFile(f)) {
+          // a video may be a folder of numbered frames
+          if (!Files.isRegularFile(f) && !(key.equals("video") && Files.isDirectory(f))) {
             throw new IllegalArgumentException(line.where() + f + ": no such " + (key.equals("audio") ? "audio file" : key));
           }
           if (label.isEmpty()) {

@@ -209,6 +209,12 @@ public final class Trainer {
     return labelledTask(model, task, data).embed(split, options);
   }
 
+  /** An image (audio, video) task's split as bytes, for drawing; null for a text task. */
+  public static dev.mtk.training.data.LabelledImages images(EmbeddingModel model, String task, String data,
+      ReverseDictionary.Split split) throws IOException {
+    return Task.load(task, data, model) instanceof Task.ImageClasses ic ? ic.split(split) : null;
+  }
+
   /** A classification task read once, to embed its splits several ways (timing them, say). */
   public interface LabelledTask {
     LabelledSplit embed(ReverseDictionary.Split split, EmbedOptions options);
