@@ -2,9 +2,6 @@ package dev.mtk.experiments.report;
 
 import dev.mtk.training.data.LabelledImages;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Base64;
 import java.util.List;
 
@@ -63,13 +60,7 @@ public final class ClipStrip {
         }
       }
     }
-    var out = new ByteArrayOutputStream();
-    try {
-      javax.imageio.ImageIO.write(img, "png", out);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
+    return ImageGrid.encode(img);
   }
 
   private static String escape(String s) {

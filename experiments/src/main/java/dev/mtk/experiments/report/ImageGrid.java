@@ -85,6 +85,11 @@ public final class ImageGrid {
         draw(img, ref, r, cell * (j + 1) + GAP, top, color);
       }
     }
+    return encode(img);
+  }
+
+  /** A picture as PNG bytes. */
+  static byte[] encode(BufferedImage img) {
     var out = new ByteArrayOutputStream();
     try {
       javax.imageio.ImageIO.write(img, "png", out);
