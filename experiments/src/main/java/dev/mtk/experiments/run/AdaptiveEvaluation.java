@@ -218,7 +218,7 @@ public final class AdaptiveEvaluation {
       runs.add(EmbedOptions.EVALUATION.withExit(cl.exitRule(depths[q])));
     }
     progress.phase("embedding the " + split.name().toLowerCase(java.util.Locale.ROOT) + " split " + runs.size()
-        + " ways, " + (TIMING_ROUNDS + 1) + " rounds (the first a warm-up)");
+        + (runs.size() == 1 ? " way, " : " ways, ") + (TIMING_ROUNDS + 1) + " rounds (the first a warm-up)");
     Trainer.LabelledSplit[] out = new Trainer.LabelledSplit[runs.size()];
     List<DoubleSupplier> bodies = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
@@ -285,7 +285,7 @@ public final class AdaptiveEvaluation {
       runs.add(EmbedOptions.EVALUATION.withExit(curve.rule(losses[q] / 100)));
     }
     progress.phase("embedding the " + name(split) + " split's queries and candidates " + runs.size()
-        + " ways, " + (TIMING_ROUNDS + 1) + " rounds (the first a warm-up)");
+        + (runs.size() == 1 ? " way, " : " ways, ") + (TIMING_ROUNDS + 1) + " rounds (the first a warm-up)");
     Trainer.Embedded[] out = new Trainer.Embedded[runs.size()];
     List<DoubleSupplier> bodies = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
