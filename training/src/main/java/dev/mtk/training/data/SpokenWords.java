@@ -201,6 +201,9 @@ public final class SpokenWords {
 
   /** Words from a file: one per line, optionally followed by a TAB and its path under {@link #ASTERISK}. */
   public static List<Word> readWords(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(file + ": no such words file (one word per line)");
+    }
     List<Word> out = new ArrayList<>();
     java.util.Set<String> seen = new java.util.HashSet<>();
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);

@@ -80,6 +80,10 @@ abstract class Task {
       throw new IllegalArgumentException("task " + task + " takes images: this model takes "
           + (audio != null ? "audio" : format != null ? "video" : "text"));
     }
+    if ((task.equals("moving-digits") || task.equals("spoken-words")) && !java.nio.file.Files.exists(Path.of(data))) {
+      throw new IllegalArgumentException(data + ": not found; make the set with ./mtk corpus " + task
+          + " --output DIR and point data: at DIR/manifest.jsonl (or give your own .jsonl)");
+    }
     if (task.equals("moving-digits")) {
       if (format == null || format.frames() < 2) {
         throw new IllegalArgumentException("task moving-digits takes video clips: this model takes "
