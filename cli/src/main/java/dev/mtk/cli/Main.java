@@ -38,6 +38,7 @@ public final class Main extends Shared.Group {
   private static final List<Class<?>> COMMANDS = List.of(QuickstartCommand.class,
       TokenizerCommand.class, CorpusCommand.class, ModelCommand.class, EmbedCommand.class,
       TrainCommand.class, EvalCommand.class, ClassifyCommand.class, QueryCommand.class, IndexCommand.class,
+      ServeCommand.class,
       TokenizeCommand.class, CodebookCommand.class, BenchCommand.class, StartupCacheCommand.class,
       CommandLine.HelpCommand.class);
 

@@ -1,0 +1,92 @@
+package dev.mtk.cli;
+
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.experiments.serve.EmbeddingServer;
+import dev.mtk.models.inference.EmbeddingModel;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Text models behind OpenAI's embeddings API, until stopped. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = {"Serve text models over HTTP, OpenAI-compatible: POST /v1/embeddings ({\"input\": "
+        + "\"text\" or [\"texts\"], \"model\", \"dimensions\", \"encoding_format\": \"float\" | \"base64\"}), "
+        + "GET /v1/models, GET /health. Loopback only unless --host says otherwise.",
+        "dimensions cuts each row to its first m values and renormalises — the bits of mtk embed --dim m — "
+            + "and is refused for a model without Matryoshka nesting unless --allow-truncation. Requests "
+            + "wait in a bounded queue (full: 429, Retry-After) and are embedded a batch at a time. "
+            + "Ctrl-C or SIGTERM lets the requests in flight finish. Docs: docs/SERVING.md."})
+final class ServeCommand implements Callable<Integer> {
+
+  @Option(names = "--model", required = true, paramLabel = "[NAME=]DIR", description = "A model directory, "
+      + "served as NAME (default: the directory's name, or its run's for RUN/model); repeat for several.")
+  List<String> models;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--port", defaultValue = "8080", description = "Port (default ${DEFAULT-VALUE}; 0: any free one).")
+  int port;
+
+  @Option(names = "--default-dimensions", defaultValue = "0", paramLabel = "M",
+      description = "The size when a request names none (default: the full width).")
+  int defaultDimensions;
+
+  @Option(names = "--allow-truncation", description = "Serve dimensions for models without Matryoshka nesting too.")
+  boolean allowTruncation;
+
+  @Option(names = "--max-inputs", defaultValue = "2048", description = "Inputs per request (default ${DEFAULT-VALUE}).")
+  int maxInputs;
+
+  @Option(names = "--max-body-bytes", defaultValue = "4194304", description = "Request body size (default ${DEFAULT-VALUE}).")
+  int maxBody;
+
+  @Option(names = "--queue", defaultValue = "256", description = "Requests waiting at most; beyond, 429 (default ${DEFAULT-VALUE}).")
+  int queue;
+
+  @Option(names = "--max-batch-inputs", defaultValue = "256", description = "Inputs gathered into one encoder call (default ${DEFAULT-VALUE}).")
+  int maxBatch;
+
+  @Option(names = "--max-wait-ms", defaultValue = "5", description = "How long a batch waits for more requests (default ${DEFAULT-VALUE}).")
+  int maxWait;
+
+  @Mixin Shared.Threads threads;
+
+  @Override
+  public Integer call() throws Exception {
+    var settings = new EmbeddingServer.Settings(host, port, maxBody, maxInputs, maxBatch, maxWait, queue,
+        defaultDimensions, allowTruncation);
+    try (WorkerPool pool = threads.pool()) {
+      Map<String, EmbeddingModel> loaded = new LinkedHashMap<>();
+      for (String spec : models) {
+        int eq = spec.indexOf('=');
+        Path dir = Path.of(eq < 0 ? spec : spec.substring(eq + 1)).toAbsolutePath().normalize();
+        String name = eq >= 0 ? spec.substring(0, eq)
+            : dir.getFileName().toString().equals("model") && dir.getParent() != null
+                ? dir.getParent().getFileName().toString() : dir.getFileName().toString();
+        if (loaded.containsKey(name)) {
+          throw new IllegalArgumentException("two models named '" + name + "': give NAME=DIR");
+        }
+        loaded.put(name, EmbeddingModel.load(dir, pool));
+      }
+      EmbeddingServer server = EmbeddingServer.start(loaded, settings);
+      CountDownLatch stopped = new CountDownLatch(1);
+      Thread hook = new Thread(() -> {
+        System.err.println("mtk serve: stopping (requests in flight get 5 s)");
+        server.close(5);
+        stopped.countDown();
+      });
+      Runtime.getRuntime().addShutdownHook(hook);
+      System.err.printf("mtk serve: %s on http://%s:%d (POST /v1/embeddings, GET /v1/models, GET /health)%n",
+          loaded.keySet(), host, server.port());
+      stopped.await();
+    }
+    return 0;
+  }
+}

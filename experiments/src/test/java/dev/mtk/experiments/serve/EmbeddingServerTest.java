@@ -1,0 +1,172 @@
+package dev.mtk.experiments.serve;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.models.encoder.Encoder;
+import dev.mtk.models.encoder.EncoderConfig;
+import dev.mtk.models.inference.EmbedOptions;
+import dev.mtk.models.inference.EmbeddingModel;
+import dev.mtk.tokenizers.text.bpe.BpeTrainer;
+import dev.mtk.tokenizers.text.pretokenize.PreTokenizer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The embeddings server from a real HTTP client on a random loopback port: rows are exactly the
+ * inference API's (as mtk embed writes them) at every dimensions, in float and base64, whatever
+ * batch concurrent requests were gathered into; every bad request is a 4xx in OpenAI's error
+ * shape naming the field.
+ */
+class EmbeddingServerTest {
+
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final List<String> TEXTS = List.of("a large natural stream of water", "water", "a small boat",
+      "déjà vu — 東京 🙂", "the quick brown fox jumps over the lazy dog again and again and again");
+
+  static EmbeddingModel model(WorkerPool pool, int[] nesting) {
+    List<String> corpus = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      corpus.addAll(TEXTS);
+    }
+    var tok = BpeTrainer.train(corpus.iterator(), new BpeTrainer.Config(300, 2, List.of(),
+        PreTokenizer.named("o200k"), 0, null), pool, BpeTrainer.Progress.NONE);
+    return EmbeddingModel.of(Encoder.init(new EncoderConfig(300, 32, 4, 48, 2, 12, 1e-5f, nesting), 5), tok, pool);
+  }
+
+  static HttpResponse<String> post(HttpClient c, int port, String path, String body) throws Exception {
+    return c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void rowsAreTheInferenceApisAtEveryDimensionsAndEncoding() throws Exception {
+    try (WorkerPool pool = new WorkerPool(2)) {
+      EmbeddingModel m = model(pool, new int[] {8, 16, 32});
+      var s = new EmbeddingServer.Settings("127.0.0.1", 0, 1 << 16, 8, 64, 20, 32, 0, false);
+      try (EmbeddingServer server = EmbeddingServer.start(Map.of("tiny", m), s)) {
+        HttpClient c = HttpClient.newHttpClient();
+        for (int dims : new int[] {8, 16, 32}) {
+          float[] want = m.embedTexts(TEXTS, EmbedOptions.DEFAULT.withDim(dims)).vectors();
+          var r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("input", TEXTS,
+              "model", "tiny", "dimensions", dims)));
+          assertEquals(200, r.statusCode(), r.body());
+          JsonNode o = JSON.readTree(r.body());
+          assertEquals("list", o.path("object").asText());
+          assertEquals(TEXTS.size(), o.path("data").size());
+          assertTrue(o.path("usage").path("prompt_tokens").asInt() > TEXTS.size());
+          for (int i = 0; i < TEXTS.size(); i++) {
+            JsonNode d = o.path("data").get(i);
+            assertEquals(i, d.path("index").asInt());
+            float[] got = new float[dims];
+            for (int j = 0; j < dims; j++) {
+              got[j] = d.path("embedding").get(j).floatValue();
+            }
+            assertArrayEquals(java.util.Arrays.copyOfRange(want, i * dims, (i + 1) * dims), got, "dims " + dims);
+          }
+          // base64: little-endian float32, the same bits
+          r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("input", TEXTS.get(0),
+              "dimensions", dims, "encoding_format", "base64")));
+          assertEquals(200, r.statusCode(), r.body());
+          byte[] b = Base64.getDecoder().decode(JSON.readTree(r.body()).path("data").get(0).path("embedding").asText());
+          ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+          float[] got = new float[dims];
+          for (int j = 0; j < dims; j++) {
+            got[j] = bb.getFloat();
+          }
+          assertArrayEquals(java.util.Arrays.copyOfRange(want, 0, dims), got);
+        }
+        // concurrent one-text requests, gathered into batches: each its own row
+        float[] full = m.embedTexts(TEXTS, EmbedOptions.DEFAULT).vectors();
+        List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
+        for (int k = 0; k < 40; k++) {
+          String t = TEXTS.get(k % TEXTS.size());
+          inFlight.add(c.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/embeddings"))
+              .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("input", t)))).build(),
+              HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int k = 0; k < inFlight.size(); k++) {
+          var r = inFlight.get(k).get();
+          if (r.statusCode() == 429) {
+            continue; // the bounded queue refused it: allowed, and said so
+          }
+          assertEquals(200, r.statusCode(), r.body());
+          JsonNode e = JSON.readTree(r.body()).path("data").get(0).path("embedding");
+          int i = k % TEXTS.size();
+          for (int j = 0; j < 32; j++) {
+            assertEquals(full[i * 32 + j], e.get(j).floatValue(), 0f, "request " + k);
+          }
+        }
+        var models = JSON.readTree(c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+            + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertEquals("tiny", models.path("data").get(0).path("id").asText());
+        assertEquals("[8,16,32]", models.path("data").get(0).path("nesting").toString());
+      }
+    }
+  }
+
+  @Test
+  void badRequestsAreRefusedInOpenAisShapeNamingTheField() throws Exception {
+    try (WorkerPool pool = new WorkerPool(1)) {
+      EmbeddingModel flat = model(pool, new int[] {32});
+      var s = new EmbeddingServer.Settings("127.0.0.1", 0, 4096, 3, 64, 1, 8, 0, false);
+      try (EmbeddingServer server = EmbeddingServer.start(Map.of("flat", flat), s)) {
+        HttpClient c = HttpClient.newHttpClient();
+        Object[][] cases = {
+            {"{", 400, null, "not valid JSON"},
+            {"[1]", 400, null, "JSON object"},
+            {"{}", 400, "input", "'input' is required"},
+            {"{\"input\": 3}", 400, "input", "a string or an array"},
+            {"{\"input\": []}", 400, "input", "empty"},
+            {"{\"input\": [\"a\", 7]}", 400, "input", "input[1]"},
+            {"{\"input\": [\"a\", \"\"]}", 400, "input", "empty string"},
+            {"{\"input\": [\"a\", \"b\", \"c\", \"d\"]}", 400, "input", "at most 3"},
+            {"{\"input\": \"a\", \"model\": \"nope\"}", 404, "model", "does not exist"},
+            {"{\"input\": \"a\", \"dimensions\": 0}", 400, "dimensions", "from 1 to 32"},
+            {"{\"input\": \"a\", \"dimensions\": \"8\"}", 400, "dimensions", "whole number"},
+            {"{\"input\": \"a\", \"dimensions\": 8}", 400, "dimensions", "Matryoshka"},
+            {"{\"input\": \"a\", \"encoding_format\": \"int4\"}", 400, "encoding_format", "float or base64"},
+            {"{\"input\": \"" + "x".repeat(5000) + "\"}", 413, null, "larger than 4096"},
+        };
+        for (Object[] k : cases) {
+          var r = post(c, server.port(), "/v1/embeddings", (String) k[0]);
+          String what = ((String) k[0]).substring(0, Math.min(40, ((String) k[0]).length()));
+          assertEquals((int) k[1], r.statusCode(), what + " → " + r.body());
+          JsonNode e = JSON.readTree(r.body()).path("error");
+          assertTrue(e.path("message").asText().contains((String) k[3]), what + " → " + r.body());
+          assertEquals(k[2] == null ? "null" : "\"" + k[2] + "\"", e.path("param").toString(), what);
+          assertTrue(!r.body().contains("at dev.mtk"), "no stack trace");
+        }
+        var r = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/embeddings")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, r.statusCode());
+        r = post(c, server.port(), "/v2/things", "{}");
+        assertEquals(404, r.statusCode());
+        assertTrue(r.body().contains("no such endpoint"), r.body());
+        // full width is always served, and truncation when the server allows it
+        assertEquals(200, post(c, server.port(), "/v1/embeddings", "{\"input\": \"a\", \"dimensions\": 32}").statusCode());
+      }
+      var lenient = new EmbeddingServer.Settings("127.0.0.1", 0, 4096, 3, 64, 1, 8, 0, true);
+      try (EmbeddingServer server = EmbeddingServer.start(Map.of("flat", flat), lenient)) {
+        var r = post(HttpClient.newHttpClient(), server.port(), "/v1/embeddings", "{\"input\": \"a\", \"dimensions\": 8}");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(8, JSON.readTree(r.body()).path("data").get(0).path("embedding").size());
+      }
+    }
+  }
+}
