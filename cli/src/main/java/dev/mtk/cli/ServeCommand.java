@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = {"Serve text models over HTTP, OpenAI-compatible: POST /v1/embeddings ({\"input\": "
         + "\"text\" or [\"texts\"], \"model\", \"dimensions\", \"encoding_format\": \"float\" | \"base64\"}), "
-        + "GET /v1/models, GET /health. Loopback only unless --host says otherwise.",
+        + "GET /v1/models, GET /health, GET /metrics (Prometheus). Loopback only unless --host says otherwise.",
         "dimensions cuts each row to its first m values and renormalises — the bits of mtk embed --dim m — "
             + "and is refused for a model without Matryoshka nesting unless --allow-truncation. Requests "
             + "wait in a bounded queue (full: 429, Retry-After) and are embedded a batch at a time. "
@@ -56,12 +56,26 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--max-wait-ms", defaultValue = "5", description = "How long a batch waits for more requests (default ${DEFAULT-VALUE}).")
   int maxWait;
 
+  @Option(names = "--api-key-file", paramLabel = "FILE", description = "Accept only requests with "
+      + "Authorization: Bearer KEY for a KEY on a line of FILE (# comments and blank lines skipped); "
+      + "401 otherwise. /health needs no key.")
+  Path apiKeyFile;
+
   @Mixin Shared.Threads threads;
 
   @Override
   public Integer call() throws Exception {
+    List<String> keys = List.of();
+    if (apiKeyFile != null) {
+      Inputs.mustExist(List.of(apiKeyFile));
+      keys = java.nio.file.Files.readAllLines(apiKeyFile).stream().map(String::strip)
+          .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+      if (keys.isEmpty()) {
+        throw new IllegalArgumentException(apiKeyFile + ": no API key in it (one per line)");
+      }
+    }
     var settings = new EmbeddingServer.Settings(host, port, maxBody, maxInputs, maxBatch, maxWait, queue,
-        defaultDimensions, allowTruncation);
+        defaultDimensions, allowTruncation, keys);
     try (WorkerPool pool = threads.pool()) {
       Map<String, EmbeddingModel> loaded = new LinkedHashMap<>();
       for (String spec : models) {
@@ -83,7 +97,7 @@ final class ServeCommand implements Callable<Integer> {
         stopped.countDown();
       });
       Runtime.getRuntime().addShutdownHook(hook);
-      System.err.printf("mtk serve: %s on http://%s:%d (POST /v1/embeddings, GET /v1/models, GET /health)%n",
+      System.err.printf("mtk serve: %s on http://%s:%d (POST /v1/embeddings, GET /v1/models, GET /health, GET /metrics)%n",
           loaded.keySet(), host, server.port());
       stopped.await();
     }

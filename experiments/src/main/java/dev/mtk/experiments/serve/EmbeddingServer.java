@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code mtk serve}: OpenAI's {@code POST /v1/embeddings} (and {@code GET /v1/models}, {@code GET
- * /health}) over text models, on the JDK's HTTP server with a virtual thread per request. Requests
+ * /health}, {@code GET /metrics} in Prometheus' text format) over text models, on the JDK's HTTP server with a virtual thread per request. Requests
  * wait in one bounded queue (full: 429 with Retry-After); one worker takes what is waiting, up to
  * a number of inputs or a short wait, and embeds each model's share in one call of the inference
  * API at full width, then cuts each request's rows to its {@code dimensions} and renormalises —
@@ -45,11 +45,18 @@ public final class EmbeddingServer implements AutoCloseable {
    * @param queue requests waiting at most; beyond it 429
    * @param defaultDimensions the size when a request names none (0: the full width)
    * @param allowTruncation serve {@code dimensions} for models without Matryoshka nesting too
+   * @param apiKeys the Bearer tokens accepted (empty: no key needed); /health needs none
    */
   public record Settings(String host, int port, int maxBodyBytes, int maxInputs, int maxBatchInputs,
-      int maxWaitMs, int queue, int defaultDimensions, boolean allowTruncation) {
+      int maxWaitMs, int queue, int defaultDimensions, boolean allowTruncation, List<String> apiKeys) {
     public static Settings defaults() {
-      return new Settings("127.0.0.1", 8080, 4 << 20, 2048, 256, 5, 256, 0, false);
+      return new Settings("127.0.0.1", 8080, 4 << 20, 2048, 256, 5, 256, 0, false, List.of());
+    }
+
+    public Settings(String host, int port, int maxBodyBytes, int maxInputs, int maxBatchInputs, int maxWaitMs,
+        int queue, int defaultDimensions, boolean allowTruncation) {
+      this(host, port, maxBodyBytes, maxInputs, maxBatchInputs, maxWaitMs, queue, defaultDimensions, allowTruncation,
+          List.of());
     }
 
     public Settings {
@@ -58,6 +65,10 @@ public final class EmbeddingServer implements AutoCloseable {
       }
       if (maxBodyBytes < 1 || maxInputs < 1 || maxBatchInputs < 1 || maxWaitMs < 0 || queue < 1 || defaultDimensions < 0) {
         throw new IllegalArgumentException("limits must be positive");
+      }
+      apiKeys = List.copyOf(apiKeys);
+      if (apiKeys.stream().anyMatch(String::isBlank)) {
+        throw new IllegalArgumentException("an API key is blank");
       }
     }
   }
@@ -75,6 +86,26 @@ public final class EmbeddingServer implements AutoCloseable {
   private final Thread worker;
   private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
   private volatile boolean running = true;
+
+  // what GET /metrics shows, in the Prometheus client's registry (one per server)
+  private final io.prometheus.metrics.model.registry.PrometheusRegistry registry =
+      new io.prometheus.metrics.model.registry.PrometheusRegistry();
+  private final io.prometheus.metrics.core.metrics.Counter requestsTotal = io.prometheus.metrics.core.metrics.Counter
+      .builder().name("mtk_requests_total").help("HTTP requests by endpoint and status").labelNames("endpoint", "status")
+      .register(registry);
+  private final io.prometheus.metrics.core.metrics.Histogram latency = io.prometheus.metrics.core.metrics.Histogram
+      .builder().name("mtk_request_duration_seconds").help("time from request to response").labelNames("endpoint")
+      .register(registry);
+  private final io.prometheus.metrics.core.metrics.Histogram batchInputs = io.prometheus.metrics.core.metrics.Histogram
+      .builder().name("mtk_batch_inputs").help("inputs in each encoder call")
+      .classicUpperBounds(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048).register(registry);
+  private final io.prometheus.metrics.core.metrics.Gauge queueDepth = io.prometheus.metrics.core.metrics.Gauge
+      .builder().name("mtk_queue_depth").help("requests waiting for the batcher").register(registry);
+  private final io.prometheus.metrics.core.metrics.Counter inputsTotal = io.prometheus.metrics.core.metrics.Counter
+      .builder().name("mtk_inputs_embedded_total").help("inputs embedded").labelNames("model").register(registry);
+  private final io.prometheus.metrics.core.metrics.Counter tokensTotal = io.prometheus.metrics.core.metrics.Counter
+      .builder().name("mtk_tokens_embedded_total").help("tokens of the inputs embedded").labelNames("model")
+      .register(registry);
 
   private EmbeddingServer(Map<String, EmbeddingModel> models, Settings s) throws IOException {
     if (models.isEmpty()) {
@@ -161,6 +192,8 @@ public final class EmbeddingServer implements AutoCloseable {
         EmbeddingModel m = jobs.getFirst().model();
         List<String> texts = new ArrayList<>();
         jobs.forEach(j -> texts.addAll(j.texts()));
+        batchInputs.observe(texts.size());
+        queueDepth.set(queue.size());
         Embeddings e = m.embedTexts(texts, EmbedOptions.DEFAULT.raw().withBatch(64));
         int w = e.dim(), at = 0;
         for (Job j : jobs) {
@@ -186,14 +219,24 @@ public final class EmbeddingServer implements AutoCloseable {
       super(message);
       this.status = status;
       this.param = param;
-      this.type = status == 429 ? "rate_limit_error" : status >= 500 ? "server_error" : "invalid_request_error";
+      this.type = status == 429 ? "rate_limit_error" : status == 401 ? "authentication_error"
+          : status >= 500 ? "server_error" : "invalid_request_error";
     }
   }
 
   private void handle(HttpExchange x) throws IOException {
+    long start = System.nanoTime();
+    String path = x.getRequestURI().getPath();
+    String endpoint = switch (path) {
+      case "/v1/embeddings", "/v1/models", "/health", "/metrics" -> path;
+      default -> "other"; // a label per unknown path would let clients grow the registry
+    };
+    int[] status = {500};
     try (x) {
       try {
-        String path = x.getRequestURI().getPath();
+        if (!path.equals("/health")) {
+          authorize(x);
+        }
         switch (path) {
           case "/v1/embeddings" -> {
             method(x, "POST");
@@ -207,10 +250,22 @@ public final class EmbeddingServer implements AutoCloseable {
             method(x, "GET");
             send(x, 200, JSON.createObjectNode().put("status", "ok"));
           }
+          case "/metrics" -> {
+            method(x, "GET");
+            queueDepth.set(queue.size());
+            var writer = io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter.create();
+            var bytes = new java.io.ByteArrayOutputStream();
+            writer.write(bytes, registry.scrape());
+            x.getResponseHeaders().set("Content-Type", writer.getContentType());
+            x.sendResponseHeaders(200, bytes.size());
+            x.getResponseBody().write(bytes.toByteArray());
+          }
           default -> throw new Refusal(404, "no such endpoint: " + path
-              + " (POST /v1/embeddings, GET /v1/models, GET /health)", null);
+              + " (POST /v1/embeddings, GET /v1/models, GET /health, GET /metrics)", null);
         }
+        status[0] = 200;
       } catch (Refusal r) {
+        status[0] = r.status;
         if (r.status == 429) {
           x.getResponseHeaders().add("Retry-After", "1");
         }
@@ -222,6 +277,29 @@ public final class EmbeddingServer implements AutoCloseable {
       }
     } catch (IOException gone) {
       // the client hung up; nothing to tell it
+    } finally {
+      requestsTotal.labelValues(endpoint, String.valueOf(status[0])).inc();
+      latency.labelValues(endpoint).observe((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  /**
+   * With API keys set, the request's {@code Authorization: Bearer KEY} must be one of them; every
+   * key is compared in full, in constant time, so the answer's timing says nothing about a key.
+   */
+  private void authorize(HttpExchange x) throws Refusal {
+    if (settings.apiKeys().isEmpty()) {
+      return;
+    }
+    String h = x.getRequestHeaders().getFirst("Authorization");
+    byte[] given = h != null && h.startsWith("Bearer ") ? h.substring(7).trim().getBytes(java.nio.charset.StandardCharsets.UTF_8)
+        : new byte[0];
+    boolean ok = false;
+    for (String k : settings.apiKeys()) {
+      ok |= java.security.MessageDigest.isEqual(given, k.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    if (!ok) {
+      throw new Refusal(401, h == null ? "missing Authorization: Bearer API_KEY" : "the API key is not valid", null);
     }
   }
 
@@ -308,6 +386,8 @@ public final class EmbeddingServer implements AutoCloseable {
     for (String t : texts) { // the text's own tokens, as many as the model reads
       tokens += Math.min(m.maxTokens(), m.tokenizer().encodeOrdinary(t).length);
     }
+    inputsTotal.labelValues(name).inc(texts.size());
+    tokensTotal.labelValues(name).inc(tokens);
     ObjectNode out = JSON.createObjectNode().put("object", "list");
     ArrayNode data = out.putArray("data");
     for (int i = 0; i < texts.size(); i++) {

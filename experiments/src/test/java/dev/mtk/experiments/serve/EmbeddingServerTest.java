@@ -116,6 +116,25 @@ class EmbeddingServerTest {
             + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString()).body());
         assertEquals("tiny", models.path("data").get(0).path("id").asText());
         assertEquals("[8,16,32]", models.path("data").get(0).path("nesting").toString());
+        // /metrics: the Prometheus text format, counting what happened above
+        var metrics = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+        String text = metrics.body();
+        int ok = 0;
+        for (var f : inFlight) {
+          ok += f.get().statusCode() == 200 ? 1 : 0;
+        }
+        java.util.regex.Matcher mm = java.util.regex.Pattern.compile(
+            "mtk_requests_total\\{endpoint=\"/v1/embeddings\",status=\"200\"\\} ([0-9.eE+]+)").matcher(text);
+        assertTrue(mm.find(), text);
+        assertEquals(6 + ok, Double.parseDouble(mm.group(1)), 0, "3 sizes × 2 encodings + the concurrent ones");
+        mm = java.util.regex.Pattern.compile("mtk_inputs_embedded_total\\{model=\"tiny\"\\} ([0-9.eE+]+)").matcher(text);
+        assertTrue(mm.find(), text);
+        assertEquals(3 * (TEXTS.size() + 1) + ok, Double.parseDouble(mm.group(1)), 0);
+        assertTrue(text.contains("mtk_batch_inputs_count") && text.contains("mtk_queue_depth")
+            && text.contains("mtk_request_duration_seconds_bucket"), text);
       }
     }
   }
@@ -158,6 +177,11 @@ class EmbeddingServerTest {
         r = post(c, server.port(), "/v2/things", "{}");
         assertEquals(404, r.statusCode());
         assertTrue(r.body().contains("no such endpoint"), r.body());
+        // unknown paths share one label: a client cannot grow the registry
+        String text = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(text.contains("mtk_requests_total{endpoint=\"other\",status=\"404\"} 1"), text);
+        assertTrue(!text.contains("/v2/things"), text);
         // full width is always served, and truncation when the server allows it
         assertEquals(200, post(c, server.port(), "/v1/embeddings", "{\"input\": \"a\", \"dimensions\": 32}").statusCode());
       }
@@ -166,6 +190,35 @@ class EmbeddingServerTest {
         var r = post(HttpClient.newHttpClient(), server.port(), "/v1/embeddings", "{\"input\": \"a\", \"dimensions\": 8}");
         assertEquals(200, r.statusCode(), r.body());
         assertEquals(8, JSON.readTree(r.body()).path("data").get(0).path("embedding").size());
+      }
+    }
+  }
+
+  @Test
+  void withApiKeysOnlyTheirBearersAreServed() throws Exception {
+    try (WorkerPool pool = new WorkerPool(1)) {
+      EmbeddingModel m = model(pool, new int[] {8, 32});
+      var s = new EmbeddingServer.Settings("127.0.0.1", 0, 4096, 8, 64, 1, 8, 0, false, List.of("k-one", "k-two-longer"));
+      try (EmbeddingServer server = EmbeddingServer.start(Map.of("tiny", m), s)) {
+        HttpClient c = HttpClient.newHttpClient();
+        String body = "{\"input\": \"water\"}";
+        var uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/embeddings");
+        var none = c.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, none.statusCode());
+        assertTrue(none.body().contains("missing Authorization"), none.body());
+        for (String[] k : new String[][] {{"k-one", "200"}, {"k-two-longer", "200"}, {"k-on", "401"}, {"k-one ", "200"},
+            {"K-ONE", "401"}, {"", "401"}}) {
+          var r = c.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + k[0])
+              .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+          assertEquals(Integer.parseInt(k[1]), r.statusCode(), "key '" + k[0] + "': " + r.body());
+        }
+        var health = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, health.statusCode());
+        var metrics = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, metrics.statusCode());
       }
     }
   }
