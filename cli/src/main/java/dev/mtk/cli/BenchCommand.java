@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
         + "warm-up, then timed runs; the median (and the best) reported.",
     subcommands = {BenchCommand.GemmBench.class, BenchCommand.DotBench.class,
         BenchCommand.TokenizerBench.class, BenchCommand.TrainBench.class,
-        BenchCommand.EmbedBench.class, SearchBenchCommand.class, BenchCommand.MediaBench.class})
+        BenchCommand.EmbedBench.class, SearchBenchCommand.class, BenchCommand.MediaBench.class,
+        BenchCommand.ServeBenchCommand.class})
 final class BenchCommand extends Shared.Group {
 
   static void print(BenchResult r, Shared.Json json) {
@@ -228,6 +229,36 @@ final class BenchCommand extends Shared.Group {
         Inputs.mustExist(List.of(image));
       }
       print(MediaThroughput.measure(image, format, seconds), json);
+      return 0;
+    }
+  }
+
+  @Command(name = "serve", mixinStandardHelpOptions = true,
+      description = {"mtk serve under load: a server in this process on a loopback port, C clients each "
+          + "sending one short text per request (WordNet lemmas), after a warm-up round of the same; "
+          + "requests/s, p50 and p99 latency, errors, and the same texts embedded offline in one call."})
+  static final class ServeBenchCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "A text model directory.")
+    Path model;
+
+    @Option(names = "--clients", defaultValue = "64", description = "Concurrent clients (default ${DEFAULT-VALUE}).")
+    int clients;
+
+    @Option(names = "--requests", defaultValue = "4000", description = "Requests in the timed round (default ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Mixin Shared.Threads threads;
+    @Mixin Shared.Json json;
+
+    @Override
+    public Integer call() throws Exception {
+      try (var pool = threads.pool()) {
+        var m = dev.mtk.models.inference.EmbeddingModel.load(model, pool);
+        List<String> texts = new java.util.ArrayList<>(new java.util.LinkedHashSet<>(
+            dev.mtk.training.data.WordNet.load().stream().flatMap(s -> s.lemmas().stream()).limit(20_000).toList()));
+        print(dev.mtk.experiments.bench.ServeBench.measure(m, texts, clients, requests,
+            dev.mtk.experiments.serve.EmbeddingServer.Settings.defaults()), json);
+      }
       return 0;
     }
   }

@@ -231,7 +231,8 @@ public final class EmbeddingServer implements AutoCloseable {
       case "/v1/embeddings", "/v1/models", "/health", "/metrics" -> path;
       default -> "other"; // a label per unknown path would let clients grow the registry
     };
-    int[] status = {500};
+    x.setAttribute(START, start);
+    x.setAttribute(ENDPOINT, endpoint);
     try (x) {
       try {
         if (!path.equals("/health")) {
@@ -257,15 +258,14 @@ public final class EmbeddingServer implements AutoCloseable {
             var bytes = new java.io.ByteArrayOutputStream();
             writer.write(bytes, registry.scrape());
             x.getResponseHeaders().set("Content-Type", writer.getContentType());
+            record(x, 200);
             x.sendResponseHeaders(200, bytes.size());
             x.getResponseBody().write(bytes.toByteArray());
           }
           default -> throw new Refusal(404, "no such endpoint: " + path
               + " (POST /v1/embeddings, GET /v1/models, GET /health, GET /metrics)", null);
         }
-        status[0] = 200;
       } catch (Refusal r) {
-        status[0] = r.status;
         if (r.status == 429) {
           x.getResponseHeaders().add("Retry-After", "1");
         }
@@ -277,10 +277,16 @@ public final class EmbeddingServer implements AutoCloseable {
       }
     } catch (IOException gone) {
       // the client hung up; nothing to tell it
-    } finally {
-      requestsTotal.labelValues(endpoint, String.valueOf(status[0])).inc();
-      latency.labelValues(endpoint).observe((System.nanoTime() - start) / 1e9);
     }
+  }
+
+  private static final String START = "mtk.start", ENDPOINT = "mtk.endpoint";
+
+  /** Counted before the answer leaves, so a client that reads /metrics next sees its request. */
+  private void record(HttpExchange x, int status) {
+    String endpoint = (String) x.getAttribute(ENDPOINT);
+    requestsTotal.labelValues(endpoint, String.valueOf(status)).inc();
+    latency.labelValues(endpoint).observe((System.nanoTime() - (long) x.getAttribute(START)) / 1e9);
   }
 
   /**
@@ -469,8 +475,9 @@ public final class EmbeddingServer implements AutoCloseable {
     return o;
   }
 
-  private static void send(HttpExchange x, int status, JsonNode body) throws IOException {
+  private void send(HttpExchange x, int status, JsonNode body) throws IOException {
     byte[] b = JSON.writeValueAsBytes(body);
+    record(x, status);
     x.getResponseHeaders().set("Content-Type", "application/json");
     x.sendResponseHeaders(status, b.length);
     x.getResponseBody().write(b);

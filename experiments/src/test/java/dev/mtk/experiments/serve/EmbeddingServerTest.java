@@ -222,4 +222,17 @@ class EmbeddingServerTest {
       }
     }
   }
+
+  @Test
+  void theLoadBenchAnswersEveryRequest() throws Exception {
+    try (WorkerPool pool = new WorkerPool(2)) {
+      var r = dev.mtk.experiments.bench.ServeBench.measure(model(pool, new int[] {8, 32}), TEXTS, 4, 40,
+          EmbeddingServer.Settings.defaults()).json();
+      JsonNode o = JSON.readTree(r);
+      assertEquals(0, o.path("errors").asInt(), r);
+      assertEquals(40, o.path("requests").asInt());
+      assertTrue(o.path("p99_ms").asDouble() >= o.path("p50_ms").asDouble() && o.path("p50_ms").asDouble() > 0, r);
+      assertTrue(o.path("requests_per_s").asDouble() > 0 && o.path("offline_inputs_per_s").asDouble() > 0, r);
+    }
+  }
 }
