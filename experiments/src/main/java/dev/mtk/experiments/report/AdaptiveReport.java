@@ -46,12 +46,12 @@ public final class AdaptiveReport {
       }
     }
     StringBuilder s = new StringBuilder(BEGIN).append("<h2>Dynamic adjustment (mtk eval --adaptive)</h2><p>")
-        .append(escape(a.path("task").asText())).append(", ").append(escape(a.path("split").asText()))
+        .append(Scatter.escape(a.path("task").asText())).append(", ").append(Scatter.escape(a.path("split").asText()))
         .append(" split, ").append(a.path("inputs").asInt()).append(" inputs, ").append(a.path("threads").asInt())
         .append(" threads. Adaptive points (circles) are calibrated on the dev split to lose at most "
             + "their max loss (")
         .append(metric.equals("top1") ? "points of top-1" : "percent of recall@10")
-        .append("); fixed sizes are squares. Time: ").append(escape(a.path("timing").asText())).append(".</p>");
+        .append("); fixed sizes are squares. Time: ").append(Scatter.escape(a.path("timing").asText())).append(".</p>");
     List<String> notes = List.of("□ fixed", "● adaptive");
     java.util.function.Function<List<Scatter.Point>, List<String>> legend = ps -> {
       List<String> names = new ArrayList<>();
@@ -71,7 +71,7 @@ public final class AdaptiveReport {
     }
     s.append("<h3>").append(metric).append(" against measured time</h3>").append(Scatter.svg(byTime, legend.apply(byTime),
         notes, "milliseconds per input", metric, Scatter.XAxis.LOG_COST));
-    return s.append("<pre>").append(escape(table(a))).append("</pre>").append(END).toString();
+    return s.append("<pre>").append(Scatter.escape(table(a))).append("</pre>").append(END).toString();
   }
 
   /** The section's points as a plain-text table, fixed sizes first. */
@@ -113,7 +113,4 @@ public final class AdaptiveReport {
     return s.length() <= 30 ? s : s.substring(0, 29) + "…";
   }
 
-  private static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-  }
 }

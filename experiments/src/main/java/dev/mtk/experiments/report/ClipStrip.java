@@ -32,7 +32,7 @@ public final class ClipStrip {
         .append(Base64.getEncoder().encodeToString(png(clips, frames, picked, predicted))).append("\"></td><td><pre>");
     List<String> names = clips.classes();
     for (int i : picked) {
-      sb.append(escape(names.get(clips.labels()[i]))).append(" → ").append(escape(names.get(predicted[i]))).append('\n');
+      sb.append(Scatter.escape(names.get(clips.labels()[i]))).append(" → ").append(Scatter.escape(names.get(predicted[i]))).append('\n');
     }
     return sb.append("</pre></td></tr></table>").toString();
   }
@@ -63,7 +63,4 @@ public final class ClipStrip {
     return ImageGrid.encode(img);
   }
 
-  private static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-  }
 }

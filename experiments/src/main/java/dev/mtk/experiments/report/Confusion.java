@@ -34,7 +34,7 @@ public final class Confusion {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-size=\"%d\">", w, h,
         Math.min(12, cell - 1)));
     s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"14\">%s (rows: true, columns: predicted)</text>",
-        label, escape(title)));
+        label, Scatter.escape(title)));
     for (int t = 0; t < n; t++) {
       int total = 0;
       for (int v : counts[t]) {
@@ -42,25 +42,22 @@ public final class Confusion {
       }
       int y = top + label + t * cell;
       s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", label - 4,
-          y + cell - 3, escape(classes.get(t))));
+          y + cell - 3, Scatter.escape(classes.get(t))));
       for (int p = 0; p < n; p++) {
         double share = total == 0 ? 0 : (double) counts[t][p] / total;
         int shade = (int) Math.round(255 * (1 - share));
         String fill = t == p ? String.format("#%02x%02xff", shade, shade) : String.format("#ff%02x%02x", shade, shade);
         s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" "
             + "stroke=\"#eee\"><title>%s → %s: %d of %d</title></rect>", label + p * cell, y, cell, cell, fill,
-            escape(classes.get(t)), escape(classes.get(p)), counts[t][p], total));
+            Scatter.escape(classes.get(t)), Scatter.escape(classes.get(p)), counts[t][p], total));
       }
     }
     for (int p = 0; p < n; p++) {
       int x = label + p * cell + cell - 3;
       s.append(String.format(Locale.ROOT, "<text transform=\"translate(%d,%d) rotate(-90)\">%s</text>", x, top + label - 4,
-          escape(classes.get(p))));
+          Scatter.escape(classes.get(p))));
     }
     return s.append("</svg>").toString();
   }
 
-  private static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-  }
 }

@@ -162,7 +162,8 @@ public final class Scatter {
     return String.format(Locale.ROOT, Math.abs(v) >= 0.1 ? "%.2f" : "%.3f", v).replaceAll("0+$", "");
   }
 
-  private static String escape(String s) {
+  /** Text made safe inside SVG and HTML: the report package's one escaper. */
+  static String escape(String s) {
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
   }
 }

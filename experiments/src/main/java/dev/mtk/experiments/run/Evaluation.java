@@ -42,7 +42,8 @@ public final class Evaluation {
     ReverseDictionary.Split split = split(s.split());
     EmbeddingModel full = EmbeddingModel.load(s.model(), pool);
     Encoder enc = s.layer() == 0 ? full.encoder() : full.encoder().firstLayers(s.layer());
-    EmbeddingModel model = full.imageFormat() != null ? EmbeddingModel.of(enc, full.imageFormat(), pool)
+    EmbeddingModel model = full.imageFormat() != null
+        ? EmbeddingModel.of(enc, full.imageFormat(), pool).withAudio(full.audioFormat())
         : EmbeddingModel.of(enc, full.tokenizer(), pool);
     int width = model.width();
     int[] dims = s.dims() == null ? Trainer.ladder(width) : s.dims();

@@ -51,8 +51,10 @@ public final class TrainingRun {
       return "";
     }
     var model = dev.mtk.models.inference.EmbeddingModel.load(modelDir, pool);
-    var test = Trainer.labelled(model, cfg.task().id(), cfg.data().file(),
-        dev.mtk.training.task.ReverseDictionary.Split.TEST);
+    // the task read once for both the matrices and the strip (a video set is gigabytes)
+    var task = Trainer.labelledTask(model, cfg.task().id(), cfg.data().file());
+    var test = task.embed(dev.mtk.training.task.ReverseDictionary.Split.TEST,
+        dev.mtk.models.inference.EmbedOptions.EVALUATION);
     int n = test.labels().length;
     var table = heads.table(test.rows(), n, test.width());
     int[] dims = heads.dims();
@@ -64,8 +66,7 @@ public final class TrainingRun {
     }
     var format = model.imageFormat();
     if (format != null && format.frames() > 1 && format.channels() == 1) {
-      var clips = Trainer.images(model, cfg.task().id(), cfg.data().file(),
-          dev.mtk.training.task.ReverseDictionary.Split.TEST);
+      var clips = task.images(dev.mtk.training.task.ReverseDictionary.Split.TEST);
       sb.append(dev.mtk.experiments.report.ClipStrip.section(clips, format.frames(),
           table.label()[dims.length - 1], STRIP_CLIPS, "full-width head"));
     }

@@ -73,9 +73,12 @@ public final class EmbeddingServer implements AutoCloseable {
     }
   }
 
-  /** A request's texts, the model and size it asked for, and where its rows go. */
-  private record Job(String modelName, EmbeddingModel model, List<String> texts, int dimensions,
-      CompletableFuture<float[]> rows) {}
+  /**
+   * A request's texts as token ids (tokenised once, on the request's own thread), the model and
+   * size it asked for, and where its rows go.
+   */
+  private record Job(String modelName, EmbeddingModel model, List<dev.mtk.models.inference.Input.TokenIds> texts,
+      int dimensions, CompletableFuture<float[]> rows) {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -190,11 +193,12 @@ public final class EmbeddingServer implements AutoCloseable {
     for (List<Job> jobs : byModel.values()) {
       try {
         EmbeddingModel m = jobs.getFirst().model();
-        List<String> texts = new ArrayList<>();
+        List<dev.mtk.models.inference.Input.TokenIds> texts = new ArrayList<>();
         jobs.forEach(j -> texts.addAll(j.texts()));
         batchInputs.observe(texts.size());
         queueDepth.set(queue.size());
-        Embeddings e = m.embedTexts(texts, EmbedOptions.DEFAULT.raw().withBatch(64));
+        // the ids take the path texts take (cut to max_seq_len, the template added): mtk embed's bits
+        Embeddings e = m.embed(texts, EmbedOptions.DEFAULT.raw().withBatch(64));
         int w = e.dim(), at = 0;
         for (Job j : jobs) {
           int n = j.texts().size();
@@ -373,8 +377,15 @@ public final class EmbeddingServer implements AutoCloseable {
     if (!format.equals("float") && !format.equals("base64")) {
       throw new Refusal(400, "'encoding_format' must be float or base64, got '" + format + "'", "encoding_format");
     }
+    List<dev.mtk.models.inference.Input.TokenIds> ids = new ArrayList<>(texts.size());
+    int tokens = 0;
+    for (String t : texts) {
+      int[] id = m.tokenizer().encodeOrdinary(t);
+      ids.add(new dev.mtk.models.inference.Input.TokenIds(id));
+      tokens += Math.min(m.maxTokens(), id.length); // the text's own tokens, as many as the model reads
+    }
     CompletableFuture<float[]> done = new CompletableFuture<>();
-    if (!queue.offer(new Job(name, m, texts, dims, done))) {
+    if (!queue.offer(new Job(name, m, ids, dims, done))) {
       throw new Refusal(429, "the server is busy (" + settings.queue() + " requests waiting); retry shortly", null);
     }
     float[] rows;
@@ -387,10 +398,6 @@ public final class EmbeddingServer implements AutoCloseable {
       throw new Refusal(503, "interrupted", null);
     } catch (java.util.concurrent.ExecutionException e) {
       throw new Refusal(500, "embedding failed: " + e.getCause().getMessage(), null);
-    }
-    int tokens = 0;
-    for (String t : texts) { // the text's own tokens, as many as the model reads
-      tokens += Math.min(m.maxTokens(), m.tokenizer().encodeOrdinary(t).length);
     }
     inputsTotal.labelValues(name).inc(texts.size());
     tokensTotal.labelValues(name).inc(tokens);

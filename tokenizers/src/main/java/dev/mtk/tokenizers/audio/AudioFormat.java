@@ -7,7 +7,6 @@ import dev.mtk.tokenizers.image.ImageFormat;
 import dev.mtk.tokenizers.image.ImageTokenizer;
 import dev.mtk.tokenizers.image.ImageTransforms;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -128,21 +127,12 @@ public record AudioFormat(int mels, int frames, int bandRate) {
   /** The model directory's audio.json, or null when it has none (not an audio model). */
   public static AudioFormat read(Path modelDir) throws IOException {
     Path f = modelDir.resolve(FILE_NAME);
-    if (!Files.isRegularFile(f)) {
+    JsonNode o = dev.mtk.tokenizers.FormatFile.read(f);
+    if (o == null) {
       return null;
     }
-    JsonNode o;
     try {
-      o = JSON.readTree(f.toFile());
-    } catch (IOException e) {
-      throw new IllegalArgumentException(f + ": not valid JSON (" + e.getMessage().split("\n")[0] + ")");
-    }
-    try {
-      for (String k : new String[] {"mels", "frames", "band_rate"}) {
-        if (o == null || !o.path(k).isIntegralNumber() || !o.path(k).canConvertToInt()) {
-          throw new IllegalArgumentException("\"" + k + "\" must be a whole number");
-        }
-      }
+      dev.mtk.tokenizers.FormatFile.wholeNumbers(o, true, "mels", "frames", "band_rate");
       return new AudioFormat(o.get("mels").asInt(), o.get("frames").asInt(), o.get("band_rate").asInt());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(f + ": " + e.getMessage());

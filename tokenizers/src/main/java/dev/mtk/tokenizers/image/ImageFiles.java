@@ -49,7 +49,8 @@ public final class ImageFiles {
       this.files = files;
     }
 
-    boolean is(Path p) {
+    /** Whether a file is of this kind, by its name. */
+    public boolean is(Path p) {
       return this == IMAGE ? isImage(p) : this == AUDIO ? isWav(p)
           : isY4m(p) || p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gif");
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mtk.tokenizers.FloatTokens;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -210,26 +209,13 @@ public record ImageFormat(int channels, int height, int width, int patch, ImageT
   /** The model directory's image.json, or null when it has none (a text model). */
   public static ImageFormat read(Path modelDir) throws IOException {
     Path f = modelDir.resolve(FILE_NAME);
-    if (!Files.isRegularFile(f)) {
+    JsonNode o = dev.mtk.tokenizers.FormatFile.read(f);
+    if (o == null) {
       return null;
     }
-    JsonNode o;
     try {
-      o = JSON.readTree(f.toFile());
-    } catch (IOException e) {
-      throw new IllegalArgumentException(f + ": not valid JSON (" + e.getMessage().split("\n")[0] + ")");
-    }
-    try {
-      for (String k : new String[] {"channels", "height", "width", "patch"}) {
-        if (o == null || !o.path(k).canConvertToInt() || !o.path(k).isIntegralNumber()) {
-          throw new IllegalArgumentException("\"" + k + "\" must be a whole number");
-        }
-      }
-      for (String k : new String[] {"frames", "tubelet"}) {
-        if (o.has(k) && !(o.get(k).isIntegralNumber() && o.get(k).canConvertToInt())) {
-          throw new IllegalArgumentException("\"" + k + "\" must be a whole number");
-        }
-      }
+      dev.mtk.tokenizers.FormatFile.wholeNumbers(o, true, "channels", "height", "width", "patch");
+      dev.mtk.tokenizers.FormatFile.wholeNumbers(o, false, "frames", "tubelet");
       return new ImageFormat(o.get("channels").asInt(), o.get("height").asInt(), o.get("width").asInt(),
           o.get("patch").asInt(), ImageTransforms.Norm.named(o.path("norm").asText("none")
               .toLowerCase(Locale.ROOT)), o.path("frames").asInt(1), o.path("tubelet").asInt(1));

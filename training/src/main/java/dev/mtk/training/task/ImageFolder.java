@@ -78,8 +78,9 @@ public final class ImageFolder {
 
   private static List<Item> folder(Path root, String what) throws IOException {
     boolean audio = what.equals("audio");
-    java.util.function.Predicate<Path> is = audio ? ImageFolder::isWav : what.equals("video") ? ImageFolder::isY4m
-        : ImageFiles::isImage;
+    ImageFiles.Kind kind = audio ? ImageFiles.Kind.AUDIO : what.equals("video") ? ImageFiles.Kind.VIDEO
+        : ImageFiles.Kind.IMAGE;
+    java.util.function.Predicate<Path> is = kind::is;
     List<Path> files;
     try (Stream<Path> s = Files.walk(root)) {
       files = s.filter(Files::isRegularFile).filter(is)
@@ -98,15 +99,6 @@ public final class ImageFolder {
       out.add(new Item(f, key, rel.getName(0).toString(), ReverseDictionary.split(key)));
     }
     return out;
-  }
-
-  static boolean isWav(Path p) {
-    return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".wav");
-  }
-
-  static boolean isY4m(Path p) {
-    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-    return n.endsWith(".y4m") || n.endsWith(".gif");
   }
 
   /** {@code key}: "image" or "audio", the field naming each line's file. */

@@ -209,15 +209,12 @@ public final class Trainer {
     return labelledTask(model, task, data).embed(split, options);
   }
 
-  /** An image (audio, video) task's split as bytes, for drawing; null for a text task. */
-  public static dev.mtk.training.data.LabelledImages images(EmbeddingModel model, String task, String data,
-      ReverseDictionary.Split split) throws IOException {
-    return Task.load(task, data, model) instanceof Task.ImageClasses ic ? ic.split(split) : null;
-  }
-
   /** A classification task read once, to embed its splits several ways (timing them, say). */
   public interface LabelledTask {
     LabelledSplit embed(ReverseDictionary.Split split, EmbedOptions options);
+
+    /** The split as bytes, for drawing (image, audio and video tasks); null for texts. */
+    dev.mtk.training.data.LabelledImages images(ReverseDictionary.Split split);
   }
 
   /** The task ({@code data} as for {@link #evaluate}) for this model; refuses a retrieval task. */
@@ -226,7 +223,17 @@ public final class Trainer {
     if (t instanceof Task.Retrieval) {
       throw new IllegalArgumentException("task " + task + " has query → answer pairs, not labels");
     }
-    return (split, options) -> t.labelled(model, split, options);
+    return new LabelledTask() {
+      @Override
+      public LabelledSplit embed(ReverseDictionary.Split split, EmbedOptions options) {
+        return t.labelled(model, split, options);
+      }
+
+      @Override
+      public dev.mtk.training.data.LabelledImages images(ReverseDictionary.Split split) {
+        return t instanceof Task.ImageClasses ic ? ic.split(split) : null;
+      }
+    };
   }
 
   private static EmbeddingModel model(Encoder enc, TextTokenizer tok,
