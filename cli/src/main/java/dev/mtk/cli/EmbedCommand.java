@@ -23,7 +23,9 @@ import picocli.CommandLine.Option;
         "An image model (its directory has image.json) reads an image, a folder of images (sorted "
             + "by path) or a text file listing image paths, and writes the row order beside the "
             + "output (emb.paths.txt). An audio model (audio.json beside image.json) reads WAV "
-            + "files the same way (a clip, a folder, a list), any rate, made its spectrogram.",
+            + "files the same way (a clip, a folder, a list), any rate, made its spectrogram. A "
+            + "text↔speech model (task text-speech: text/ beside the audio tower) embeds JSON Lines "
+            + "{\"text\": …} through its text tower and clips through its audio tower, into one space.",
         "--adaptive-depth (2D Matryoshka models, trained with loss.adaptive_layers) stops each "
             + "input after the layer where its embedding has stopped moving (or, for a "
             + "classification model, where its head is sure), skipping the remaining layers; the "
@@ -64,8 +66,8 @@ final class EmbedCommand implements Callable<Integer> {
   @Mixin Shared.Threads threads;
   @Mixin Shared.Json json;
 
-  private static String kind(EmbeddingModel m) {
-    return m.fileKind() == null ? "texts" : m.fileKind() == dev.mtk.tokenizers.image.ImageFiles.Kind.IMAGE ? "images"
+  private static String kind(EmbeddingModel m, boolean texts) {
+    return texts ? "texts" : m.fileKind() == dev.mtk.tokenizers.image.ImageFiles.Kind.IMAGE ? "images"
         : "clips";
   }
 
@@ -87,7 +89,8 @@ final class EmbedCommand implements Callable<Integer> {
         options = options.withExit(chosen.rule());
       }
       Embeddings e;
-      if (m.modality() == dev.mtk.models.inference.Input.Modality.PATCHES) {
+      boolean texts = Inputs.isTexts(m, input);
+      if (!texts) {
         String what = m.fileKind().what();
         if (dev.mtk.tokenizers.text.formats.TextSources.isJsonLines(input)) {
           throw new IllegalArgumentException(model + " takes " + what + "s: give " + ("aeiou".indexOf(what.charAt(0)) >= 0 ? "an " : "a ") + what
@@ -115,10 +118,10 @@ final class EmbedCommand implements Callable<Integer> {
         dev.mtk.tokenizers.text.formats.TextSources.writeAll(layers,
             java.util.Arrays.stream(e.layers()).mapToObj(Integer::toString).toList());
         System.err.printf("embedded %d %s at dim %d, %.2f layers of %d on average; wrote %s and %s%n", e.rows(),
-            kind(m), e.dim(), e.meanLayer(), m.layers(), output, layers);
+            kind(m, texts), e.dim(), e.meanLayer(), m.layers(), output, layers);
       } else {
         System.err.printf("embedded %d %s at dim %d (layer %d of %d); wrote %s%n", e.rows(),
-            kind(m), e.dim(), at, m.layers(), output);
+            kind(m, texts), e.dim(), at, m.layers(), output);
       }
       if (json.json) {
         Inputs.printJson("rows", e.rows(), "dim", e.dim(), "layer", at, "truncated", e.truncated(),

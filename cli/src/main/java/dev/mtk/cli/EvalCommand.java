@@ -23,7 +23,9 @@ import picocli.CommandLine.Option;
             + "and images (an image model) report kNN, linear probe and mAP@10; --data is the IDX "
             + "folder (default /usr/share/datasets/fashion-mnist), or your ROOT/CLASS/*.png "
             + "folder or images.jsonl, split as training splits it; spoken-words and moving-digits "
-            + "(audio and video models) the same, --data their manifest.jsonl.",
+            + "(audio and video models) the same, --data their manifest.jsonl; text-speech (a dual "
+            + "encoder) reports text → speech recall@1 and mAP (each word of the split against its clips) "
+            + "and speech → text top-1 (each clip against every word).",
         "--adaptive: operating points of dynamic adjustment (cascade over prefixes, early exit over "
             + "layers) calibrated on dev to several allowed losses, measured on the split, beside the "
             + "fixed sizes; written as the adaptive section of OUTPUT/results.json and plotted in "
@@ -35,13 +37,13 @@ final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--task", defaultValue = "reverse-dictionary",
       description = "reverse-dictionary, example-definition, lexfile, pairs, labels, "
-          + "fashion-mnist, images, spoken-words, moving-digits or sts (default ${DEFAULT-VALUE}). sts: Spearman correlation "
+          + "fashion-mnist, images, spoken-words, moving-digits, text-speech or sts (default ${DEFAULT-VALUE}). sts: Spearman correlation "
           + "of cosine similarity with --data's scores at each prefix, on every row of the file.")
   String task;
 
   @Option(names = "--data", description = "The data of task pairs (.jsonl/.tsv pairs), labels "
       + "(.jsonl/.tsv text, label), images (ROOT/CLASS/*.png or .jsonl image, label), fashion-mnist (IDX folder), "
-      + "spoken-words and moving-digits (their manifest.jsonl) or sts (.jsonl sentence1, sentence2, score; .tsv/.csv with those columns).")
+      + "spoken-words, moving-digits and text-speech (their manifest.jsonl) or sts (.jsonl sentence1, sentence2, score; .tsv/.csv with those columns).")
   Path data;
 
   @Option(names = "--baseline", paramLabel = "DIR", description = "With --task sts: a second "

@@ -60,7 +60,7 @@ final class IndexCommand extends Shared.Group {
         return TextIndex.fromVectors(vectors, ids, !build, metric, precision, index, p);
       }
       EmbeddingModel m = EmbeddingModel.load(model, pool);
-      if (m.imageFormat() != null) {
+      if (!Inputs.isTexts(m, input)) {
         List<Path> files = dev.mtk.tokenizers.image.ImageFiles.list(input, m.fileKind());
         long[] idList = ids == null ? null : IdFile.read(ids, files.size());
         return build ? TextIndex.buildImages(m, files, idList, metric, precision, index, p).rows()

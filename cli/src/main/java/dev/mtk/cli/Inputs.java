@@ -41,6 +41,16 @@ final class Inputs {
   }
 
   /** Every text of a JSON Lines ({"text": …}) or plain text file, in order. */
+  /**
+   * Whether {@code input} is texts for model {@code m}: always for a text model; for a dual
+   * encoder (an audio tower with a text tower) when it is JSON Lines {"text": …} — a folder, a
+   * clip or a list of paths is clips.
+   */
+  static boolean isTexts(dev.mtk.models.inference.EmbeddingModel m, Path input) throws IOException {
+    return m.imageFormat() == null
+        || (m.textTower() != null && Files.isRegularFile(input) && dev.mtk.tokenizers.text.formats.TextSources.isJsonLines(input));
+  }
+
   static List<String> texts(Path file) throws IOException {
     return dev.mtk.tokenizers.text.formats.TextSources.readAll(List.of(file));
   }

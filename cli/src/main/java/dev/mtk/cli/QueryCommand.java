@@ -67,7 +67,8 @@ final class QueryCommand implements Callable<Integer> {
       var opening = index == null ? null
           : TextIndex.openWarm(index, Inputs.positive(dim, "--dim"), k, f, pool);
       EmbeddingModel m = EmbeddingModel.load(model, pool);
-      if ((m.imageFormat() != null) != (image != null)) {
+      // a text↔speech model takes either: words against an index of clips, a clip against texts
+      if (m.textTower() == null && (m.imageFormat() != null) != (image != null)) {
         throw new IllegalArgumentException(m.imageFormat() != null
             ? model + " is " + switch (m.fileKind()) {
                 case IMAGE -> "an image model: query it with --image FILE";

@@ -22,15 +22,23 @@ class SpokenWordsCommandTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
 
-  @Test
-  void aSynthesisedSetTrainsAnAudioModelThatEmbedsAndClassifiesClips(@TempDir Path dir) throws Exception {
+  /** DIR/data: 40 synthetic clips of each word (skips the test without the synthesisers). */
+  static Path corpus(Path dir, String... words) throws Exception {
     assumeTrue(dev.mtk.training.data.SpokenWords.synthesisersInstalled(), "espeak-ng and flite are not installed");
-    Path words = TokenizerCommandTest.write(dir, "words.txt", "yes\nno\nstop\n");
+    Path list = TokenizerCommandTest.write(dir, "words.txt", String.join("\n", words) + "\n");
     Path data = dir.resolve("data");
-    MainTest.Result r = MainTest.run("corpus", "spoken-words", "--output", data.toString(), "--words", words.toString(),
+    MainTest.Result r = MainTest.run("corpus", "spoken-words", "--output", data.toString(), "--words", list.toString(),
         "--per-word", "40", "--threads", "2");
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.err().contains("wrote 120 synthetic clips of 3 words"), r.err());
+    assertTrue(r.err().contains("wrote " + 40 * words.length + " synthetic clips of " + words.length + " words"), r.err());
+    return data;
+  }
+
+  @Test
+  void aSynthesisedSetTrainsAnAudioModelThatEmbedsAndClassifiesClips(@TempDir Path dir) throws Exception {
+    Path data = corpus(dir, "yes", "no", "stop");
+    Path words = dir.resolve("words.txt");
+    MainTest.Result r;
     assertEquals(120, Files.readAllLines(data.resolve("synthetic.jsonl")).size());
 
     Path cfg = TokenizerCommandTest.write(dir, "c.yaml", String.join("\n", "task: spoken-words",

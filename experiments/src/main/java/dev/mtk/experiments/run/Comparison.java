@@ -119,7 +119,9 @@ public final class Comparison {
       }
     }
     String grid = "";
-    if (cfg.task().images) {
+    if (cfg.textModel() != null) {
+      grid = TrainingRun.speechToText(cfg, out.resolve("model"), pool);
+    } else if (cfg.task().images) {
       EmbeddingModel mrl = EmbeddingModel.load(out.resolve("model"), pool);
       Trainer.Features f = Trainer.features(mrl, task, data, ReverseDictionary.Split.TEST);
       grid = ImageGrid.section(pool, f, new int[] {dims[0], full}, GRID_QUERIES, GRID_NEIGHBOURS);

@@ -41,9 +41,13 @@ public final class Evaluation {
   public static Map<String, Map<String, Double>> run(Settings s, WorkerPool pool) throws IOException {
     ReverseDictionary.Split split = split(s.split());
     EmbeddingModel full = EmbeddingModel.load(s.model(), pool);
+    if (s.layer() != 0 && full.imageFormat() != null && full.textTower() != null) {
+      throw new IllegalArgumentException("--layer cuts one encoder; " + s.model() + " is a dual encoder "
+          + "(two towers): evaluate it whole");
+    }
     Encoder enc = s.layer() == 0 ? full.encoder() : full.encoder().firstLayers(s.layer());
-    EmbeddingModel model = full.imageFormat() != null
-        ? EmbeddingModel.of(enc, full.imageFormat(), pool).withAudio(full.audioFormat())
+    EmbeddingModel model = s.layer() == 0 ? full
+        : full.imageFormat() != null ? EmbeddingModel.of(enc, full.imageFormat(), pool).withAudio(full.audioFormat())
         : EmbeddingModel.of(enc, full.tokenizer(), pool);
     int width = model.width();
     int[] dims = s.dims() == null ? Trainer.ladder(width) : s.dims();

@@ -46,6 +46,9 @@ public final class TrainingRun {
    * nothing.
    */
   static String confusions(TrainConfig cfg, Path modelDir, WorkerPool pool) throws IOException {
+    if (cfg.textModel() != null) {
+      return speechToText(cfg, modelDir, pool);
+    }
     var heads = dev.mtk.models.classify.Classifier.load(modelDir);
     if (heads == null || cfg.task().retrieval) {
       return "";
@@ -69,6 +72,35 @@ public final class TrainingRun {
       var clips = task.images(dev.mtk.training.task.ReverseDictionary.Split.TEST);
       sb.append(dev.mtk.experiments.report.ClipStrip.section(clips, format.frames(),
           table.label()[dims.length - 1], STRIP_CLIPS, "full-width head"));
+    }
+    return sb.toString();
+  }
+
+  /**
+   * A text↔speech model's test clips each matched to the nearest written word (zero-shot
+   * classification by the words), as confusion matrices at the smallest prefix and at full width.
+   */
+  static String speechToText(TrainConfig cfg, Path modelDir, WorkerPool pool) throws IOException {
+    var model = dev.mtk.models.inference.EmbeddingModel.load(modelDir, pool);
+    var test = Trainer.labelled(model, cfg.task().id(), cfg.data().file(),
+        dev.mtk.training.task.ReverseDictionary.Split.TEST);
+    List<String> words = test.classes();
+    float[] texts = model.embedTexts(words, dev.mtk.models.inference.EmbedOptions.EVALUATION).vectors();
+    int n = test.labels().length, full = model.width();
+    StringBuilder sb = new StringBuilder("<h2>Speech → text on the test split</h2><p>Each test clip "
+        + "labelled with the written word whose text-tower embedding is nearest to its audio-tower embedding.</p>");
+    for (int m : new int[] {cfg.dims()[0], full}) {
+      int[] nearest = dev.mtk.training.eval.CrossModal.nearestText(texts, words.size(), test.rows(), n, full, m);
+      int right = 0;
+      for (int i = 0; i < n; i++) {
+        right += nearest[i] == test.labels()[i] ? 1 : 0;
+      }
+      sb.append(dev.mtk.experiments.report.Confusion.svg(words,
+          dev.mtk.experiments.report.Confusion.count(test.labels(), nearest, words.size()),
+          String.format(java.util.Locale.ROOT, "%d dims: top-1 %.4f", m, (double) right / Math.max(1, n))));
+      if (m == full) {
+        break;
+      }
     }
     return sb.toString();
   }

@@ -114,13 +114,17 @@ public final class EmbeddingServer implements AutoCloseable {
     if (models.isEmpty()) {
       throw new IllegalArgumentException("serve needs at least one --model");
     }
+    this.models = new LinkedHashMap<>();
     for (var e : models.entrySet()) {
-      if (e.getValue().tokenizer() == null) {
-        throw new IllegalArgumentException(e.getKey() + ": serve takes text models for now; this one takes "
+      // a text↔speech model serves texts through its text tower, into the space of its clips
+      EmbeddingModel text = e.getValue().textTower();
+      if (text == null) {
+        throw new IllegalArgumentException(e.getKey() + ": serve takes text models (and the text side of "
+            + "text↔speech models) for now; this one takes "
             + (e.getValue().fileKind() == null ? "patches" : e.getValue().fileKind().what() + "s"));
       }
+      this.models.put(e.getKey(), text);
     }
-    this.models = new LinkedHashMap<>(models);
     this.settings = s;
     this.queue = new ArrayBlockingQueue<>(s.queue());
     this.http = HttpServer.create(new InetSocketAddress(s.host(), s.port()), 64);

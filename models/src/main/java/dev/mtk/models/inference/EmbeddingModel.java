@@ -44,6 +44,11 @@ public final class EmbeddingModel {
   private final dev.mtk.tokenizers.image.ImageFormat imageFormat;
   /** For audio models: how a WAV clip becomes the spectrogram image that imageFormat cuts; else null. */
   private final dev.mtk.tokenizers.audio.AudioFormat audioFormat;
+  /**
+   * A dual encoder's other tower: the text model whose embeddings share this audio model's space
+   * (saved in the folder {@link #TEXT_TOWER}); texts given to this model go through it. Else null.
+   */
+  private final EmbeddingModel textTower;
   private final WorkerPool pool;
   private final ReentrantLock passLock = new ReentrantLock();
   /**
@@ -57,13 +62,17 @@ public final class EmbeddingModel {
   private static final int CACHED_PASSES = 64;
   private float[] activations = new float[0];
 
+  /** The folder of a dual encoder's model directory that holds its text tower. */
+  public static final String TEXT_TOWER = "text";
+
   private EmbeddingModel(Encoder encoder, TextTokenizer tokenizer,
       dev.mtk.tokenizers.image.ImageFormat imageFormat, dev.mtk.tokenizers.audio.AudioFormat audioFormat,
-      WorkerPool pool) {
+      EmbeddingModel textTower, WorkerPool pool) {
     this.encoder = encoder;
     this.tokenizer = tokenizer;
     this.imageFormat = imageFormat;
     this.audioFormat = audioFormat;
+    this.textTower = textTower;
     this.pool = pool;
   }
 
@@ -93,7 +102,9 @@ public final class EmbeddingModel {
       throw new IllegalArgumentException(dir + ": audio.json makes " + audio.mels() + " × " + audio.frames()
           + " spectrograms, but " + dev.mtk.tokenizers.image.ImageFormat.FILE_NAME + " does not take them");
     }
-    return of(enc, image, pool).withAudio(audio);
+    EmbeddingModel m = of(enc, image, pool).withAudio(audio);
+    Path text = dir.resolve(TEXT_TOWER);
+    return Files.isDirectory(text) ? m.withTextTower(load(text, pool)) : m;
   }
 
   /** An encoder in memory (during training, say) with its tokenizer (null for patch models). */
@@ -108,7 +119,7 @@ public final class EmbeddingModel {
             + " tokens but the model only " + c.vocabSize());
       }
     }
-    return new EmbeddingModel(encoder, tokenizer, null, null, pool);
+    return new EmbeddingModel(encoder, tokenizer, null, null, null, pool);
   }
 
   /**
@@ -126,7 +137,7 @@ public final class EmbeddingModel {
           + " patches of " + format.patchDim() + " values; the model takes up to " + c.maxSeqLen()
           + " of " + c.patchDim());
     }
-    return new EmbeddingModel(encoder, null, format, null, pool);
+    return new EmbeddingModel(encoder, null, format, null, null, pool);
   }
 
   /** This patch model taking WAV clips through {@code audio} (its spectrogram images; null: none). */
@@ -135,7 +146,30 @@ public final class EmbeddingModel {
         || imageFormat.width() != audio.frames())) {
       throw new IllegalArgumentException("audio format " + audio + " does not make this model's images " + imageFormat);
     }
-    return new EmbeddingModel(encoder, tokenizer, imageFormat, audio, pool);
+    return new EmbeddingModel(encoder, tokenizer, imageFormat, audio, textTower, pool);
+  }
+
+  /**
+   * This patch model as one tower of a dual encoder whose texts go through {@code text} (a text
+   * model of the same width: the two were trained into one space).
+   */
+  public EmbeddingModel withTextTower(EmbeddingModel text) {
+    if (text.modality() != Input.Modality.TEXT || modality() != Input.Modality.PATCHES) {
+      throw new IllegalArgumentException("a dual encoder pairs a patch model with a text model");
+    }
+    if (text.width() != width()) {
+      throw new IllegalArgumentException("the text tower's embeddings are " + text.width()
+          + " wide, this model's " + width() + ": not one space");
+    }
+    return new EmbeddingModel(encoder, tokenizer, imageFormat, audioFormat, text, pool);
+  }
+
+  /**
+   * The model that embeds texts for this one: itself for a text model, the text tower of a dual
+   * encoder, else null.
+   */
+  public EmbeddingModel textTower() {
+    return modality() == Input.Modality.TEXT ? this : textTower;
   }
 
   /** What files this patch model reads (images, WAV clips or .y4m clips); null for a text model. */
@@ -223,6 +257,9 @@ public final class EmbeddingModel {
 
   /** Embeds texts (see the class comment for the rules). */
   public Embeddings embedTexts(List<String> texts, EmbedOptions options) {
+    if (textTower != null) {
+      return textTower.embedTexts(texts, options);
+    }
     requireText();
     return embedCut(tokenizer.encodeOrdinaryBatch(texts, Integer.MAX_VALUE, pool), options);
   }
@@ -244,6 +281,9 @@ public final class EmbeddingModel {
 
   /** Embeds any inputs of the model's modality, in order. */
   public Embeddings embed(List<? extends Input> inputs, EmbedOptions options) {
+    if (textTower != null && !inputs.isEmpty() && !(inputs.get(0) instanceof Input.Patches)) {
+      return textTower.embed(inputs, options); // it refuses patches among the texts
+    }
     if (modality() == Input.Modality.PATCHES) {
       List<float[]> patches = new ArrayList<>(inputs.size());
       int[] counts = new int[inputs.size()];
@@ -278,6 +318,9 @@ public final class EmbeddingModel {
 
   /** Embeds token id sequences (each at most {@link #maxTokens} long, ids below vocab_size). */
   public Embeddings embedTokenIds(List<int[]> sequences, EmbedOptions options) {
+    if (textTower != null) {
+      return textTower.embedTokenIds(sequences, options);
+    }
     requireText();
     int[] counts = new int[sequences.size()];
     int vocab = config().vocabSize();

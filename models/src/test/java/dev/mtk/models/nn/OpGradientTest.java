@@ -11,6 +11,7 @@ import dev.mtk.models.nn.loss.SupervisedContrastive;
 import dev.mtk.models.nn.ops.Add;
 import dev.mtk.models.nn.ops.Attention;
 import dev.mtk.models.nn.ops.ClsPool;
+import dev.mtk.models.nn.ops.ConcatRows;
 import dev.mtk.models.nn.ops.Dropout;
 import dev.mtk.models.nn.ops.Embedding;
 import dev.mtk.models.nn.ops.Gelu;
@@ -228,6 +229,22 @@ class OpGradientTest {
     check(rnd, new PrefixSlice(x, px), List.of(x), px, v -> DoubleOps.prefix(v[0], n, m), "prefix");
     check(rnd, new ClsPool(seqIn, clsOut), List.of(seqIn), clsOut,
         v -> DoubleOps.clsPool(v[0], rows, 3, n), "cls");
+  }
+
+  @Property(tries = 20)
+  void concatRows(@ForAll @IntRange(min = 1, max = 6) int rowsA, @ForAll @IntRange(min = 1, max = 6) int rowsB,
+      @ForAll @IntRange(min = 1, max = 9) int n, @ForAll long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Arena a = new Arena("t");
+    Tensor x = a.alloc("x", rowsA, n), y = a.alloc("y", rowsB, n), out = a.alloc("out", rowsA + rowsB, n);
+    a.freeze();
+    fill(rnd, x, 2);
+    fill(rnd, y, 2);
+    check(rnd, new ConcatRows(x, y, out), List.of(x, y), out, v -> {
+      double[] c = java.util.Arrays.copyOf(v[0], v[0].length + v[1].length);
+      System.arraycopy(v[1], 0, c, v[0].length, v[1].length);
+      return c;
+    }, "concat");
   }
 
   @Property(tries = 20)

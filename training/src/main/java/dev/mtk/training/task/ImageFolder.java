@@ -117,10 +117,13 @@ public final class ImageFolder {
           if (o == null) {
             throw new IllegalArgumentException(line.where() + "expected {\"" + key + "\": PATH, \"label\": …}, not TSV");
           }
-          if (!o.path(key).isTextual() || !(o.path("label").isTextual() || o.path("label").isIntegralNumber())) {
-            throw new IllegalArgumentException(line.where() + "expected {\"" + key + "\": \"PATH\", \"label\": \"…\" or an integer}");
+          // a clip with its transcript ({"audio", "text"}: text↔speech pairs) is labelled by its text
+          String field = !o.has("label") && key.equals("audio") && o.path("text").isTextual() ? "text" : "label";
+          if (!o.path(key).isTextual() || !(o.path(field).isTextual() || o.path(field).isIntegralNumber())) {
+            throw new IllegalArgumentException(line.where() + "expected {\"" + key + "\": \"PATH\", \"label\": \"…\" or an integer}"
+                + (key.equals("audio") ? " (or {\"audio\": \"PATH\", \"text\": \"…\"})" : ""));
           }
-          String path = o.get(key).asText(), label = o.get("label").asText().strip();
+          String path = o.get(key).asText(), label = o.get(field).asText().strip();
           Path f = Path.of(path).isAbsolute() ? Path.of(path) : base.resolve(path);
           // a video may be a folder of numbered frames
           if (!Files.isRegularFile(f) && !(key.equals("video") && Files.isDirectory(f))) {

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * Everything a run needs to continue as if never stopped: the weights, the optimizer's state and
  * step count, and the data order's position (epoch and offset; the order itself follows from the seed).
  * Written as checkpoints/step-N/ — model.safetensors, optimizer.safetensors, state.json, and for
- * losses with parameters (classification heads) heads.safetensors — into a
+ * losses with parameters (classification heads) heads.safetensors, for a dual encoder its text
+ * tower in text.safetensors (each with its optimizer's moments) — into a
  * temporary directory that is renamed into place only when complete, so a crash (even kill -9)
  * leaves either the whole checkpoint or none.
  */
@@ -30,9 +31,15 @@ final class Checkpoint {
 
   record State(int step, int epoch, int position, int adamSteps) {}
 
+  /**
+   * Parameters trained beside the encoder with an optimizer of their own (loss heads, a second
+   * tower), saved with the optimizer's moments in one file of the checkpoint.
+   */
+  record Part(String file, Arena params, Optimizer opt) {}
+
   private Checkpoint() {}
 
-  static void save(Path runDir, Encoder enc, Optimizer opt, Arena heads, Optimizer headOpt,
+  static void save(Path runDir, Encoder enc, Optimizer opt, java.util.List<Part> parts,
       State state) throws IOException {
     Path dir = runDir.resolve("checkpoints");
     Files.createDirectories(dir);
@@ -40,10 +47,10 @@ final class Checkpoint {
     try {
       SafeTensors.write(tmp.resolve("model.safetensors"), enc.namedParameters(), Map.of());
       SafeTensors.write(tmp.resolve("optimizer.safetensors"), moments(opt, true), Map.of());
-      if (headOpt != null) {
-        Map<String, Tensor> all = new LinkedHashMap<>(named(heads));
-        moments(headOpt, true).forEach((k, t) -> all.put("optimizer." + k, t));
-        SafeTensors.write(tmp.resolve("heads.safetensors"), all, Map.of());
+      for (Part p : parts) {
+        Map<String, Tensor> all = new LinkedHashMap<>(named(p.params()));
+        moments(p.opt(), true).forEach((k, t) -> all.put("optimizer." + k, t));
+        SafeTensors.write(tmp.resolve(p.file()), all, Map.of());
       }
       Map<String, Object> s = new LinkedHashMap<>();
       s.put("step", state.step());
@@ -114,7 +121,7 @@ final class Checkpoint {
   }
 
   /** Loads weights and optimizer into the given objects and returns the position to continue from. */
-  static State load(Path checkpoint, Encoder enc, Optimizer opt, Arena heads, Optimizer headOpt)
+  static State load(Path checkpoint, Encoder enc, Optimizer opt, java.util.List<Part> parts)
       throws IOException {
     State state = readState(checkpoint.resolve("state.json"), step(checkpoint));
     SafeTensors.read(checkpoint.resolve("model.safetensors"), enc.namedParameters());
@@ -123,14 +130,14 @@ final class Checkpoint {
     Map<String, float[]> restored = new LinkedHashMap<>();
     m.forEach((k, t) -> restored.put(k, t.values()));
     opt.restore(state.adamSteps(), restored);
-    if (headOpt != null) {
-      Map<String, Tensor> hm = moments(headOpt, false);
-      Map<String, Tensor> all = new LinkedHashMap<>(named(heads));
+    for (Part p : parts) {
+      Map<String, Tensor> hm = moments(p.opt(), false);
+      Map<String, Tensor> all = new LinkedHashMap<>(named(p.params()));
       hm.forEach((k, t) -> all.put("optimizer." + k, t));
-      SafeTensors.read(checkpoint.resolve("heads.safetensors"), all);
+      SafeTensors.read(checkpoint.resolve(p.file()), all);
       Map<String, float[]> hr = new LinkedHashMap<>();
       hm.forEach((k, t) -> hr.put(k, t.values()));
-      headOpt.restore(state.adamSteps(), hr); // both optimizers step every update
+      p.opt().restore(state.adamSteps(), hr); // every optimizer steps every update
     }
     return state;
   }

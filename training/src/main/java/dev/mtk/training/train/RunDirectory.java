@@ -271,6 +271,30 @@ public final class RunDirectory implements AutoCloseable {
   }
 
   /**
+   * Removes what {@link #start} wrote for a new run (its config.json, run.json) when the run
+   * fails before its first step — unreadable data, a batch that cannot be filled — so that the
+   * corrected command runs again without --force. Leaves the folder and anything else in it.
+   */
+  void abandon() throws IOException {
+    if (Files.exists(dir.resolve("checkpoints")) || Files.exists(dir.resolve("model"))) {
+      return;
+    }
+    for (String f : List.of("config.json", "run.json", "metrics.jsonl")) {
+      Files.deleteIfExists(dir.resolve(f));
+    }
+  }
+
+  /**
+   * A dual encoder's text tower, as a text model directory of its own inside the model's
+   * (model/text/): {@link EmbeddingModel#load} pairs the two.
+   */
+  void saveTextTower(Encoder enc, TextTokenizer tok) throws IOException {
+    Path textDir = dir.resolve("model").resolve(dev.mtk.models.inference.EmbeddingModel.TEXT_TOWER);
+    ModelDirectory.save(enc, textDir);
+    HuggingFaceJson.save((Tokenizer) tok, textDir.resolve(ModelDirectory.TOKENIZER));
+  }
+
+  /**
    * The scores a finished run in {@code dir} saved (its results.json, method "mrl"), or null when
    * it has not finished: no results.json or no model.
    */

@@ -72,7 +72,7 @@ abstract class Task {
   static Task load(String task, String data, ImageFormat format, dev.mtk.tokenizers.audio.AudioFormat audio)
       throws IOException {
     if ((task.equals("pairs") || task.equals("labels") || task.equals("images") || task.equals("spoken-words")
-        || task.equals("moving-digits")) && data == null) {
+        || task.equals("moving-digits") || task.equals("text-speech")) && data == null) {
       throw new IllegalArgumentException("task " + task + " needs a data file");
     }
     if ((task.equals("fashion-mnist") || task.equals("images")) && (format == null || audio != null
@@ -80,8 +80,10 @@ abstract class Task {
       throw new IllegalArgumentException("task " + task + " takes images: this model takes "
           + (audio != null ? "audio" : format != null ? "video" : "text"));
     }
-    if ((task.equals("moving-digits") || task.equals("spoken-words")) && !java.nio.file.Files.exists(Path.of(data))) {
-      throw new IllegalArgumentException(data + ": not found; make the set with ./mtk corpus " + task
+    if ((task.equals("moving-digits") || task.equals("spoken-words") || task.equals("text-speech"))
+        && !java.nio.file.Files.exists(Path.of(data))) {
+      throw new IllegalArgumentException(data + ": not found; make the set with ./mtk corpus "
+          + (task.equals("text-speech") ? "spoken-words" : task)
           + " --output DIR and point data: at DIR/manifest.jsonl (or give your own .jsonl)");
     }
     if (task.equals("moving-digits")) {
@@ -93,14 +95,17 @@ abstract class Task {
       return new ImageClasses(splits.get(ReverseDictionary.Split.TRAIN), splits.get(ReverseDictionary.Split.DEV),
           splits.get(ReverseDictionary.Split.TEST), format);
     }
-    if (task.equals("spoken-words")) {
+    if (task.equals("spoken-words") || task.equals("text-speech")) {
       if (audio == null) {
-        throw new IllegalArgumentException("task spoken-words takes audio: this model takes "
+        throw new IllegalArgumentException("task " + task + " takes audio: this model takes "
             + (format != null ? "images" : "text"));
       }
       var splits = dev.mtk.training.task.ImageFolder.read(Path.of(data), format, audio);
-      return new ImageClasses(splits.get(ReverseDictionary.Split.TRAIN), splits.get(ReverseDictionary.Split.DEV),
-          splits.get(ReverseDictionary.Split.TEST), format);
+      return task.equals("spoken-words")
+          ? new ImageClasses(splits.get(ReverseDictionary.Split.TRAIN), splits.get(ReverseDictionary.Split.DEV),
+              splits.get(ReverseDictionary.Split.TEST), format)
+          : new TextSpeech(splits.get(ReverseDictionary.Split.TRAIN), splits.get(ReverseDictionary.Split.DEV),
+              splits.get(ReverseDictionary.Split.TEST), format);
     }
     if (task.equals("fashion-mnist")) {
       if (format.channels() != 1 || format.height() != 28 || format.width() != 28) {
@@ -121,7 +126,8 @@ abstract class Task {
       case "lexfile" -> new Labels(Labelled.lexFiles(WordNet.load()));
       case "labels" -> new Labels(Labelled.read(Path.of(data)));
       default -> throw new IllegalArgumentException("task '" + task + "' is not known: "
-          + "reverse-dictionary, example-definition, lexfile, pairs, labels, fashion-mnist, images, spoken-words or moving-digits");
+          + "reverse-dictionary, example-definition, lexfile, pairs, labels, fashion-mnist, images, spoken-words, "
+          + "moving-digits or text-speech");
     };
     for (ReverseDictionary.Split s : ReverseDictionary.Split.values()) {
       if (t.size(s) == 0) {
@@ -292,7 +298,7 @@ abstract class Task {
    * per prefix — and by retrieval: mAP@10 of the split's images against the training images
    * (at most {@link Labels#MAX_REFERENCE}, spread evenly), relevant = the same class.
    */
-  static final class ImageClasses extends Task {
+  static class ImageClasses extends Task {
     static final int DEV = 5_000;
     final LabelledImages train, devSplit, test;
     /** How training images become the model's patches. */
@@ -409,6 +415,45 @@ abstract class Task {
         }
       }
       return out;
+    }
+  }
+
+  /**
+   * Spoken words for a dual encoder: each clip's text is its label (the written word), embedded
+   * by the model's text tower; scored by {@link dev.mtk.training.eval.CrossModal} — every word of
+   * the split against the split's clips and back. The audio side alone stays a labelled set
+   * (kNN, probe: {@link ImageClasses}).
+   */
+  static final class TextSpeech extends ImageClasses {
+
+    TextSpeech(LabelledImages train, LabelledImages devSplit, LabelledImages test, ImageFormat format) {
+      super(train, devSplit, test, format);
+    }
+
+    /** The texts: the class names, which the text tower's BPE is trained on. */
+    @Override
+    List<String> corpus() {
+      return classNames();
+    }
+
+    /** One clip per example; its text is texts[label]; no two clips of one word share a batch. */
+    @Override
+    Prepared training() {
+      Prepared p = super.training();
+      return new Prepared(classNames(), p.examples(), p.labels(), p.labels(), 1, p.images());
+    }
+
+    @Override
+    Map<String, Map<String, Double>> evaluate(EmbeddingModel model, ReverseDictionary.Split split, int[] dims,
+        WorkerPool pool, long seed) {
+      if (model.textTower() == null) {
+        throw new IllegalArgumentException("task text-speech scores a dual encoder (a model directory "
+            + "with text/ beside the audio tower): this model has no text tower");
+      }
+      float[] texts = model.embedTexts(classNames(), EmbedOptions.EVALUATION).vectors();
+      Trainer.LabelledSplit clips = labelled(model, split);
+      return dev.mtk.training.eval.CrossModal.byDim(texts, classes(), clips.rows(), clips.labels(), model.width(),
+          dims);
     }
   }
 }

@@ -68,14 +68,21 @@ import java.util.TreeSet;
  * rotate: none                # with init: DIR, pca adds a d×d projection after pooling that starts
  *                             # as the uncentred PCA rotation of the model's own embeddings of the
  *                             # training texts: full-width cosines unchanged, prefixes = top components
+ * text_model: {…}             # task text-speech: the text tower (keys as model:), trained
+ *                             # with the audio tower (model:) into one space; embedding sizes equal
  * </pre>
  */
 public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig loss,
-    Optimization optimization, Logging logging, List<Baseline> baselines) {
+    Optimization optimization, Logging logging, List<Baseline> baselines, EncoderConfig textModel) {
 
   public TrainConfig(Data data, long seed, EncoderConfig model, LossConfig loss,
       Optimization optimization, Logging logging) {
     this(data, seed, model, loss, optimization, logging, List.of());
+  }
+
+  public TrainConfig(Data data, long seed, EncoderConfig model, LossConfig loss,
+      Optimization optimization, Logging logging, List<Baseline> baselines) {
+    this(data, seed, model, loss, optimization, logging, baselines, null);
   }
 
   /**
@@ -98,7 +105,8 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   public enum TaskName {
     REVERSE_DICTIONARY(true, false), EXAMPLE_DEFINITION(true, false), PAIRS(true, true),
     LEXFILE(false, false), LABELS(false, true), FASHION_MNIST(false, false, true),
-    IMAGES(false, true, true), SPOKEN_WORDS(false, true, true), MOVING_DIGITS(false, true, true);
+    IMAGES(false, true, true), SPOKEN_WORDS(false, true, true), MOVING_DIGITS(false, true, true),
+    TEXT_SPEECH(false, true, true);
 
     /** Retrieval (pairs of texts) rather than classification (labelled texts). */
     public final boolean retrieval;
@@ -122,6 +130,11 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
+    /** Audio clips (spectrogram images): spoken-words, and text-speech's audio tower. */
+    public boolean audio() {
+      return this == SPOKEN_WORDS || this == TEXT_SPEECH;
+    }
+
     public static TaskName parse(String s) {
       for (TaskName t : values()) {
         if (t.id().equals(s)) {
@@ -132,7 +145,8 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
           + "example-definition, lexfile or fashion-mnist (built in), pairs or labels (with data: "
           + "FILE.jsonl|.tsv), images (with data: ROOT/CLASS/*.png or FILE.jsonl), spoken-words (with "
           + "data: ROOT/CLASS/*.wav or FILE.jsonl of {\"audio\", \"label\"}; mtk corpus spoken-words makes one), "
-          + "moving-digits (with data: FILE.jsonl of {\"video\": PATH.y4m, \"label\"}; mtk corpus moving-digits makes one)");
+          + "moving-digits (with data: FILE.jsonl of {\"video\": PATH.y4m, \"label\"}; mtk corpus moving-digits makes one), "
+          + "text-speech (a dual encoder; data: as spoken-words, the label is the text)");
     }
   }
 
@@ -151,7 +165,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     public Data(TaskName task, String file, String tokenizer, String teacher, Augment augment,
         ImageSize image) {
       this(task, file, tokenizer, teacher, augment, image, null, 0, false,
-          task == TaskName.SPOKEN_WORDS ? DEFAULT_AUDIO : null, task == TaskName.MOVING_DIGITS ? VideoSize.DEFAULT : null);
+          task.audio() ? DEFAULT_AUDIO : null, task == TaskName.MOVING_DIGITS ? VideoSize.DEFAULT : null);
     }
 
     /** The tokenizer.json the run uses: init's own, the one given, or null (BPE trained). */
@@ -165,7 +179,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       check(maxTokens >= 0, "max_tokens must be at least 1, got " + maxTokens);
       check(!rotate || initModel != null, "rotate: pca rotates a pretrained model's embeddings: it needs init: MODEL_DIR");
       check(task.images == (augment != null), "augment: is for image and audio tasks");
-      check((task == TaskName.SPOKEN_WORDS) == (audio != null), "audio: is for task spoken-words");
+      check(task.audio() == (audio != null), "audio: is for task spoken-words and text-speech");
       check((task == TaskName.MOVING_DIGITS) == (video != null), "video: is for task moving-digits");
       check(task != TaskName.MOVING_DIGITS || file != null, "task moving-digits needs data: a .jsonl of "
           + "{\"video\": PATH.y4m, \"label\": …} per line (mtk corpus moving-digits --output DIR writes DIR/manifest.jsonl)");
@@ -173,7 +187,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
           ? "image: is for task images; Fashion-MNIST's are grey 28×28" : "image: is for task images");
       check(task != TaskName.IMAGES || file != null, "task images needs data: a folder ROOT/CLASS/*.png "
           + "(or .jpg) or a .jsonl of {\"image\": PATH, \"label\": …} per line");
-      check(task != TaskName.SPOKEN_WORDS || file != null, "task spoken-words needs data: a folder "
+      check(!task.audio() || file != null, "task " + task.id() + " needs data: a folder "
           + "ROOT/CLASS/*.wav or a .jsonl of {\"audio\": PATH, \"label\": …} per line (mtk corpus "
           + "spoken-words --output DIR writes DIR/manifest.jsonl)");
       check(!task.images || tokenizer == null, "tokenizer: is for text tasks; images need none");
@@ -206,7 +220,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     public static final Augment VIDEO = new Augment(2, false);
 
     static Augment defaultFor(TaskName task) {
-      return task == TaskName.SPOKEN_WORDS ? AUDIO : task == TaskName.MOVING_DIGITS ? VIDEO : DEFAULT;
+      return task.audio() ? AUDIO : task == TaskName.MOVING_DIGITS ? VIDEO : DEFAULT;
     }
 
     public Augment {
@@ -316,15 +330,27 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       "lr", "weight_decay", "warmup_steps", "schedule", "temperature", "dims", "loss", "tokenizer",
       "log_every", "checkpoint_every", "optimizer", "momentum", "clip_norm", "accumulation_steps",
       "data", "teacher", "eval_every", "keep_checkpoints", "augment", "init", "baselines", "image",
-      "max_tokens", "rotate", "audio", "video");
+      "max_tokens", "rotate", "audio", "video", "text_model");
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   public TrainConfig {
     String base = loss.base();
     TaskName task = data.task();
-    check(!base.equals("infonce") || task.retrieval, "loss base infonce needs pairs (task "
-        + "reverse-dictionary, example-definition or pairs); for task " + task.id() + " use base: classification");
+    check(!base.equals("infonce") || task.retrieval || task == TaskName.TEXT_SPEECH, "loss base infonce "
+        + "needs pairs (task reverse-dictionary, example-definition, pairs or text-speech); for task " + task.id()
+        + " use base: classification");
+    check(task != TaskName.TEXT_SPEECH || base.equals("infonce"), "task text-speech trains its two towers "
+        + "contrastively: loss base infonce (symmetric: true, as CLIP)");
+    check((task == TaskName.TEXT_SPEECH) == (textModel != null), task == TaskName.TEXT_SPEECH
+        ? "task text-speech needs text_model: the text tower (keys as model:, patch_dim 0)"
+        : "text_model: is for task text-speech");
+    if (textModel != null) {
+      check(textModel.patchDim() == 0, "text_model: takes text; remove its patch_dim");
+      check(textModel.embeddingSize() == model.embeddingSize(), "text_model's embeddings are "
+          + textModel.embeddingSize() + " wide, model's " + model.embeddingSize() + ": one space needs one width");
+      check(loss.adaptive() == null, "loss.adaptive_layers is not built for dual encoders");
+    }
     check(!base.equals("supcon") || task.images, "loss base supcon contrasts two augmented views "
         + "of labelled images (task fashion-mnist or images); for task " + task.id() + " use "
         + (task.retrieval ? "base: infonce" : "base: classification"));
@@ -360,6 +386,8 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     if (!baselines.isEmpty()) {
       check(!task.retrieval, "baselines: are for classification tasks (lexfile, labels, "
           + "fashion-mnist); the reverse dictionary's are what ./mtk quickstart trains");
+      check(task != TaskName.TEXT_SPEECH || baselines.equals(List.of(Baseline.STANDARD)),
+          "task text-speech compares with baselines: [standard] only");
       check(loss.dims() != null && loss.dims().length >= 2 && loss.adaptive() == null,
           "baselines: compare a Matryoshka model with others at its sizes: give loss.matryoshka.dims "
               + "with two sizes or more (and no adaptive_layers)");
@@ -376,6 +404,11 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   public TrainConfig standardBaseline() {
     int full = model.embeddingSize();
     return baseline(withNesting(model, new int[] {full}), full);
+  }
+
+  /** The text tower of the baselines: the run's, trained at the baseline's one size m. */
+  private EncoderConfig textBaseline(int m) {
+    return textModel == null ? null : withNesting(textModel, new int[] {m});
   }
 
   /** The fixed-feature baseline at m: this run's backbone with a linear projection to m. */
@@ -403,7 +436,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   private TrainConfig baseline(EncoderConfig m, int dim) {
     LossConfig l = loss;
     return new TrainConfig(data, seed, m, new LossConfig(l.base(), l.temperature(), l.symmetric(),
-        l.head(), new int[] {dim}, null, -1, null), optimization, logging, List.of());
+        l.head(), new int[] {dim}, null, -1, null), optimization, logging, List.of(), textBaseline(dim));
   }
 
   private static EncoderConfig withNesting(EncoderConfig c, int[] nesting) {
@@ -512,7 +545,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   }
 
   public TrainConfig withSeed(long newSeed) {
-    return new TrainConfig(data, newSeed, model, loss, optimization, logging, baselines);
+    return new TrainConfig(data, newSeed, model, loss, optimization, logging, baselines, textModel);
   }
 
   public static TrainConfig read(Path file) throws IOException {
@@ -577,7 +610,7 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException("audio: " + e.getMessage());
         }
-      } else if (task == TaskName.SPOKEN_WORDS) {
+      } else if (task.audio()) {
         audio = DEFAULT_AUDIO;
       }
       VideoSize video = null;
@@ -630,7 +663,11 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
                   + "known: " + Arrays.stream(Baseline.values()).map(Baseline::id).toList())));
         }
       }
-      return new TrainConfig(data, f.longInteger("seed", 0), model, loss, opt, logging, baselines);
+      EncoderConfig text = root.has("text_model") ? ModelDirectory.configFrom(root.get("text_model"), file) : null;
+      if (text != null && loss.dims() != null) {
+        text = withNesting(text, loss.dims()); // both towers nest at the trained sizes
+      }
+      return new TrainConfig(data, f.longInteger("seed", 0), model, loss, opt, logging, baselines, text);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage());
     }
@@ -848,6 +885,9 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     if (!baselines.isEmpty()) {
       var b = o.putArray("baselines");
       baselines.forEach(x -> b.add(x.id()));
+    }
+    if (textModel != null) {
+      o.set("text_model", ModelDirectory.configJson(textModel));
     }
     return o;
   }

@@ -82,11 +82,20 @@ public final class Trainer {
     var log = cfg.logging();
     int steps = cfg.optimization().steps();
     try (RunDirectory run = RunDirectory.start(out, cfg, pool, mode)) {
-      Task data = Task.load(cfg);
+      Setup setup;
+      try {
+        setup = setUp(cfg, pool, listener);
+      } catch (IOException | RuntimeException e) {
+        if (!resume) {
+          run.abandon(); // nothing trained: a corrected retry needs no --force
+        }
+        throw e;
+      }
+      Task data = setup.data();
       var format = cfg.imageFormat();
-      TextTokenizer tok = format != null ? null : tokenizer(cfg, data.corpus(), pool);
-      Step step = new Step(cfg, data.training(), data.classes(), tok, pool, listener);
-      Batches batches = new Batches(step.train.examples().length, step.train.keys(), cfg.seed());
+      TextTokenizer tok = setup.tok(), textTok = setup.textTok();
+      Step step = setup.step();
+      Batches batches = setup.batches();
       int first = 0;
       if (resume) {
         first = step.restoreNewestIntact(out, batches, listener);
@@ -103,7 +112,7 @@ public final class Trainer {
         }
         if (log.evalEvery() > 0 && (s + 1) % log.evalEvery() == 0 && s + 1 < steps) {
           int[] ends = {cfg.dims()[0], cfg.model().embeddingSize()};
-          run.logDev(s + 1, data.evaluate(model(step.enc, tok, format, pool),
+          run.logDev(s + 1, data.evaluate(step.model(tok, format),
               ReverseDictionary.Split.DEV, ends, pool, cfg.seed()));
         }
         if (log.checkpointEvery() > 0 && (s + 1) % log.checkpointEvery() == 0) {
@@ -116,6 +125,9 @@ public final class Trainer {
       listener.phase("saving the model and evaluating it on the test split");
       run.saveModel(step.enc, tok, cfg.data().initModel() == null ? null
           : Path.of(cfg.data().tokenizerFile()), format, cfg.audioFormat());
+      if (step.textEnc != null) {
+        run.saveTextTower(step.textEnc, textTok);
+      }
       if (cfg.loss().base().equals("classification")) {
         listener.phase("saving the classification heads and calibrating their cascade on the dev split");
         saveClassifier(cfg, step, data, model(step.enc, tok, format, pool), out.resolve("model"));
@@ -125,11 +137,34 @@ public final class Trainer {
         calibrateEarlyExit(model(step.enc, tok, format, pool), r.data, ReverseDictionary.Split.DEV, pool)
             .save(out.resolve("model"));
       }
-      Map<String, Map<String, Double>> results = data.evaluate(model(step.enc, tok, format, pool),
+      Map<String, Map<String, Double>> results = data.evaluate(step.model(tok, format),
           ReverseDictionary.Split.TEST, ladder(cfg.model().embeddingSize()), pool, cfg.seed());
       run.saveResults(cfg.task().id(), results);
       return results;
     }
+  }
+
+  private record Setup(Task data, TextTokenizer tok, TextTokenizer textTok, Step step, Batches batches) {}
+
+  /** The data, the tokenizers, the model and its loss, the data order: everything before step 1. */
+  private static Setup setUp(TrainConfig cfg, WorkerPool pool, Listener listener) throws IOException {
+    Task data = Task.load(cfg);
+    TextTokenizer tok = cfg.imageFormat() != null ? null
+        : tokenizer(cfg, data.corpus(), cfg.model().vocabSize(), pool);
+    // a dual encoder's text tower reads the class names (the texts of the clips) with its own BPE
+    TextTokenizer textTok = cfg.textModel() == null ? null
+        : tokenizer(cfg, data.classNames(), cfg.textModel().vocabSize(), pool);
+    Step step = new Step(cfg, data.training(), data.classes(), tok, textTok, pool, listener);
+    Batches batches = new Batches(step.train.examples().length, step.train.keys(), cfg.seed());
+    int distinct = batches.distinctKeys();
+    if (distinct < step.batch) {
+      // a batch never repeats a key: it could never be filled
+      throw new IllegalArgumentException("batch_pairs " + step.batch + " is more than the " + distinct
+          + (cfg.textModel() != null ? " words of the training clips: a batch holds each word once (a second "
+              + "clip of a word would be a false negative)" : " distinct answers of the training pairs: a batch "
+              + "holds each answer once") + "; set batch_pairs to at most " + distinct);
+    }
+    return new Setup(data, tok, textTok, step, batches);
   }
 
   /** Points of full-width top-1 the saved cascade may lose on the dev split. */
@@ -253,6 +288,17 @@ public final class Trainer {
     final Task.Prepared train;
     final Encoder enc;
     final Encoder.Pass pass;
+    /**
+     * A dual encoder's text tower (else null): its pass over the batch's texts ends in their
+     * embeddings, which the audio pass's loss reads from {@link #textRows} and whose gradient it
+     * hands back there.
+     */
+    final Encoder textEnc;
+    final Encoder.Pass textPass;
+    final Tensor textRows;
+    final Optimizer textOpt;
+    final List<int[]> textTokens;
+    final TextTokenizer textTokenizer;
     final LossGraph lossGraph;
     final Teacher teacher;
     final Tensor teacherRows;
@@ -271,10 +317,11 @@ public final class Trainer {
     double loss;
     float lr;
 
-    Step(TrainConfig cfg, Task.Prepared prepared, int classes, TextTokenizer tok, WorkerPool pool,
-        Listener listener) throws IOException {
+    Step(TrainConfig cfg, Task.Prepared prepared, int classes, TextTokenizer tok, TextTokenizer textTok,
+        WorkerPool pool, Listener listener) throws IOException {
       this.cfg = cfg;
       this.opt = cfg.optimization();
+      this.textTokenizer = textTok;
       Loss objective = cfg.loss().build(classes);
       // supervised contrast sees every example twice, augmented apart
       Task.Prepared train = objective.needs() == dev.mtk.training.loss.LossGraph.Rows.VIEWS
@@ -312,19 +359,53 @@ public final class Trainer {
       }
       labels = new int[batch];
       LossGraph[] graph = new LossGraph[1];
-      Tensor[] teacherSlot = new Tensor[1];
+      Tensor[] teacherSlot = new Tensor[1], textSlot = new Tensor[1];
+      var textModel = cfg.textModel();
+      int width = model.embeddingSize();
       pass = enc.build(pool, rows, seq, (g, a, embeddings, layers) -> {
         teacherSlot[0] = teacher == null ? null : a.alloc("teacher", rows, teacher.width());
-        graph[0] = new LossGraph(g, a, heads, pool, batch, rowsPerExample, model.embeddingSize(),
-            labels, teacherSlot[0], layers, cfg.seed());
-        return objective.attach(graph[0], embeddings);
+        Tensor scored = embeddings;
+        if (textModel != null) {
+          // the clips, then their texts: the (anchor, positive) rows of a pair loss
+          textSlot[0] = a.alloc("text_rows", batch, width);
+          scored = a.alloc("audio_then_text", 2 * batch, width);
+          g.add(new dev.mtk.models.nn.ops.ConcatRows(embeddings, textSlot[0], scored));
+        }
+        graph[0] = new LossGraph(g, a, heads, pool, batch, rowsPerExample + (textModel != null ? 1 : 0),
+            width, labels, teacherSlot[0], layers, cfg.seed());
+        return objective.attach(graph[0], scored);
       }, objective.needsLayers(), cfg.seed());
       lossGraph = graph[0];
       teacherRows = teacherSlot[0];
+      textRows = textSlot[0];
+      if (textModel != null) {
+        if (textTok.vocabSize() > textModel.vocabSize()) {
+          throw new IllegalArgumentException("the text tower's tokenizer has " + textTok.vocabSize()
+              + " tokens but text_model's vocab_size is " + textModel.vocabSize());
+        }
+        // its own seed: two towers drawn from one stream would start as copies where shapes agree
+        textEnc = Encoder.init(textModel, cfg.seed() ^ 0x7E47L, opt.init());
+        textTokens = textTok.encodeOrdinaryBatch(train.texts(), textModel.maxSeqLen(), pool);
+        textPass = textEnc.build(pool, batch, textModel.maxSeqLen(), (g, a, embeddings, layers) -> embeddings,
+            false, cfg.seed() ^ 0x7E47L);
+        textOpt = optimizer(textEnc.parameters());
+      } else {
+        textEnc = null;
+        textTokens = null;
+        textPass = null;
+        textOpt = null;
+      }
       heads.freeze(); // loss heads start at zero: the first steps train them before the encoder moves
       encoderOpt = optimizer(enc.parameters());
       headOpt = heads.size() > 0 ? optimizer(heads) : null;
-      trained = headOpt == null ? new Arena[] {enc.parameters()} : new Arena[] {enc.parameters(), heads};
+      List<Arena> all = new ArrayList<>(List.of(enc.parameters()));
+      if (headOpt != null) {
+        all.add(heads);
+      }
+      if (textEnc != null) {
+        all.add(textEnc.parameters());
+      }
+      trained = all.toArray(Arena[]::new);
       parts = List.copyOf(lossGraph.components().keySet());
       partLosses = new double[parts.size()];
     }
@@ -396,8 +477,14 @@ public final class Trainer {
             labels[i] = train.labels()[picked[i]];
           }
         }
+        if (textPass != null) {
+          placeTexts();
+        }
         pass.graph.forward();
         pass.graph.backward(pass.loss);
+        if (textPass != null) {
+          textPass.graph.backwardFrom(textPass.pooled, textRows);
+        }
         loss += pass.loss.values()[0] / micros;
         int c = 0;
         for (Tensor t : lossGraph.components().values()) {
@@ -417,7 +504,33 @@ public final class Trainer {
       if (headOpt != null) {
         headOpt.step(pool, lr);
       }
+      if (textOpt != null) {
+        textOpt.step(pool, lr);
+      }
       return read;
+    }
+
+    /**
+     * The text of each example of the batch (its class name: {@code labels}) through the text
+     * tower, its embeddings into the audio pass's {@link #textRows}.
+     */
+    private void placeTexts() {
+      int tseq = textPass.seqLen;
+      java.util.Arrays.fill(textPass.ids, 0);
+      for (int i = 0; i < batch; i++) {
+        int[] ids = textTokens.get(labels[i]);
+        System.arraycopy(ids, 0, textPass.ids, i * tseq, Math.min(tseq, ids.length));
+        textPass.lengths[i] = Math.max(1, Math.min(tseq, ids.length));
+      }
+      textPass.graph.forward();
+      System.arraycopy(textPass.pooled.data(), textPass.pooled.offset(), textRows.data(), textRows.offset(),
+          textRows.size());
+    }
+
+    /** The model as trained so far, with its text tower when it has one. */
+    EmbeddingModel model(TextTokenizer tok, dev.mtk.tokenizers.image.ImageFormat format) {
+      EmbeddingModel m = Trainer.model(enc, tok, format, pool).withAudio(cfg.audioFormat());
+      return textEnc == null ? m : m.withTextTower(EmbeddingModel.of(textEnc, textTokenizer, pool));
     }
 
     /**
@@ -489,6 +602,9 @@ public final class Trainer {
     /** Refuses to save weights that hold a NaN or an infinity. */
     void checkWeights(int stepNumber) {
       String bad = dev.mtk.models.io.ModelDirectory.firstNonFinite(enc);
+      if (bad == null && textEnc != null) {
+        bad = dev.mtk.models.io.ModelDirectory.firstNonFinite(textEnc);
+      }
       if (bad != null) {
         throw new IllegalStateException("training diverged by step " + stepNumber + ": " + bad
             + "; not saved; lower lr, or set clip_norm");
@@ -497,7 +613,7 @@ public final class Trainer {
 
     /** Loads a checkpoint into the weights, optimisers and data order; returns its step. */
     int restore(Path checkpoint, Batches batches) throws IOException {
-      Checkpoint.State st = Checkpoint.load(checkpoint, enc, encoderOpt, heads, headOpt);
+      Checkpoint.State st = Checkpoint.load(checkpoint, enc, encoderOpt, checkpointParts());
       batches.restore(st.epoch(), st.position());
       return st.step();
     }
@@ -530,8 +646,20 @@ public final class Trainer {
       return 0;
     }
 
+    /** What a checkpoint holds beside the encoder: the loss heads, the text tower. */
+    private List<Checkpoint.Part> checkpointParts() {
+      List<Checkpoint.Part> parts = new ArrayList<>();
+      if (headOpt != null) {
+        parts.add(new Checkpoint.Part("heads.safetensors", heads, headOpt));
+      }
+      if (textOpt != null) {
+        parts.add(new Checkpoint.Part("text.safetensors", textEnc.parameters(), textOpt));
+      }
+      return parts;
+    }
+
     void checkpoint(Path runDir, int step, Batches batches) throws IOException {
-      Checkpoint.save(runDir, enc, encoderOpt, heads, headOpt, new Checkpoint.State(step,
+      Checkpoint.save(runDir, enc, encoderOpt, checkpointParts(), new Checkpoint.State(step,
           batches.epoch, batches.pos, encoderOpt.stepCount()));
     }
   }
@@ -730,7 +858,7 @@ public final class Trainer {
         full, layers, points);
   }
 
-  private static TextTokenizer tokenizer(TrainConfig cfg, List<String> corpus, WorkerPool pool)
+  private static TextTokenizer tokenizer(TrainConfig cfg, List<String> corpus, int vocabSize, WorkerPool pool)
       throws IOException {
     if (cfg.data().initModel() != null) {
       return HuggingFaceJson.loadText(Path.of(cfg.data().tokenizerFile()));
@@ -738,7 +866,7 @@ public final class Trainer {
     if (cfg.data().tokenizer() != null) {
       return HuggingFaceJson.load(Path.of(cfg.data().tokenizer()));
     }
-    BpeTrainer.Config c = new BpeTrainer.Config(cfg.model().vocabSize(), 2, List.of(),
+    BpeTrainer.Config c = new BpeTrainer.Config(vocabSize, 2, List.of(),
         PreTokenizer.named("o200k"), 0, null);
     return BpeTrainer.train(corpus.iterator(), c, pool, BpeTrainer.Progress.NONE);
   }
@@ -774,6 +902,11 @@ public final class Trainer {
       }
       pos = 0;
       epoch++;
+    }
+
+    /** How many different keys the examples have (the count of examples when there are no keys). */
+    int distinctKeys() {
+      return keys == null ? count : (int) java.util.Arrays.stream(keys).distinct().count();
     }
 
     void restore(int savedEpoch, int savedPos) {

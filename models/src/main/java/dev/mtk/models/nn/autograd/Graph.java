@@ -52,4 +52,25 @@ public final class Graph {
       ops.get(i).backward();
     }
   }
+
+  /**
+   * Backpropagates a gradient that another graph computed for this graph's {@code output}: the
+   * text tower of a dual encoder ends in its embeddings, and the loss over both towers lives in
+   * the other tower's graph, which hands back d loss / d embeddings ({@code upstream}'s gradient,
+   * of the same size).
+   */
+  public void backwardFrom(Tensor output, Tensor upstream) {
+    if (upstream.size() != output.size()) {
+      throw new IllegalArgumentException("gradient of " + upstream + " does not fit " + output);
+    }
+    if (pool != null) {
+      activations.zeroGrad(pool);
+    } else {
+      activations.zeroGrad();
+    }
+    System.arraycopy(upstream.grad(), upstream.offset(), output.grad(), output.offset(), output.size());
+    for (int i = ops.size() - 1; i >= 0; i--) {
+      ops.get(i).backward();
+    }
+  }
 }
