@@ -61,6 +61,11 @@ final class ServeCommand implements Callable<Integer> {
       + "401 otherwise. /health needs no key.")
   Path apiKeyFile;
 
+  @Option(names = "--truncate", description = "Cut inputs longer than the model's max_seq_len (as mtk embed "
+      + "does) when a request does not say; without it they get a 400 naming the input and the limit. A "
+      + "request's \"truncate\": true|false wins.")
+  boolean truncate;
+
   @Mixin Shared.Threads threads;
 
   @Override
@@ -75,7 +80,7 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     var settings = new EmbeddingServer.Settings(host, port, maxBody, maxInputs, maxBatch, maxWait, queue,
-        defaultDimensions, allowTruncation, keys);
+        defaultDimensions, allowTruncation, keys).withTruncate(truncate);
     try (WorkerPool pool = threads.pool()) {
       Map<String, EmbeddingModel> loaded = new LinkedHashMap<>();
       for (String spec : models) {

@@ -33,7 +33,7 @@ public final class ServeBench {
     }
     ObjectMapper json = new ObjectMapper();
     var s = new EmbeddingServer.Settings("127.0.0.1", 0, base.maxBodyBytes(), base.maxInputs(), base.maxBatchInputs(),
-        base.maxWaitMs(), Math.max(base.queue(), clients), 0, false);
+        base.maxWaitMs(), Math.max(base.queue(), clients), 0, false).withTruncate(true); // what offline embed does
     double[] ms = new double[requests];
     int errors = 0;
     double seconds;

@@ -46,11 +46,26 @@ public final class EmbeddingServer implements AutoCloseable {
    * @param defaultDimensions the size when a request names none (0: the full width)
    * @param allowTruncation serve {@code dimensions} for models without Matryoshka nesting too
    * @param apiKeys the Bearer tokens accepted (empty: no key needed); /health needs none
+   * @param truncate cut inputs longer than the model's max_seq_len when a request does not say
+   *     (its {@code "truncate"} field); false: refuse them with a 400
    */
   public record Settings(String host, int port, int maxBodyBytes, int maxInputs, int maxBatchInputs,
-      int maxWaitMs, int queue, int defaultDimensions, boolean allowTruncation, List<String> apiKeys) {
+      int maxWaitMs, int queue, int defaultDimensions, boolean allowTruncation, List<String> apiKeys,
+      boolean truncate) {
     public static Settings defaults() {
       return new Settings("127.0.0.1", 8080, 4 << 20, 2048, 256, 5, 256, 0, false, List.of());
+    }
+
+    public Settings(String host, int port, int maxBodyBytes, int maxInputs, int maxBatchInputs, int maxWaitMs,
+        int queue, int defaultDimensions, boolean allowTruncation, List<String> apiKeys) {
+      this(host, port, maxBodyBytes, maxInputs, maxBatchInputs, maxWaitMs, queue, defaultDimensions, allowTruncation,
+          apiKeys, false);
+    }
+
+    /** These settings with long inputs cut (true) or refused (false) by default. */
+    public Settings withTruncate(boolean cut) {
+      return new Settings(host, port, maxBodyBytes, maxInputs, maxBatchInputs, maxWaitMs, queue, defaultDimensions,
+          allowTruncation, apiKeys, cut);
     }
 
     public Settings(String host, int port, int maxBodyBytes, int maxInputs, int maxBatchInputs, int maxWaitMs,
@@ -77,8 +92,17 @@ public final class EmbeddingServer implements AutoCloseable {
    * A request's texts as token ids (tokenised once, on the request's own thread), the model and
    * size it asked for, and where its rows go.
    */
-  private record Job(String modelName, EmbeddingModel model, List<dev.mtk.models.inference.Input.TokenIds> texts,
+  private record Job(EmbeddingModel model, List<? extends dev.mtk.models.inference.Input> texts,
       int dimensions, CompletableFuture<float[]> rows) {}
+
+  /**
+   * A request's inputs ready for the encoder: token ids (for {@code model}, a text model or a
+   * text↔speech model's text tower) or patches (a patch model), and their tokens for usage.
+   */
+  private record Parsed(EmbeddingModel model, List<? extends dev.mtk.models.inference.Input> inputs, int tokens) {}
+
+  /** Pixels an image sent to the server may have (4096 × 4096): the decode is bounded before it starts. */
+  static final long MAX_SERVED_PIXELS = 4096L * 4096;
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -88,6 +112,10 @@ public final class EmbeddingServer implements AutoCloseable {
   private final BlockingQueue<Job> queue;
   private final Thread worker;
   private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
+  /** Images and clips decoded at once: each may take up to MAX_SERVED_PIXELS · 12 bytes while it decodes. */
+  private final java.util.concurrent.Semaphore decoding = new java.util.concurrent.Semaphore(2, true);
+  /** Where a media input is written for the one file reader its modality has, then deleted. */
+  private final java.nio.file.Path scratch;
   private volatile boolean running = true;
 
   // what GET /metrics shows, in the Prometheus client's registry (one per server)
@@ -114,17 +142,14 @@ public final class EmbeddingServer implements AutoCloseable {
     if (models.isEmpty()) {
       throw new IllegalArgumentException("serve needs at least one --model");
     }
-    this.models = new LinkedHashMap<>();
     for (var e : models.entrySet()) {
-      // a text↔speech model serves texts through its text tower, into the space of its clips
-      EmbeddingModel text = e.getValue().textTower();
-      if (text == null) {
-        throw new IllegalArgumentException(e.getKey() + ": serve takes text models (and the text side of "
-            + "text↔speech models) for now; this one takes "
-            + (e.getValue().fileKind() == null ? "patches" : e.getValue().fileKind().what() + "s"));
+      if (e.getValue().textTower() == null && e.getValue().fileKind() == null) {
+        throw new IllegalArgumentException(e.getKey() + ": a patch model without image.json: nothing says how an "
+            + "image becomes its patches");
       }
-      this.models.put(e.getKey(), text);
     }
+    this.models = new LinkedHashMap<>(models);
+    this.scratch = java.nio.file.Files.createTempDirectory("mtk-serve-");
     this.settings = s;
     this.queue = new ArrayBlockingQueue<>(s.queue());
     this.http = HttpServer.create(new InetSocketAddress(s.host(), s.port()), 64);
@@ -153,6 +178,14 @@ public final class EmbeddingServer implements AutoCloseable {
       j.rows().completeExceptionally(new IllegalStateException("the server is shutting down"));
     }
     requests.shutdownNow();
+    try (var files = java.nio.file.Files.list(scratch)) {
+      for (var f : files.toList()) {
+        java.nio.file.Files.deleteIfExists(f);
+      }
+      java.nio.file.Files.deleteIfExists(scratch);
+    } catch (IOException e) {
+      // a file still being written by a request that was cut off: the OS's temp cleaning takes it
+    }
   }
 
   @Override
@@ -190,14 +223,20 @@ public final class EmbeddingServer implements AutoCloseable {
 
   /** Each model's texts of the batch in one call, then each job's rows cut to its size. */
   private void embed(List<Job> batch) {
-    Map<String, List<Job>> byModel = new LinkedHashMap<>();
+    // by the encoder they need (a model, or a text↔speech model's text tower): one call each
+    Map<EmbeddingModel, List<Job>> byModel = new java.util.IdentityHashMap<>();
+    List<EmbeddingModel> order = new ArrayList<>();
     for (Job j : batch) {
-      byModel.computeIfAbsent(j.modelName(), k -> new ArrayList<>()).add(j);
+      byModel.computeIfAbsent(j.model(), k -> {
+        order.add(k);
+        return new ArrayList<>();
+      }).add(j);
     }
-    for (List<Job> jobs : byModel.values()) {
+    for (EmbeddingModel key : order) {
+      List<Job> jobs = byModel.get(key);
       try {
-        EmbeddingModel m = jobs.getFirst().model();
-        List<dev.mtk.models.inference.Input.TokenIds> texts = new ArrayList<>();
+        EmbeddingModel m = key;
+        List<dev.mtk.models.inference.Input> texts = new ArrayList<>();
         jobs.forEach(j -> texts.addAll(j.texts()));
         batchInputs.observe(texts.size());
         queueDepth.set(queue.size());
@@ -359,7 +398,11 @@ public final class EmbeddingServer implements AutoCloseable {
     if (m == null) {
       throw new Refusal(404, "the model '" + name + "' does not exist; this server has " + models.keySet(), "model");
     }
-    List<String> texts = texts(req.get("input"));
+    JsonNode tn = req.get("truncate");
+    if (tn != null && !tn.isNull() && !tn.isBoolean()) {
+      throw new Refusal(400, "'truncate' must be true or false", "truncate");
+    }
+    boolean truncate = tn == null || tn.isNull() ? settings.truncate() : tn.asBoolean();
     int width = m.width();
     int dims = settings.defaultDimensions() > 0 ? Math.min(settings.defaultDimensions(), width) : width;
     JsonNode dn = req.get("dimensions");
@@ -377,19 +420,16 @@ public final class EmbeddingServer implements AutoCloseable {
             "dimensions");
       }
     }
-    String format = req.path("encoding_format").asText("float");
-    if (!format.equals("float") && !format.equals("base64")) {
-      throw new Refusal(400, "'encoding_format' must be float or base64, got '" + format + "'", "encoding_format");
+    JsonNode fn = req.get("encoding_format");
+    if (fn != null && !fn.isNull() && !fn.isTextual()) {
+      throw new Refusal(400, "'encoding_format' must be a string: " + Encoding.NAMES, "encoding_format");
     }
-    List<dev.mtk.models.inference.Input.TokenIds> ids = new ArrayList<>(texts.size());
-    int tokens = 0;
-    for (String t : texts) {
-      int[] id = m.tokenizer().encodeOrdinary(t);
-      ids.add(new dev.mtk.models.inference.Input.TokenIds(id));
-      tokens += Math.min(m.maxTokens(), id.length); // the text's own tokens, as many as the model reads
-    }
+    Encoding format = Encoding.parse(fn == null || fn.isNull() ? "float" : fn.asText());
+    Parsed parsed = inputs(req.get("input"), m, name, truncate);
+    var ids = parsed.inputs();
+    int tokens = parsed.tokens();
     CompletableFuture<float[]> done = new CompletableFuture<>();
-    if (!queue.offer(new Job(name, m, ids, dims, done))) {
+    if (!queue.offer(new Job(parsed.model(), ids, dims, done))) {
       throw new Refusal(429, "the server is busy (" + settings.queue() + " requests waiting); retry shortly", null);
     }
     float[] rows;
@@ -403,24 +443,13 @@ public final class EmbeddingServer implements AutoCloseable {
     } catch (java.util.concurrent.ExecutionException e) {
       throw new Refusal(500, "embedding failed: " + e.getCause().getMessage(), null);
     }
-    inputsTotal.labelValues(name).inc(texts.size());
+    inputsTotal.labelValues(name).inc(ids.size());
     tokensTotal.labelValues(name).inc(tokens);
     ObjectNode out = JSON.createObjectNode().put("object", "list");
     ArrayNode data = out.putArray("data");
-    for (int i = 0; i < texts.size(); i++) {
+    for (int i = 0; i < ids.size(); i++) {
       ObjectNode d = data.addObject().put("object", "embedding");
-      if (format.equals("float")) {
-        ArrayNode v = d.putArray("embedding");
-        for (int j = 0; j < dims; j++) {
-          v.add(rows[i * dims + j]);
-        }
-      } else {
-        ByteBuffer b = ByteBuffer.allocate(4 * dims).order(ByteOrder.LITTLE_ENDIAN);
-        for (int j = 0; j < dims; j++) {
-          b.putFloat(rows[i * dims + j]);
-        }
-        d.put("embedding", Base64.getEncoder().encodeToString(b.array()));
-      }
+      format.write(rows, i * dims, dims, d);
       d.put("index", i);
     }
     out.put("model", name);
@@ -428,36 +457,208 @@ public final class EmbeddingServer implements AutoCloseable {
     return out;
   }
 
-  private List<String> texts(JsonNode in) throws Refusal {
+  /**
+   * A request's {@code input} made ready for the encoder. Texts: a string, an array of strings,
+   * one array of token ids, or an array of such arrays (OpenAI's four forms), for a text model or
+   * a text↔speech model's text tower; texts are tokenised here, on the request's own thread, as
+   * the inference API does; token ids are taken as given (the model's ids, with its template's
+   * [CLS]/[SEP] if it has one); an input longer than max_seq_len is refused unless {@code
+   * truncate}, which cuts it as the inference API does. Media, for a patch model: items {"image"
+   * | "audio" | "video": BASE64} or data URLs ("data:image/png;base64,…"), each through the
+   * reader of its modality as if it were a file ({@link #media}). One request, one kind of input.
+   */
+  private Parsed inputs(JsonNode in, EmbeddingModel m, String name, boolean truncate) throws Refusal {
     if (in == null || in.isNull()) {
-      throw new Refusal(400, "'input' is required: a string or an array of strings", "input");
+      throw new Refusal(400, "'input' is required: a string, an array of strings, or arrays of token ids"
+          + (m.fileKind() != null ? "; for this model {\"" + kindName(m) + "\": \"<base64>\"} items" : ""), "input");
     }
-    List<String> out = new ArrayList<>();
-    if (in.isTextual()) {
-      out.add(in.asText());
+    List<JsonNode> items = new ArrayList<>();
+    boolean single = in.isTextual() || in.isObject() || (in.isArray() && in.size() > 0 && in.get(0).isNumber());
+    if (single) {
+      items.add(in); // one text, one medium, or one sequence of token ids
     } else if (in.isArray()) {
       if (in.size() > settings.maxInputs()) {
         throw new Refusal(400, "'input' holds " + in.size() + " items; at most " + settings.maxInputs()
             + " a request", "input");
       }
-      for (int i = 0; i < in.size(); i++) {
-        if (!in.get(i).isTextual()) {
-          throw new Refusal(400, "'input[" + i + "]' must be a string (token-id arrays are not served yet)", "input");
-        }
-        out.add(in.get(i).asText());
-      }
+      in.forEach(items::add);
     } else {
-      throw new Refusal(400, "'input' must be a string or an array of strings", "input");
+      throw new Refusal(400, "'input' must be a string, an array of strings, or arrays of token ids", "input");
     }
-    if (out.isEmpty()) {
+    if (items.isEmpty()) {
       throw new Refusal(400, "'input' is empty", "input");
     }
-    for (int i = 0; i < out.size(); i++) {
-      if (out.get(i).isEmpty()) {
-        throw new Refusal(400, "'input[" + i + "]' is an empty string", "input");
+    boolean media = isMedia(items.getFirst());
+    EmbeddingModel target = media ? m : m.textTower();
+    if (target == null || (media && m.fileKind() == null)) {
+      throw new Refusal(400, media ? "the model '" + name + "' takes text, not images or clips"
+          : "the model '" + name + "' takes " + m.fileKind().what() + "s: send {\"" + kindName(m)
+              + "\": \"<base64>\"} items or data URLs", "input");
+    }
+    List<dev.mtk.models.inference.Input> out = new ArrayList<>(items.size());
+    int tokens = 0;
+    for (int i = 0; i < items.size(); i++) {
+      JsonNode it = items.get(i);
+      String at = single ? "'input'" : "'input[" + i + "]'";
+      if (isMedia(it) != media) {
+        throw new Refusal(400, m.fileKind() == null ? at + " must be a string or an array of token ids"
+            : at + ": one request holds one kind of input (texts, or " + kindName(m) + " items), not both", "input");
+      }
+      var one = media ? media(it, at, m) : ids(it, at, target, truncate);
+      tokens += one instanceof dev.mtk.models.inference.Input.TokenIds t ? t.ids().length
+          : ((dev.mtk.models.inference.Input.Patches) one).tokens();
+      out.add(one);
+    }
+    return new Parsed(target, out, tokens);
+  }
+
+  private static boolean isMedia(JsonNode it) {
+    return it.isObject() || (it.isTextual() && it.asText().startsWith("data:"));
+  }
+
+  /** "image", "audio" or "video": the key a patch model's items carry. */
+  private static String kindName(EmbeddingModel m) {
+    return switch (m.fileKind()) {
+      case IMAGE -> "image";
+      case AUDIO -> "audio";
+      case VIDEO -> "video";
+    };
+  }
+
+  /** A text or an array of token ids as the model's ids. */
+  private static dev.mtk.models.inference.Input.TokenIds ids(JsonNode it, String at, EmbeddingModel m, boolean truncate)
+      throws Refusal {
+    int vocab = m.config().vocabSize(), max = m.maxTokens();
+    int[] ids;
+    if (it.isTextual()) {
+      if (it.asText().isEmpty()) {
+        throw new Refusal(400, at + " is an empty string", "input");
+      }
+      ids = m.tokenizer().encodeOrdinary(it.asText());
+    } else if (it.isArray()) {
+      if (it.isEmpty()) {
+        throw new Refusal(400, at + " is an empty array of token ids", "input");
+      }
+      ids = new int[it.size()]; // as many as the body holds, and the body is bounded
+      for (int j = 0; j < ids.length; j++) {
+        JsonNode t = it.get(j);
+        if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0 || t.asInt() >= vocab) {
+          throw new Refusal(400, at + "[" + j + "] must be a token id from 0 to " + (vocab - 1) + ", got " + t,
+              "input");
+        }
+        ids[j] = t.asInt();
+      }
+    } else {
+      throw new Refusal(400, at + " must be a string or an array of token ids", "input");
+    }
+    if (ids.length > max) {
+      if (!truncate) {
+        throw new Refusal(400, at + " has " + ids.length + " tokens; the model reads at most " + max
+            + " (max_seq_len): send less, or \"truncate\": true to cut it as mtk embed does (the server's "
+            + "default with --truncate)", "input");
+      }
+      ids = m.tokenizer().cut(ids, max);
+    }
+    return new dev.mtk.models.inference.Input.TokenIds(ids);
+  }
+
+  /**
+   * An image or clip item as the model's patches: its base64 bytes written to a scratch file and
+   * read by the same reader as {@code mtk embed} reads files (so the rows are the file's bits),
+   * at most two at a time, an image's size checked from its header first.
+   */
+  private dev.mtk.models.inference.Input.Patches media(JsonNode it, String at, EmbeddingModel m) throws Refusal {
+    String want = kindName(m), data;
+    if (it.isObject()) {
+      if (it.size() != 1 || !it.has(want) || !it.get(want).isTextual()) {
+        throw new Refusal(400, at + " must be {\"" + want + "\": \"<base64>\"} for this model", "input");
+      }
+      data = it.get(want).asText();
+      if (data.startsWith("data:")) {
+        data = dataUrl(data, at, want);
+      }
+    } else {
+      data = dataUrl(it.asText(), at, want);
+    }
+    byte[] bytes;
+    try {
+      bytes = Base64.getMimeDecoder().decode(data);
+    } catch (IllegalArgumentException e) {
+      throw new Refusal(400, at + " is not valid base64: " + e.getMessage(), "input");
+    }
+    if (bytes.length == 0) {
+      throw new Refusal(400, at + " is empty", "input");
+    }
+    String suffix = switch (m.fileKind()) {
+      case IMAGE -> ".img";
+      case AUDIO -> ".wav";
+      case VIDEO -> startsWith(bytes, "YUV4MPEG2") ? ".y4m" : startsWith(bytes, "GIF8") ? ".gif" : null;
+    };
+    if (suffix == null) {
+      throw new Refusal(400, at + ": a video is a .y4m (YUV4MPEG2) or an animated GIF", "input");
+    }
+    java.nio.file.Path file = null;
+    boolean held = false;
+    try {
+      held = decoding.tryAcquire(10, TimeUnit.SECONDS);
+      if (!held) {
+        throw new Refusal(429, "the server is busy decoding images and clips; retry shortly", null);
+      }
+      file = java.nio.file.Files.createTempFile(scratch, "input-", suffix);
+      java.nio.file.Files.write(file, bytes);
+      if (m.fileKind() == dev.mtk.tokenizers.image.ImageFiles.Kind.IMAGE || suffix.equals(".gif")) {
+        int[] wh = dev.mtk.tokenizers.image.ImageReader.size(file);
+        if ((long) wh[0] * wh[1] > MAX_SERVED_PIXELS) {
+          throw new Refusal(400, at + " is " + wh[0] + " × " + wh[1] + " pixels; the server decodes at most "
+              + MAX_SERVED_PIXELS + " (4096 × 4096)", "input");
+        }
+      }
+      return m.tokenize(file);
+    } catch (IOException | IllegalArgumentException e) {
+      String msg = String.valueOf(e.getMessage());
+      throw new Refusal(400, at + ": " + (file == null ? msg : msg.replace(file.toString() + ": ", "")
+          .replace(file.toString(), "the " + want)), "input");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Refusal(503, "interrupted", null);
+    } finally {
+      if (held) {
+        decoding.release();
+      }
+      if (file != null) {
+        try {
+          java.nio.file.Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+          // left for close() to remove
+        }
       }
     }
-    return out;
+  }
+
+  /** The base64 part of a data URL whose media type is {@code want}'s ("data:image/png;base64,…"). */
+  private static String dataUrl(String url, String at, String want) throws Refusal {
+    int comma = url.indexOf(',');
+    String head = comma < 0 ? url : url.substring(0, comma);
+    if (comma < 0 || !head.endsWith(";base64")) {
+      throw new Refusal(400, at + " must be a base64 data URL (data:" + want + "/…;base64,…)", "input");
+    }
+    if (!head.startsWith("data:" + want + "/")) {
+      throw new Refusal(400, at + " is " + head.substring(5, head.length() - 7) + "; this model takes " + want,
+          "input");
+    }
+    return url.substring(comma + 1);
+  }
+
+  private static boolean startsWith(byte[] b, String magic) {
+    if (b.length < magic.length()) {
+      return false;
+    }
+    for (int i = 0; i < magic.length(); i++) {
+      if (b[i] != magic.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private ObjectNode modelList() {
@@ -465,7 +666,8 @@ public final class EmbeddingServer implements AutoCloseable {
     ArrayNode data = out.putArray("data");
     models.forEach((name, m) -> {
       ObjectNode o = data.addObject().put("id", name).put("object", "model").put("created", 0).put("owned_by", "mtk");
-      o.put("modality", "text").put("width", m.width()).put("layers", m.layers());
+      o.put("modality", m.fileKind() == null ? "text" : m.textTower() != null ? "text+" + kindName(m) : kindName(m))
+          .put("width", m.width()).put("layers", m.layers());
       ArrayNode n = o.putArray("nesting");
       for (int d : m.config().nesting()) {
         n.add(d);
@@ -492,5 +694,76 @@ public final class EmbeddingServer implements AutoCloseable {
     x.getResponseHeaders().set("Content-Type", "application/json");
     x.sendResponseHeaders(status, b.length);
     x.getResponseBody().write(b);
+  }
+
+  /**
+   * How a row goes back to the client (docs/SERVING.md, "Encodings"). The row is always the
+   * prefix of {@code dimensions} values renormalised; then {@code float}: the float32 values;
+   * {@code base64}: their little-endian bytes in base64 (OpenAI); {@code int8}: round(127·x),
+   * each in −127 … 127 (a fixed scale: every row has unit norm, so no value is clipped and dot
+   * products of two rows' codes are 127² times their cosine up to rounding); {@code uint8}: those
+   * plus 128; {@code binary} / {@code ubinary}: the signs (x &gt; 0) packed 8 to a byte, the first
+   * dimension in the highest bit, the last byte padded with zero bits (⌈m/8⌉ bytes, numpy's
+   * packbits), as signed (byte − 128) or unsigned values — sentence-transformers' conventions.
+   */
+  enum Encoding {
+    FLOAT, BASE64, INT8, UINT8, BINARY, UBINARY;
+
+    static final String NAMES = "float, base64, int8, uint8, binary or ubinary";
+
+    static Encoding parse(String s) throws Refusal {
+      for (Encoding e : values()) {
+        if (e.name().toLowerCase(java.util.Locale.ROOT).equals(s)) {
+          return e;
+        }
+      }
+      throw new Refusal(400, "'encoding_format' must be " + NAMES + ", got '" + s + "'", "encoding_format");
+    }
+
+    void write(float[] rows, int off, int m, ObjectNode d) {
+      switch (this) {
+        case FLOAT -> {
+          ArrayNode v = d.putArray("embedding");
+          for (int j = 0; j < m; j++) {
+            v.add(rows[off + j]);
+          }
+        }
+        case BASE64 -> {
+          ByteBuffer b = ByteBuffer.allocate(4 * m).order(ByteOrder.LITTLE_ENDIAN);
+          for (int j = 0; j < m; j++) {
+            b.putFloat(rows[off + j]);
+          }
+          d.put("embedding", Base64.getEncoder().encodeToString(b.array()));
+        }
+        case INT8, UINT8 -> {
+          ArrayNode v = d.putArray("embedding");
+          for (int j = 0; j < m; j++) {
+            v.add(int8(rows[off + j]) + (this == UINT8 ? 128 : 0));
+          }
+        }
+        case BINARY, UBINARY -> {
+          ArrayNode v = d.putArray("embedding");
+          for (int b : packedSigns(rows, off, m)) {
+            v.add(this == BINARY ? b - 128 : b);
+          }
+        }
+      }
+    }
+
+    /** round(127·x) (half to even), in −127 … 127 for |x| ≤ 1. */
+    static int int8(float x) {
+      return (int) Math.max(-127, Math.min(127, Math.rint(127f * x)));
+    }
+
+    /** The signs of m values as ⌈m/8⌉ bytes (0 … 255), the first value in the highest bit. */
+    static int[] packedSigns(float[] rows, int off, int m) {
+      int[] out = new int[(m + 7) / 8];
+      for (int j = 0; j < m; j++) {
+        if (rows[off + j] > 0) {
+          out[j >> 3] |= 0x80 >>> (j & 7);
+        }
+      }
+      return out;
+    }
   }
 }

@@ -63,8 +63,9 @@ class EmbeddingServerTest {
         HttpClient c = HttpClient.newHttpClient();
         for (int dims : new int[] {8, 16, 32}) {
           float[] want = m.embedTexts(TEXTS, EmbedOptions.DEFAULT.withDim(dims)).vectors();
+          // the last text is longer than max_seq_len: cut as mtk embed cuts it, because the request asks
           var r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("input", TEXTS,
-              "model", "tiny", "dimensions", dims)));
+              "model", "tiny", "dimensions", dims, "truncate", true)));
           assertEquals(200, r.statusCode(), r.body());
           JsonNode o = JSON.readTree(r.body());
           assertEquals("list", o.path("object").asText());
@@ -81,7 +82,7 @@ class EmbeddingServerTest {
           }
           // base64: little-endian float32, the same bits
           r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("input", TEXTS.get(0),
-              "dimensions", dims, "encoding_format", "base64")));
+              "dimensions", dims, "encoding_format", "base64", "truncate", true)));
           assertEquals(200, r.statusCode(), r.body());
           byte[] b = Base64.getDecoder().decode(JSON.readTree(r.body()).path("data").get(0).path("embedding").asText());
           ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
@@ -97,7 +98,7 @@ class EmbeddingServerTest {
         for (int k = 0; k < 40; k++) {
           String t = TEXTS.get(k % TEXTS.size());
           inFlight.add(c.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/embeddings"))
-              .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("input", t)))).build(),
+              .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("input", t, "truncate", true)))).build(),
               HttpResponse.BodyHandlers.ofString()));
         }
         for (int k = 0; k < inFlight.size(); k++) {
@@ -140,6 +141,180 @@ class EmbeddingServerTest {
   }
 
   @Test
+  void intAndBinaryEncodingsTokenIdsAndTruncation() throws Exception {
+    // numpy's packbits documentation: [1,0,1] → 160, [0,1,0] → 64, [1,1,0] → 192, [0,0,1] → 32
+    float[] signs = {0.5f, -0.1f, 0.2f, -1f, 0.3f, -0.2f, 0.4f, 0.1f, -0.3f, 0f, 0f, 0.9f};
+    assertArrayEquals(new int[] {160}, EmbeddingServer.Encoding.packedSigns(signs, 0, 3));
+    assertArrayEquals(new int[] {64}, EmbeddingServer.Encoding.packedSigns(signs, 3, 3));
+    assertArrayEquals(new int[] {192}, EmbeddingServer.Encoding.packedSigns(signs, 6, 3));
+    assertArrayEquals(new int[] {32}, EmbeddingServer.Encoding.packedSigns(signs, 9, 3));
+    try (WorkerPool pool = new WorkerPool(2)) {
+      EmbeddingModel m = model(pool, new int[] {8, 16, 32});
+      var s = new EmbeddingServer.Settings("127.0.0.1", 0, 1 << 16, 8, 64, 20, 32, 0, false);
+      try (EmbeddingServer server = EmbeddingServer.start(Map.of("tiny", m), s)) {
+        HttpClient c = HttpClient.newHttpClient();
+        List<String> shortTexts = List.of("water", "a small boat", "fire", "the fox");
+        for (int dims : new int[] {8, 13, 32}) {
+          float[] want = m.embedTexts(shortTexts, EmbedOptions.DEFAULT.withDim(dims)).vectors();
+          for (String f : List.of("int8", "uint8", "binary", "ubinary")) {
+            var r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("input", shortTexts,
+                "dimensions", dims, "encoding_format", f)));
+            assertEquals(200, r.statusCode(), r.body());
+            for (int i = 0; i < shortTexts.size(); i++) {
+              JsonNode e = JSON.readTree(r.body()).path("data").get(i).path("embedding");
+              boolean bits = f.endsWith("binary");
+              assertEquals(bits ? (dims + 7) / 8 : dims, e.size(), f + " at " + dims);
+              for (int j = 0; j < e.size(); j++) {
+                int expect;
+                if (bits) {
+                  expect = 0;
+                  for (int k = 0; k < 8; k++) {
+                    int d = 8 * j + k;
+                    expect = 2 * expect + (d < dims && want[i * dims + d] > 0 ? 1 : 0);
+                  }
+                  expect -= f.equals("binary") ? 128 : 0;
+                } else {
+                  // the documented rule: round(127·x), halves to even
+                  expect = (int) Math.rint(127f * want[i * dims + j]) + (f.equals("uint8") ? 128 : 0);
+                }
+                assertEquals(expect, e.get(j).asInt(), f + " dims " + dims + " row " + i + " value " + j);
+              }
+            }
+          }
+        }
+        // token ids: the tokenizer's ids as arrays are the texts' rows; one bare array is one input
+        float[] want = m.embedTexts(shortTexts, EmbedOptions.DEFAULT).vectors();
+        List<List<Integer>> ids = new ArrayList<>();
+        for (String t : shortTexts) {
+          ids.add(java.util.Arrays.stream(m.tokenizer().encodeOrdinary(t)).boxed().toList());
+        }
+        var r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("input", ids)));
+        assertEquals(200, r.statusCode(), r.body());
+        for (int i = 0; i < shortTexts.size(); i++) {
+          JsonNode e = JSON.readTree(r.body()).path("data").get(i).path("embedding");
+          for (int j = 0; j < 32; j++) {
+            assertEquals(want[i * 32 + j], e.get(j).floatValue(), 0f, "ids of text " + i);
+          }
+        }
+        r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("input", ids.get(2))));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(1, JSON.readTree(r.body()).path("data").size());
+        assertEquals(want[2 * 32], JSON.readTree(r.body()).path("data").get(0).path("embedding").get(0).floatValue(), 0f);
+        assertEquals(ids.get(2).size(), JSON.readTree(r.body()).path("usage").path("prompt_tokens").asInt());
+        // too long: refused naming the input and the limit, or cut on request exactly as mtk embed cuts
+        String longText = TEXTS.get(4);
+        int n = m.tokenizer().encodeOrdinary(longText).length;
+        assertTrue(n > m.maxTokens());
+        r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("input", List.of("water", longText))));
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(r.body().contains("'input[1]' has " + n + " tokens; the model reads at most 12"), r.body());
+        r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("input", longText, "truncate", true)));
+        assertEquals(200, r.statusCode(), r.body());
+        float[] cut = m.embedTexts(List.of(longText), EmbedOptions.DEFAULT).vectors();
+        assertEquals(cut[5], JSON.readTree(r.body()).path("data").get(0).path("embedding").get(5).floatValue(), 0f);
+        assertEquals(12, JSON.readTree(r.body()).path("usage").path("prompt_tokens").asInt());
+        // bad ids and formats name the place
+        r = post(c, server.port(), "/v1/embeddings", "{\"input\": [[1, 2, 300]]}");
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(r.body().contains("'input[0]'[2] must be a token id from 0 to 299, got 300"), r.body());
+        r = post(c, server.port(), "/v1/embeddings", "{\"input\": [[]]}");
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(r.body().contains("empty array of token ids"), r.body());
+        r = post(c, server.port(), "/v1/embeddings", "{\"input\": \"x\", \"encoding_format\": \"int4\"}");
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(r.body().contains("float, base64, int8, uint8, binary or ubinary"), r.body());
+        r = post(c, server.port(), "/v1/embeddings", "{\"input\": \"x\", \"truncate\": \"yes\"}");
+        assertEquals(400, r.statusCode(), r.body());
+        assertTrue(r.body().contains("\"param\":\"truncate\""), r.body());
+      }
+    }
+  }
+
+  @Test
+  void imagesAndClipsAsBase64AreTheirFilesRows(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    try (WorkerPool pool = new WorkerPool(2)) {
+      // an image model (grey 16×16, 4×4 patches) and an audio model with a text tower (80 mels × 32 frames, 16×16 patches)
+      var imgFormat = new dev.mtk.tokenizers.image.ImageFormat(1, 16, 16, 4, dev.mtk.tokenizers.image.ImageTransforms.Norm.VIT);
+      EmbeddingModel images = EmbeddingModel.of(Encoder.init(new EncoderConfig(1, 32, 4, 48, 1, 16, 1e-5f,
+          new int[] {8, 32}, EncoderConfig.Pooling.MEAN, 0f, 0, 16), 3), imgFormat, pool);
+      var audio = new dev.mtk.tokenizers.audio.AudioFormat(80, 32, 8000);
+      EmbeddingModel clips = EmbeddingModel.of(Encoder.init(new EncoderConfig(1, 32, 4, 48, 1, 10, 1e-5f,
+          new int[] {8, 32}, EncoderConfig.Pooling.MEAN, 0f, 0, 256), 4), audio.imageFormat(16), pool).withAudio(audio);
+      EmbeddingModel dual = clips.withTextTower(model(pool, new int[] {8, 32}));
+      java.nio.file.Path png = dir.resolve("a.png"), wav = dir.resolve("a.wav");
+      var bi = new java.awt.image.BufferedImage(20, 24, java.awt.image.BufferedImage.TYPE_INT_RGB);
+      for (int y = 0; y < 24; y++) {
+        for (int x = 0; x < 20; x++) {
+          bi.setRGB(x, y, (x * 12) << 16 | (y * 10) << 8 | (x * y) & 0xFF);
+        }
+      }
+      javax.imageio.ImageIO.write(bi, "png", png.toFile());
+      float[] samples = new float[6000];
+      for (int t = 0; t < samples.length; t++) {
+        samples[t] = (float) (0.3 * Math.sin(t * 0.2) + 0.1 * Math.sin(t * 0.05));
+      }
+      dev.mtk.tokenizers.audio.WavWriter.write(wav, new dev.mtk.tokenizers.audio.Audio(samples, 16000));
+      String png64 = Base64.getEncoder().encodeToString(java.nio.file.Files.readAllBytes(png));
+      String wav64 = Base64.getEncoder().encodeToString(java.nio.file.Files.readAllBytes(wav));
+      var s = new EmbeddingServer.Settings("127.0.0.1", 0, 1 << 20, 8, 64, 5, 32, 0, false);
+      try (EmbeddingServer server = EmbeddingServer.start(Map.of("img", images, "speech", dual), s)) {
+        HttpClient c = HttpClient.newHttpClient();
+        float[] wantImg = images.embedImages(List.of(png), EmbedOptions.DEFAULT.withDim(8)).vectors();
+        for (Object item : List.of(Map.of("image", png64), "data:image/png;base64," + png64)) {
+          var r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("model", "img",
+              "input", List.of(item, item), "dimensions", 8)));
+          assertEquals(200, r.statusCode(), r.body());
+          for (int i = 0; i < 2; i++) {
+            JsonNode e = JSON.readTree(r.body()).path("data").get(i).path("embedding");
+            for (int j = 0; j < 8; j++) {
+              assertEquals(wantImg[j], e.get(j).floatValue(), 0f, "the file's row");
+            }
+          }
+          assertEquals(2 * 16, JSON.readTree(r.body()).path("usage").path("prompt_tokens").asInt(), "patches");
+        }
+        // a text↔speech model: a clip through the audio tower, a word through the text tower, one space
+        float[] wantClip = clips.embedImages(List.of(wav), EmbedOptions.DEFAULT).vectors();
+        float[] wantWord = dual.embedTexts(List.of("water"), EmbedOptions.DEFAULT).vectors();
+        var r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("model", "speech",
+            "input", Map.of("audio", wav64))));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(wantClip[3], JSON.readTree(r.body()).path("data").get(0).path("embedding").get(3).floatValue(), 0f);
+        r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(Map.of("model", "speech", "input", "water")));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(wantWord[3], JSON.readTree(r.body()).path("data").get(0).path("embedding").get(3).floatValue(), 0f);
+        var models = JSON.readTree(c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+            + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString()).body()).path("data");
+        java.util.Set<String> kinds = new java.util.TreeSet<>();
+        models.forEach(mo -> kinds.add(mo.path("id").asText() + ":" + mo.path("modality").asText()));
+        assertEquals(java.util.Set.of("img:image", "speech:text+audio"), kinds);
+
+        // a huge image is refused from its header, before any pixel is decoded
+        var big = new java.awt.image.BufferedImage(4100, 4100, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        var bytes = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(big, "png", bytes);
+        String big64 = Base64.getEncoder().encodeToString(bytes.toByteArray());
+        Object[][] cases = {
+            {Map.of("model", "img", "input", "a text"), "takes images: send {\"image\": \"<base64>\"}"},
+            {Map.of("model", "img", "input", Map.of("audio", png64)), "must be {\"image\": \"<base64>\"}"},
+            {Map.of("model", "img", "input", Map.of("image", "not base64!")), "is not valid base64"},
+            {Map.of("model", "img", "input", "data:audio/wav;base64," + wav64), "is audio/wav; this model takes image"},
+            {Map.of("model", "img", "input", Map.of("image", wav64)), "not an image"},
+            {Map.of("model", "img", "input", Map.of("image", big64)), "4100 × 4100 pixels; the server decodes at most"},
+            {Map.of("model", "speech", "input", List.of("water", Map.of("audio", wav64))), "one request holds one kind of input"},
+            {Map.of("model", "speech", "input", Map.of("audio", png64)), "not a RIFF WAVE file"},
+        };
+        for (Object[] k : cases) {
+          r = post(c, server.port(), "/v1/embeddings", JSON.writeValueAsString(k[0]));
+          assertEquals(400, r.statusCode(), r.body());
+          String msg = JSON.readTree(r.body()).path("error").path("message").asText();
+          assertTrue(msg.contains((String) k[1]), msg);
+          assertTrue(!msg.contains("mtk-serve-"), "no scratch path: " + msg);
+        }
+      }
+    }
+  }
+
+  @Test
   void badRequestsAreRefusedInOpenAisShapeNamingTheField() throws Exception {
     try (WorkerPool pool = new WorkerPool(1)) {
       EmbeddingModel flat = model(pool, new int[] {32});
@@ -150,16 +325,19 @@ class EmbeddingServerTest {
             {"{", 400, null, "not valid JSON"},
             {"[1]", 400, null, "JSON object"},
             {"{}", 400, "input", "'input' is required"},
-            {"{\"input\": 3}", 400, "input", "a string or an array"},
+            {"{\"input\": 3}", 400, "input", "a string, an array of strings, or arrays of token ids"},
             {"{\"input\": []}", 400, "input", "empty"},
             {"{\"input\": [\"a\", 7]}", 400, "input", "input[1]"},
+            {"{\"input\": [[1, 2], \"a\", {}]}", 400, "input", "'input[2]' must be a string or an array of token ids"},
+            {"{\"input\": [1, \"a\"]}", 400, "input", "'input'[1] must be a token id"},
             {"{\"input\": [\"a\", \"\"]}", 400, "input", "empty string"},
             {"{\"input\": [\"a\", \"b\", \"c\", \"d\"]}", 400, "input", "at most 3"},
             {"{\"input\": \"a\", \"model\": \"nope\"}", 404, "model", "does not exist"},
             {"{\"input\": \"a\", \"dimensions\": 0}", 400, "dimensions", "from 1 to 32"},
             {"{\"input\": \"a\", \"dimensions\": \"8\"}", 400, "dimensions", "whole number"},
             {"{\"input\": \"a\", \"dimensions\": 8}", 400, "dimensions", "Matryoshka"},
-            {"{\"input\": \"a\", \"encoding_format\": \"int4\"}", 400, "encoding_format", "float or base64"},
+            {"{\"input\": \"a\", \"encoding_format\": \"int4\"}", 400, "encoding_format", "binary or ubinary"},
+            {"{\"input\": \"a\", \"encoding_format\": 8}", 400, "encoding_format", "must be a string"},
             {"{\"input\": \"" + "x".repeat(5000) + "\"}", 413, null, "larger than 4096"},
         };
         for (Object[] k : cases) {

@@ -208,8 +208,7 @@ public final class EmbeddingModel {
     for (int from = 0; from < files.size(); from += chunk) {
       List<Input> in = new ArrayList<>();
       for (Path f : files.subList(from, Math.min(files.size(), from + chunk))) {
-        var t = audioFormat != null ? audioFormat.tokenize(f, imageFormat) : imageFormat.tokenize(f);
-        in.add(new Input.Patches(t.values(), t.count()));
+        in.add(tokenize(f));
       }
       Embeddings e = embed(in, options);
       if (out == null) {
@@ -222,6 +221,16 @@ public final class EmbeddingModel {
       }
     }
     return out == null ? embed(List.of(), options) : new Embeddings(out, files.size(), dim, 0, 0, layers);
+  }
+
+  /** One image, WAV clip or video clip as this patch model's patches (what {@link #embedImages} embeds). */
+  public Input.Patches tokenize(Path file) throws IOException {
+    if (imageFormat == null) {
+      throw new IllegalArgumentException(tokenizer != null ? "this model takes text, not images or audio"
+          : "this patch model has no image.json saying how images become patches");
+    }
+    var t = audioFormat != null ? audioFormat.tokenize(file, imageFormat) : imageFormat.tokenize(file);
+    return new Input.Patches(t.values(), t.count());
   }
 
   public EncoderConfig config() {

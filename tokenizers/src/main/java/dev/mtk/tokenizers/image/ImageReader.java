@@ -19,7 +19,33 @@ import javax.imageio.stream.ImageInputStream;
  */
 public final class ImageReader {
 
+  /**
+   * Pixels a frame may have: its size comes from the file's header, and the decoded floats take
+   * 12 bytes a pixel — a 20-byte PNG may claim 100,000 × 100,000.
+   */
+  public static final long MAX_PIXELS = 100_000_000L;
+
   private ImageReader() {}
+
+  /** Width and height of the first frame, read from the header without decoding the pixels. */
+  public static int[] size(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file);
+        ImageInputStream iis = ImageIO.createImageInputStream(in)) {
+      var readers = ImageIO.getImageReaders(iis);
+      if (!readers.hasNext()) {
+        throw new MediaFormatException(file, "not an image javax.imageio can read (PNG, JPEG, BMP or GIF)");
+      }
+      javax.imageio.ImageReader reader = readers.next();
+      try {
+        reader.setInput(iis);
+        return new int[] {reader.getWidth(0), reader.getHeight(0)};
+      } catch (IOException | RuntimeException e) {
+        throw new MediaFormatException(file, "corrupt or truncated " + reader.getFormatName() + " (" + e.getMessage() + ")");
+      } finally {
+        reader.dispose();
+      }
+    }
+  }
 
   public static Image read(Path file) throws IOException {
     List<Image> frames = frames(file, 1);
@@ -47,8 +73,15 @@ public final class ImageReader {
         reader.setInput(iis);
         int n = reader.getNumImages(true);
         for (int i = 0; i < Math.min(n, max); i++) {
+          long px = (long) reader.getWidth(i) * reader.getHeight(i);
+          if (px > MAX_PIXELS) {
+            throw new MediaFormatException(file, reader.getWidth(i) + " × " + reader.getHeight(i)
+                + " pixels, more than the " + MAX_PIXELS / 1_000_000 + " million mtk decodes");
+          }
           out.add(toFloat(reader.read(i)));
         }
+      } catch (MediaFormatException e) {
+        throw e;
       } catch (IOException | RuntimeException e) {
         throw new MediaFormatException(file, "corrupt or truncated " + reader.getFormatName()
             + " (" + e.getMessage() + ")");
