@@ -13,11 +13,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Text models behind OpenAI's embeddings API, until stopped. */
+/** Models behind OpenAI's embeddings API (and an index behind /v1/search), until stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = {"Serve text models over HTTP, OpenAI-compatible: POST /v1/embeddings ({\"input\": "
-        + "\"text\" or [\"texts\"], \"model\", \"dimensions\", \"encoding_format\": \"float\" | \"base64\"}), "
-        + "GET /v1/models, GET /health, GET /metrics (Prometheus). Loopback only unless --host says otherwise.",
+    description = {"Serve models over HTTP, OpenAI-compatible: POST /v1/embeddings ({\"input\": "
+        + "\"text\", [\"texts\"], token ids, or {\"image\" | \"audio\" | \"video\": BASE64} items, \"model\", "
+        + "\"dimensions\", \"encoding_format\": float | base64 | int8 | uint8 | binary | ubinary}); with --index, "
+        + "POST /v1/search ({\"query\" or \"vector\", \"k\", \"dimensions\", \"funnel\"}); GET /v1/models, "
+        + "GET /health, GET /metrics (Prometheus). Loopback only unless --host says otherwise.",
         "dimensions cuts each row to its first m values and renormalises — the bits of mtk embed --dim m — "
             + "and is refused for a model without Matryoshka nesting unless --allow-truncation. Requests "
             + "wait in a bounded queue (full: 429, Retry-After) and are embedded a batch at a time. "
@@ -27,6 +29,10 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "[NAME=]DIR", description = "A model directory, "
       + "served as NAME (default: the directory's name, or its run's for RUN/model); repeat for several.")
   List<String> models;
+
+  @Option(names = "--index", paramLabel = "IX", description = "An index directory (mtk index build) that "
+      + "POST /v1/search searches; its queries are embedded by the model the request names.")
+  Path index;
 
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE}).")
   String host;
@@ -94,16 +100,20 @@ final class ServeCommand implements Callable<Integer> {
         }
         loaded.put(name, EmbeddingModel.load(dir, pool));
       }
-      EmbeddingServer server = EmbeddingServer.start(loaded, settings);
+      var ix = index == null ? null : dev.mtk.search.index.IndexFile.open(index);
+      EmbeddingServer server = EmbeddingServer.start(loaded, settings, ix, pool);
       CountDownLatch stopped = new CountDownLatch(1);
       Thread hook = new Thread(() -> {
         System.err.println("mtk serve: stopping (requests in flight get 5 s)");
         server.close(5);
+        if (ix != null) {
+          ix.close();
+        }
         stopped.countDown();
       });
       Runtime.getRuntime().addShutdownHook(hook);
-      System.err.printf("mtk serve: %s on http://%s:%d (POST /v1/embeddings, GET /v1/models, GET /health, GET /metrics)%n",
-          loaded.keySet(), host, server.port());
+      System.err.printf("mtk serve: %s on http://%s:%d (POST /v1/embeddings, %sGET /v1/models, GET /health, GET /metrics)%n",
+          loaded.keySet(), host, server.port(), ix == null ? "" : "POST /v1/search over " + ix.count() + " rows, ");
       stopped.await();
     }
     return 0;

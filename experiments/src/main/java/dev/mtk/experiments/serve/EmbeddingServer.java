@@ -108,6 +108,13 @@ public final class EmbeddingServer implements AutoCloseable {
 
   private final Map<String, EmbeddingModel> models;
   private final Settings settings;
+  /** The index POST /v1/search searches (null: none given); read-only, shared by all requests. */
+  private final dev.mtk.search.index.VectorIndex index;
+  private final dev.mtk.core.parallel.WorkerPool searchPool;
+  /** Searches at once (each uses the pool's threads); more wait their turn. */
+  private final java.util.concurrent.Semaphore searching = new java.util.concurrent.Semaphore(2, true);
+  /** Funnels fitted for "auto" specs, by spec, k and prefix: fitted once, on the index's own rows. */
+  private final Map<String, dev.mtk.search.index.Funnel> fitted = new java.util.concurrent.ConcurrentHashMap<>();
   private final HttpServer http;
   private final BlockingQueue<Job> queue;
   private final Thread worker;
@@ -138,7 +145,10 @@ public final class EmbeddingServer implements AutoCloseable {
       .builder().name("mtk_tokens_embedded_total").help("tokens of the inputs embedded").labelNames("model")
       .register(registry);
 
-  private EmbeddingServer(Map<String, EmbeddingModel> models, Settings s) throws IOException {
+  private EmbeddingServer(Map<String, EmbeddingModel> models, Settings s, dev.mtk.search.index.VectorIndex index,
+      dev.mtk.core.parallel.WorkerPool pool) throws IOException {
+    this.index = index;
+    this.searchPool = pool;
     if (models.isEmpty()) {
       throw new IllegalArgumentException("serve needs at least one --model");
     }
@@ -161,7 +171,16 @@ public final class EmbeddingServer implements AutoCloseable {
 
   /** Serves {@code models} (name → model) until closed. */
   public static EmbeddingServer start(Map<String, EmbeddingModel> models, Settings s) throws IOException {
-    return new EmbeddingServer(models, s);
+    return new EmbeddingServer(models, s, null, null);
+  }
+
+  /**
+   * As above, with {@code index} searched by POST /v1/search on {@code pool} (its queries embedded
+   * by the models served); the caller closes the index after the server.
+   */
+  public static EmbeddingServer start(Map<String, EmbeddingModel> models, Settings s,
+      dev.mtk.search.index.VectorIndex index, dev.mtk.core.parallel.WorkerPool pool) throws IOException {
+    return new EmbeddingServer(models, s, index, pool);
   }
 
   /** The port listened on (the one chosen when started with port 0). */
@@ -275,7 +294,7 @@ public final class EmbeddingServer implements AutoCloseable {
     long start = System.nanoTime();
     String path = x.getRequestURI().getPath();
     String endpoint = switch (path) {
-      case "/v1/embeddings", "/v1/models", "/health", "/metrics" -> path;
+      case "/v1/embeddings", "/v1/search", "/v1/models", "/health", "/metrics" -> path;
       default -> "other"; // a label per unknown path would let clients grow the registry
     };
     x.setAttribute(START, start);
@@ -289,6 +308,10 @@ public final class EmbeddingServer implements AutoCloseable {
           case "/v1/embeddings" -> {
             method(x, "POST");
             send(x, 200, embeddings(body(x)));
+          }
+          case "/v1/search" -> {
+            method(x, "POST");
+            send(x, 200, search(body(x)));
           }
           case "/v1/models" -> {
             method(x, "GET");
@@ -310,7 +333,7 @@ public final class EmbeddingServer implements AutoCloseable {
             x.getResponseBody().write(bytes.toByteArray());
           }
           default -> throw new Refusal(404, "no such endpoint: " + path
-              + " (POST /v1/embeddings, GET /v1/models, GET /health, GET /metrics)", null);
+              + " (POST /v1/embeddings, POST /v1/search, GET /v1/models, GET /health, GET /metrics)", null);
         }
       } catch (Refusal r) {
         if (r.status == 429) {
@@ -381,7 +404,7 @@ public final class EmbeddingServer implements AutoCloseable {
     }
   }
 
-  private ObjectNode embeddings(JsonNode req) throws Refusal {
+  private String modelName(JsonNode req) throws Refusal {
     String name;
     JsonNode mn = req.get("model");
     if (mn == null || mn.isNull()) {
@@ -394,15 +417,22 @@ public final class EmbeddingServer implements AutoCloseable {
     } else {
       name = mn.asText();
     }
-    EmbeddingModel m = models.get(name);
-    if (m == null) {
+    if (!models.containsKey(name)) {
       throw new Refusal(404, "the model '" + name + "' does not exist; this server has " + models.keySet(), "model");
     }
+    return name;
+  }
+
+  private boolean truncate(JsonNode req) throws Refusal {
     JsonNode tn = req.get("truncate");
     if (tn != null && !tn.isNull() && !tn.isBoolean()) {
       throw new Refusal(400, "'truncate' must be true or false", "truncate");
     }
-    boolean truncate = tn == null || tn.isNull() ? settings.truncate() : tn.asBoolean();
+    return tn == null || tn.isNull() ? settings.truncate() : tn.asBoolean();
+  }
+
+  /** The request's {@code dimensions} (or the default) for model {@code m}, checked. */
+  private int dimensions(JsonNode req, EmbeddingModel m, String name) throws Refusal {
     int width = m.width();
     int dims = settings.defaultDimensions() > 0 ? Math.min(settings.defaultDimensions(), width) : width;
     JsonNode dn = req.get("dimensions");
@@ -420,21 +450,17 @@ public final class EmbeddingServer implements AutoCloseable {
             "dimensions");
       }
     }
-    JsonNode fn = req.get("encoding_format");
-    if (fn != null && !fn.isNull() && !fn.isTextual()) {
-      throw new Refusal(400, "'encoding_format' must be a string: " + Encoding.NAMES, "encoding_format");
-    }
-    Encoding format = Encoding.parse(fn == null || fn.isNull() ? "float" : fn.asText());
-    Parsed parsed = inputs(req.get("input"), m, name, truncate);
-    var ids = parsed.inputs();
-    int tokens = parsed.tokens();
+    return dims;
+  }
+
+  /** The rows of parsed inputs through the batcher, cut to {@code dims} and renormalised. */
+  private float[] embedded(Parsed parsed, int dims) throws Refusal {
     CompletableFuture<float[]> done = new CompletableFuture<>();
-    if (!queue.offer(new Job(parsed.model(), ids, dims, done))) {
+    if (!queue.offer(new Job(parsed.model(), parsed.inputs(), dims, done))) {
       throw new Refusal(429, "the server is busy (" + settings.queue() + " requests waiting); retry shortly", null);
     }
-    float[] rows;
     try {
-      rows = done.get(120, TimeUnit.SECONDS);
+      return done.get(120, TimeUnit.SECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
       throw new Refusal(503, "the embedding took longer than 120 s", null);
     } catch (InterruptedException e) {
@@ -443,6 +469,22 @@ public final class EmbeddingServer implements AutoCloseable {
     } catch (java.util.concurrent.ExecutionException e) {
       throw new Refusal(500, "embedding failed: " + e.getCause().getMessage(), null);
     }
+  }
+
+  private ObjectNode embeddings(JsonNode req) throws Refusal {
+    String name = modelName(req);
+    EmbeddingModel m = models.get(name);
+    boolean truncate = truncate(req);
+    int dims = dimensions(req, m, name);
+    JsonNode fn = req.get("encoding_format");
+    if (fn != null && !fn.isNull() && !fn.isTextual()) {
+      throw new Refusal(400, "'encoding_format' must be a string: " + Encoding.NAMES, "encoding_format");
+    }
+    Encoding format = Encoding.parse(fn == null || fn.isNull() ? "float" : fn.asText());
+    Parsed parsed = inputs(req.get("input"), m, name, truncate);
+    var ids = parsed.inputs();
+    int tokens = parsed.tokens();
+    float[] rows = embedded(parsed, dims);
     inputsTotal.labelValues(name).inc(ids.size());
     tokensTotal.labelValues(name).inc(tokens);
     ObjectNode out = JSON.createObjectNode().put("object", "list");
@@ -659,6 +701,141 @@ public final class EmbeddingServer implements AutoCloseable {
       }
     }
     return true;
+  }
+
+  /** Hits a search returns at most. */
+  static final int MAX_K = 1000;
+
+  /**
+   * POST /v1/search: {@code query} (anything /v1/embeddings takes as one input, embedded by
+   * {@code model} at full width) or {@code vector} (floats, at least {@code dimensions} of them),
+   * searched at prefix {@code dimensions} through {@code funnel} — "16:100,64:30" or "auto[:RECALL]",
+   * fitted once per k and prefix on the index's own rows — for the {@code k} best rows: ids,
+   * scores and the text or path the index keeps. The hits of mtk query / mtk index search.
+   */
+  private ObjectNode search(JsonNode req) throws Refusal {
+    if (index == null) {
+      throw new Refusal(404, "this server has no index: start it with --index IX for /v1/search", null);
+    }
+    boolean hasQuery = req.hasNonNull("query"), hasVector = req.hasNonNull("vector");
+    if (hasQuery == hasVector) {
+      throw new Refusal(400, "give 'query' (a text, or an image or clip item) or 'vector' (floats): one of them",
+          hasQuery ? "vector" : "query");
+    }
+    int d = index.dim();
+    JsonNode kn = req.get("k");
+    int k = 10;
+    if (kn != null && !kn.isNull()) {
+      if (!kn.isIntegralNumber() || !kn.canConvertToInt() || kn.asInt() < 1 || kn.asInt() > MAX_K) {
+        throw new Refusal(400, "'k' must be a whole number from 1 to " + MAX_K, "k");
+      }
+      k = kn.asInt();
+    }
+    k = Math.min(k, index.count());
+    int m = d;
+    JsonNode dn = req.get("dimensions");
+    if (dn != null && !dn.isNull()) {
+      if (!dn.isIntegralNumber() || !dn.canConvertToInt() || dn.asInt() < 1 || dn.asInt() > d) {
+        throw new Refusal(400, "'dimensions' must be a whole number from 1 to " + d + " (the index's width)",
+            "dimensions");
+      }
+      m = dn.asInt();
+    } else if (settings.defaultDimensions() > 0) {
+      m = Math.min(settings.defaultDimensions(), d);
+    }
+    float[] q;
+    String model = null;
+    if (hasQuery) {
+      model = modelName(req);
+      EmbeddingModel em = models.get(model);
+      if (em.width() != d) {
+        throw new Refusal(400, "the model '" + model + "' embeds " + em.width() + " dimensions but the index holds "
+            + d + ": search it with the model that built it", "model");
+      }
+      if (m < d && em.config().nesting().length < 2 && !settings.allowTruncation()) {
+        throw new Refusal(400, "'dimensions': the model '" + model + "' was not trained with Matryoshka nesting; "
+            + "the server allows prefixes only when started with --allow-truncation", "dimensions");
+      }
+      JsonNode qn = req.get("query");
+      if (qn.isArray() && (qn.isEmpty() || !qn.get(0).isNumber())) {
+        throw new Refusal(400, "'query' is one input (a text, token ids, or an image or clip item), not a list", "query");
+      }
+      q = embedded(inputs(qn, em, model, truncate(req)), d);
+    } else {
+      JsonNode v = req.get("vector");
+      if (!v.isArray() || v.size() < m || v.size() > d) {
+        throw new Refusal(400, "'vector' must be an array of " + m + " to " + d + " numbers (at least 'dimensions')",
+            "vector");
+      }
+      q = new float[v.size()];
+      for (int j = 0; j < q.length; j++) {
+        if (!v.get(j).isNumber() || !Float.isFinite(v.get(j).floatValue())) {
+          throw new Refusal(400, "'vector[" + j + "]' must be a finite number", "vector");
+        }
+        q[j] = v.get(j).floatValue();
+      }
+    }
+    dev.mtk.search.index.Funnel funnel = funnel(req, k, m);
+    boolean held = false;
+    dev.mtk.search.index.Hits h;
+    try {
+      held = searching.tryAcquire(30, TimeUnit.SECONDS);
+      if (!held) {
+        throw new Refusal(429, "the server is busy searching; retry shortly", null);
+      }
+      h = index.searcher(searchPool).search(q, 1, q.length, k, m, funnel);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Refusal(503, "interrupted", null);
+    } catch (IllegalArgumentException e) {
+      throw new Refusal(400, e.getMessage(), "funnel");
+    } finally {
+      if (held) {
+        searching.release();
+      }
+    }
+    ObjectNode out = JSON.createObjectNode().put("object", "list");
+    ArrayNode data = out.putArray("data");
+    for (int j = 0; j < h.found(0); j++) {
+      long id = h.id(0, j);
+      ObjectNode o = data.addObject().put("id", id).put("score", h.score(0, j));
+      if (index.hasTexts()) {
+        o.put("text", index.text(index.rowOf(id)));
+      }
+    }
+    out.put("dimensions", m).put("k", k);
+    if (model != null) {
+      out.put("model", model);
+    }
+    if (funnel != null) {
+      out.put("funnel", funnel.toString());
+    }
+    return out;
+  }
+
+  /** The request's funnel: none, a ladder as written, or "auto[:RECALL]" / "DIM:auto[:RECALL]" fitted and kept. */
+  private dev.mtk.search.index.Funnel funnel(JsonNode req, int k, int m) throws Refusal {
+    JsonNode fn = req.get("funnel");
+    if (fn == null || fn.isNull()) {
+      return null;
+    }
+    if (!fn.isTextual()) {
+      throw new Refusal(400, "'funnel' must be a string: \"16:100,64:30\" or \"auto\"", "funnel");
+    }
+    String spec = fn.asText();
+    try {
+      double[] auto = dev.mtk.search.index.FunnelCalibration.parseAuto(spec);
+      if (auto == null) {
+        dev.mtk.search.index.Funnel f = dev.mtk.search.index.Funnel.parse(spec);
+        f.check(index.dim(), m, k);
+        return f;
+      }
+      // fitted on a sample of the index's rows the first time a spec, k and prefix meet
+      return fitted.computeIfAbsent(spec + "|" + k + "|" + m, key -> dev.mtk.search.index.FunnelCalibration
+          .onDatabase(index.searcher(searchPool), index, k, m, (int) auto[0], auto[1], 1L).adaptive());
+    } catch (IllegalArgumentException e) {
+      throw new Refusal(400, "'funnel': " + e.getMessage().replace("--funnel ", ""), "funnel");
+    }
   }
 
   private ObjectNode modelList() {

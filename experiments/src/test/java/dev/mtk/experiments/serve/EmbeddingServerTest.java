@@ -315,6 +315,77 @@ class EmbeddingServerTest {
   }
 
   @Test
+  void searchFindsWhatMtkQueryFinds(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    try (WorkerPool pool = new WorkerPool(2)) {
+      EmbeddingModel m = model(pool, new int[] {8, 16, 32});
+      List<String> docs = new ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        docs.add("doc " + i + " " + TEXTS.get(0).substring(0, 4 + i % 20));
+      }
+      dev.mtk.experiments.search.TextIndex.build(m, docs, null, null, dev.mtk.search.index.Metric.COSINE,
+          dev.mtk.search.index.Precision.INT8, dir, dev.mtk.search.index.IndexFile.Progress.NONE);
+      var s = new EmbeddingServer.Settings("127.0.0.1", 0, 1 << 16, 8, 64, 5, 32, 0, false);
+      try (var ix = dev.mtk.search.index.IndexFile.open(dir);
+          EmbeddingServer server = EmbeddingServer.start(Map.of("tiny", m), s, ix, pool)) {
+        HttpClient c = HttpClient.newHttpClient();
+        for (String funnel : new String[] {null, "8:40", "auto:0.9"}) {
+          var f = funnel == null ? null : funnel.startsWith("auto") ? null : dev.mtk.search.index.Funnel.parse(funnel);
+          Map<String, Object> req = new java.util.HashMap<>(Map.of("query", "doc 17 water", "k", 5, "dimensions", 16));
+          if (funnel != null) {
+            req.put("funnel", funnel);
+          }
+          var r = post(c, server.port(), "/v1/search", JSON.writeValueAsString(req));
+          assertEquals(200, r.statusCode(), r.body());
+          JsonNode hits = JSON.readTree(r.body()).path("data");
+          assertEquals(5, hits.size(), r.body());
+          if (funnel != null && funnel.startsWith("auto")) {
+            f = dev.mtk.search.index.Funnel.parse(JSON.readTree(r.body()).path("funnel").asText());
+          }
+          var want = dev.mtk.experiments.search.TextIndex.query(m, ix, "doc 17 water", 16, 5, f, pool);
+          for (int j = 0; j < 5; j++) {
+            assertEquals(want.get(j).id(), hits.get(j).path("id").asLong(), "funnel " + funnel);
+            assertEquals(want.get(j).score(), hits.get(j).path("score").floatValue(), 0f);
+            assertEquals(want.get(j).text(), hits.get(j).path("text").asText());
+          }
+        }
+        // a vector: the query's own embedding finds the same
+        float[] v = m.embedTexts(List.of("doc 17 water"), EmbedOptions.DEFAULT).vectors();
+        List<Float> vec = new ArrayList<>();
+        for (float x : v) {
+          vec.add(x);
+        }
+        var r = post(c, server.port(), "/v1/search", JSON.writeValueAsString(Map.of("vector", vec, "k", 5, "dimensions", 16)));
+        assertEquals(200, r.statusCode(), r.body());
+        var want = dev.mtk.experiments.search.TextIndex.query(m, ix, "doc 17 water", 16, 5, null, pool);
+        assertEquals(want.get(0).id(), JSON.readTree(r.body()).path("data").get(0).path("id").asLong());
+        Object[][] cases = {
+            {"{\"query\": \"a\", \"vector\": [1]}", "vector", "one of them"},
+            {"{}", "query", "one of them"},
+            {"{\"query\": \"a\", \"k\": 0}", "k", "from 1 to 1000"},
+            {"{\"query\": \"a\", \"dimensions\": 33}", "dimensions", "from 1 to 32"},
+            {"{\"vector\": [0.1, 0.2], \"dimensions\": 8}", "vector", "array of 8 to 32 numbers"},
+            {"{\"query\": \"a\", \"funnel\": \"8:2\", \"k\": 5}", "funnel", "keeps fewer than the k = 5"},
+            {"{\"query\": \"a\", \"funnel\": \"auto:2\"}", "funnel", "auto:RECALL"},
+            {"{\"query\": [\"a\", \"b\"]}", "query", "one input"},
+        };
+        for (Object[] k : cases) {
+          r = post(c, server.port(), "/v1/search", (String) k[0]);
+          assertEquals(400, r.statusCode(), k[0] + " → " + r.body());
+          JsonNode e = JSON.readTree(r.body()).path("error");
+          assertEquals(k[1], e.path("param").asText(), r.body());
+          assertTrue(e.path("message").asText().contains((String) k[2]), r.body());
+        }
+      }
+      try (EmbeddingServer server = EmbeddingServer.start(Map.of("tiny", m), new EmbeddingServer.Settings("127.0.0.1",
+          0, 1 << 16, 8, 64, 5, 32, 0, false))) {
+        var r = post(HttpClient.newHttpClient(), server.port(), "/v1/search", "{\"query\": \"a\"}");
+        assertEquals(404, r.statusCode());
+        assertTrue(r.body().contains("--index"), r.body());
+      }
+    }
+  }
+
+  @Test
   void badRequestsAreRefusedInOpenAisShapeNamingTheField() throws Exception {
     try (WorkerPool pool = new WorkerPool(1)) {
       EmbeddingModel flat = model(pool, new int[] {32});
