@@ -155,6 +155,11 @@ final class BenchCommand extends Shared.Group {
         + "(with --model; default ${DEFAULT-VALUE}, as mtk embed).")
     int batch;
 
+    @Option(names = "--call", defaultValue = "0", paramLabel = "N", description = "With --model: the sentences "
+        + "given N at a time in file order, as a server's batches reach the encoder (default: all in one call, "
+        + "sorted by length).")
+    int call;
+
     @Option(names = "--runs", defaultValue = "5", description = "Timed passes (default ${DEFAULT-VALUE}).")
     int runs;
 
@@ -198,7 +203,7 @@ final class BenchCommand extends Shared.Group {
             }
           }
         }
-        print(Benchmarks.embedModel(model, sentences, batch, runs, warmup, pool), json);
+        print(Benchmarks.embedModel(model, sentences, batch, call, runs, warmup, pool), json);
       }
       return 0;
     }
@@ -234,9 +239,10 @@ final class BenchCommand extends Shared.Group {
   }
 
   @Command(name = "serve", mixinStandardHelpOptions = true,
-      description = {"mtk serve under load: a server in this process on a loopback port, C clients each "
-          + "sending one short text per request (WordNet lemmas), after a warm-up round of the same; "
-          + "requests/s, p50 and p99 latency, errors, and the same texts embedded offline in one call."})
+      description = {"mtk serve under load: a server in this process on a loopback port (or the one at "
+          + "--url, started apart with mtk serve), C clients each sending one short text per request (WordNet "
+          + "lemmas), after a warm-up round of the same; requests/s, inputs served per s, p50 and p99 latency, "
+          + "errors, 429s (rejected_429), and the same texts embedded offline in one call."})
   static final class ServeBenchCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "A text model directory.")
     Path model;
@@ -246,6 +252,10 @@ final class BenchCommand extends Shared.Group {
 
     @Option(names = "--requests", defaultValue = "4000", description = "Requests in the timed round (default ${DEFAULT-VALUE}).")
     int requests;
+
+    @Option(names = "--url", paramLabel = "http://HOST:PORT", description = "A server already running (mtk serve "
+        + "--model DIR, the same model) to load instead of one in this process.")
+    java.net.URI url;
 
     @Mixin Shared.Threads threads;
     @Mixin Shared.Json json;
@@ -257,7 +267,7 @@ final class BenchCommand extends Shared.Group {
         List<String> texts = new java.util.ArrayList<>(new java.util.LinkedHashSet<>(
             dev.mtk.training.data.WordNet.load().stream().flatMap(s -> s.lemmas().stream()).limit(20_000).toList()));
         print(dev.mtk.experiments.bench.ServeBench.measure(m, texts, clients, requests,
-            dev.mtk.experiments.serve.EmbeddingServer.Settings.defaults()), json);
+            dev.mtk.experiments.serve.EmbeddingServer.Settings.defaults(), url), json);
       }
       return 0;
     }

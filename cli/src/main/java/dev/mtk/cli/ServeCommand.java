@@ -56,6 +56,11 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--queue", defaultValue = "256", description = "Requests waiting at most; beyond, 429 (default ${DEFAULT-VALUE}).")
   int queue;
 
+  @Option(names = "--max-in-flight", defaultValue = "256", description = "Requests being read, queued or answered "
+      + "at once; one more gets a 429 before its body is read (default ${DEFAULT-VALUE}): memory holds at most this "
+      + "many request bodies (--max-body-bytes each).")
+  int maxInFlight;
+
   @Option(names = "--max-batch-inputs", defaultValue = "256", description = "Inputs gathered into one encoder call (default ${DEFAULT-VALUE}).")
   int maxBatch;
 
@@ -86,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     var settings = new EmbeddingServer.Settings(host, port, maxBody, maxInputs, maxBatch, maxWait, queue,
-        defaultDimensions, allowTruncation, keys).withTruncate(truncate);
+        defaultDimensions, allowTruncation, keys).withTruncate(truncate).withMaxInFlight(maxInFlight);
     try (WorkerPool pool = threads.pool()) {
       Map<String, EmbeddingModel> loaded = new LinkedHashMap<>();
       for (String spec : models) {

@@ -227,6 +227,15 @@ public final class Benchmarks {
    */
   public static BenchResult embedModel(Path modelDir, List<String> sentences, int batch, int runs,
       double warmup, WorkerPool pool) throws IOException {
+    return embedModel(modelDir, sentences, batch, 0, runs, warmup, pool);
+  }
+
+  /**
+   * As above, the sentences given to the inference API {@code call} at a time in input order (as
+   * a server's batches reach it; 0: all in one call, which sorts them all by length).
+   */
+  public static BenchResult embedModel(Path modelDir, List<String> sentences, int batch, int call, int runs,
+      double warmup, WorkerPool pool) throws IOException {
     if (sentences.isEmpty()) {
       throw new IllegalArgumentException("no sentences to embed");
     }
@@ -241,9 +250,17 @@ public final class Benchmarks {
       tokens += ids.length;
       longest = Math.max(longest, ids.length);
     }
-    Timing timing = Timing.measure(warmup, runs, () -> model.embedTexts(sentences, options));
+    Timing timing = Timing.measure(warmup, runs, () -> {
+      if (call <= 0) {
+        model.embedTexts(sentences, options);
+      } else {
+        for (int i = 0; i < sentences.size(); i += call) {
+          model.embedTexts(sentences.subList(i, Math.min(sentences.size(), i + call)), options);
+        }
+      }
+    });
     return new BenchResult("embed").put("model", modelDir.toString()).put("threads", pool.threads())
-        .put("batch", batch).put("sentences", sentences.size())
+        .put("batch", batch).put("call", call).put("sentences", sentences.size())
         .put("tokens_per_sentence", (double) tokens / sentences.size()).put("longest", longest)
         .put("sentences_per_s", sentences.size() / timing.median())
         .put("sentences_per_s_best", sentences.size() / timing.best())

@@ -17,10 +17,12 @@ import java.util.concurrent.Future;
 
 /**
  * {@code mtk bench serve}: the embeddings server under load, against the same texts embedded
- * offline. A server is started in this process on a loopback port; {@code clients} virtual
- * threads each send one short text per request ({@code requests} in all, after a warm-up of as
- * many); latencies are per request, from send to parsed answer. Offline: the same texts through
- * the inference API in one call (best of two after a warm-up).
+ * offline. A server is started in this process on a loopback port, or the one at {@code url} is
+ * used (a server in another process, so that the clients do not share its JVM); {@code clients}
+ * virtual threads each send one short text per request ({@code requests} in all, after a warm-up
+ * of as many); latencies are per request, from send to parsed answer. A 429 is counted apart
+ * ({@code rejected}: the server's bound doing its work), any other failure as an error. Offline:
+ * the same texts through the inference API in one call (best of two after a warm-up).
  */
 public final class ServeBench {
 
@@ -28,6 +30,12 @@ public final class ServeBench {
 
   public static BenchResult measure(EmbeddingModel model, List<String> texts, int clients, int requests,
       EmbeddingServer.Settings base) throws Exception {
+    return measure(model, texts, clients, requests, base, null);
+  }
+
+  /** As above; {@code url} (the server's base, http://host:port) null starts one here. */
+  public static BenchResult measure(EmbeddingModel model, List<String> texts, int clients, int requests,
+      EmbeddingServer.Settings base, URI url) throws Exception {
     if (clients < 1 || requests < clients) {
       throw new IllegalArgumentException("--clients must be at least 1 and at most --requests");
     }
@@ -35,37 +43,44 @@ public final class ServeBench {
     var s = new EmbeddingServer.Settings("127.0.0.1", 0, base.maxBodyBytes(), base.maxInputs(), base.maxBatchInputs(),
         base.maxWaitMs(), Math.max(base.queue(), clients), 0, false).withTruncate(true); // what offline embed does
     double[] ms = new double[requests];
-    int errors = 0;
-    double seconds;
-    try (EmbeddingServer server = EmbeddingServer.start(Map.of("m", model), s);
+    try (EmbeddingServer server = url == null ? EmbeddingServer.start(Map.of("m", model), s) : null;
         var pool = Executors.newVirtualThreadPerTaskExecutor()) {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(pool).build();
-      URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/embeddings");
+      URI uri = url == null ? URI.create("http://127.0.0.1:" + server.port() + "/v1/embeddings")
+          : url.resolve("/v1/embeddings");
       for (int round = 0; round < 2; round++) { // the first round warms the JIT and the connections
-        List<Future<Integer>> jobs = new ArrayList<>();
+        List<Future<int[]>> jobs = new ArrayList<>();
         long t0 = System.nanoTime();
         for (int c = 0; c < clients; c++) {
           int client = c;
           jobs.add(pool.submit(() -> {
-            int bad = 0;
+            int bad = 0, busy = 0;
             for (int r = client; r < requests; r += clients) {
-              String body = json.writeValueAsString(Map.of("input", texts.get(r % texts.size())));
+              String body = json.writeValueAsString(Map.of("input", texts.get(r % texts.size()), "truncate", true));
               long a = System.nanoTime();
-              var resp = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-                  HttpResponse.BodyHandlers.ofString());
-              if (resp.statusCode() != 200 || json.readTree(resp.body()).path("data").size() != 1) {
-                bad++;
+              try {
+                var resp = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+                if (resp.statusCode() == 429) {
+                  busy++;
+                } else if (resp.statusCode() != 200 || json.readTree(resp.body()).path("data").size() != 1) {
+                  bad++;
+                }
+              } catch (java.io.IOException e) {
+                bad++; // a connection the server did not take
               }
               ms[r] = (System.nanoTime() - a) / 1e6;
             }
-            return bad;
+            return new int[] {bad, busy};
           }));
         }
-        errors = 0;
-        for (Future<Integer> f : jobs) {
-          errors += f.get();
+        int errors = 0, rejected = 0;
+        for (Future<int[]> f : jobs) {
+          int[] br = f.get();
+          errors += br[0];
+          rejected += br[1];
         }
-        seconds = (System.nanoTime() - t0) / 1e9;
+        double seconds = (System.nanoTime() - t0) / 1e9;
         if (round == 1) {
           double[] sorted = ms.clone();
           Arrays.sort(sorted);
@@ -81,11 +96,13 @@ public final class ServeBench {
               offline = Math.min(offline, (System.nanoTime() - a) / 1e9);
             }
           }
+          int served = requests - errors - rejected;
           return new BenchResult("serve").put("clients", clients).put("requests", requests)
-              .put("requests_per_s", requests / seconds).put("inputs_per_s", requests / seconds)
+              .put("requests_per_s", requests / seconds).put("inputs_per_s", served / seconds)
               .put("p50_ms", sorted[requests / 2]).put("p99_ms", sorted[Math.min(requests - 1, (int) (requests * 0.99))])
-              .put("errors", errors).put("offline_inputs_per_s", requests / offline)
-              .put("ratio_to_offline", (requests / seconds) / (requests / offline));
+              .put("errors", errors).put("rejected_429", rejected).put("offline_inputs_per_s", requests / offline)
+              .put("ratio_to_offline", (served / seconds) / (requests / offline))
+              .put("server", url == null ? "in process" : url.toString());
         }
       }
     }

@@ -48,10 +48,12 @@ public final class EmbeddingServer implements AutoCloseable {
    * @param apiKeys the Bearer tokens accepted (empty: no key needed); /health needs none
    * @param truncate cut inputs longer than the model's max_seq_len when a request does not say
    *     (its {@code "truncate"} field); false: refuse them with a 400
+   * @param maxInFlight requests being read, parsed, queued or answered at once; one more gets a
+   *     429 before its body is read, so that memory holds at most this many bodies
    */
   public record Settings(String host, int port, int maxBodyBytes, int maxInputs, int maxBatchInputs,
       int maxWaitMs, int queue, int defaultDimensions, boolean allowTruncation, List<String> apiKeys,
-      boolean truncate) {
+      boolean truncate, int maxInFlight) {
     public static Settings defaults() {
       return new Settings("127.0.0.1", 8080, 4 << 20, 2048, 256, 5, 256, 0, false, List.of());
     }
@@ -59,13 +61,19 @@ public final class EmbeddingServer implements AutoCloseable {
     public Settings(String host, int port, int maxBodyBytes, int maxInputs, int maxBatchInputs, int maxWaitMs,
         int queue, int defaultDimensions, boolean allowTruncation, List<String> apiKeys) {
       this(host, port, maxBodyBytes, maxInputs, maxBatchInputs, maxWaitMs, queue, defaultDimensions, allowTruncation,
-          apiKeys, false);
+          apiKeys, false, Math.max(queue, 1));
     }
 
     /** These settings with long inputs cut (true) or refused (false) by default. */
     public Settings withTruncate(boolean cut) {
       return new Settings(host, port, maxBodyBytes, maxInputs, maxBatchInputs, maxWaitMs, queue, defaultDimensions,
-          allowTruncation, apiKeys, cut);
+          allowTruncation, apiKeys, cut, maxInFlight);
+    }
+
+    /** These settings with at most {@code n} requests in flight. */
+    public Settings withMaxInFlight(int n) {
+      return new Settings(host, port, maxBodyBytes, maxInputs, maxBatchInputs, maxWaitMs, queue, defaultDimensions,
+          allowTruncation, apiKeys, truncate, n);
     }
 
     public Settings(String host, int port, int maxBodyBytes, int maxInputs, int maxBatchInputs, int maxWaitMs,
@@ -78,7 +86,8 @@ public final class EmbeddingServer implements AutoCloseable {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("--port must be 0 to 65535, got " + port);
       }
-      if (maxBodyBytes < 1 || maxInputs < 1 || maxBatchInputs < 1 || maxWaitMs < 0 || queue < 1 || defaultDimensions < 0) {
+      if (maxBodyBytes < 1 || maxInputs < 1 || maxBatchInputs < 1 || maxWaitMs < 0 || queue < 1 || defaultDimensions < 0
+          || maxInFlight < 1) {
         throw new IllegalArgumentException("limits must be positive");
       }
       apiKeys = List.copyOf(apiKeys);
@@ -119,6 +128,8 @@ public final class EmbeddingServer implements AutoCloseable {
   private final BlockingQueue<Job> queue;
   private final Thread worker;
   private final ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
+  /** Requests in flight, at most settings.maxInFlight: the bound on bodies held in memory. */
+  private final java.util.concurrent.Semaphore inFlight;
   /** Images and clips decoded at once: each may take up to MAX_SERVED_PIXELS · 12 bytes while it decodes. */
   private final java.util.concurrent.Semaphore decoding = new java.util.concurrent.Semaphore(2, true);
   /** Where a media input is written for the one file reader its modality has, then deleted. */
@@ -159,6 +170,7 @@ public final class EmbeddingServer implements AutoCloseable {
       }
     }
     this.models = new LinkedHashMap<>(models);
+    this.inFlight = new java.util.concurrent.Semaphore(s.maxInFlight());
     this.scratch = java.nio.file.Files.createTempDirectory("mtk-serve-");
     this.settings = s;
     this.queue = new ArrayBlockingQueue<>(s.queue());
@@ -299,8 +311,12 @@ public final class EmbeddingServer implements AutoCloseable {
     };
     x.setAttribute(START, start);
     x.setAttribute(ENDPOINT, endpoint);
+    boolean admitted = path.equals("/health") || path.equals("/metrics") || inFlight.tryAcquire();
     try (x) {
       try {
+        if (!admitted) {
+          throw new Refusal(429, "the server has " + settings.maxInFlight() + " requests in flight; retry shortly", null);
+        }
         if (!path.equals("/health")) {
           authorize(x);
         }
@@ -347,6 +363,10 @@ public final class EmbeddingServer implements AutoCloseable {
       }
     } catch (IOException gone) {
       // the client hung up; nothing to tell it
+    } finally {
+      if (admitted && !path.equals("/health") && !path.equals("/metrics")) {
+        inFlight.release();
+      }
     }
   }
 

@@ -386,6 +386,47 @@ class EmbeddingServerTest {
   }
 
   @Test
+  void requestsBeyondTheInFlightBoundGet429BeforeTheirBodyIsRead() throws Exception {
+    try (WorkerPool pool = new WorkerPool(1)) {
+      EmbeddingModel m = model(pool, new int[] {8, 32});
+      var s = new EmbeddingServer.Settings("127.0.0.1", 0, 4096, 8, 64, 1, 8, 0, false).withMaxInFlight(1);
+      try (EmbeddingServer server = EmbeddingServer.start(Map.of("tiny", m), s)) {
+        HttpClient c = HttpClient.newHttpClient();
+        // a client that announces a body and never sends it holds the one place
+        try (var slow = new java.net.Socket("127.0.0.1", server.port())) {
+          slow.getOutputStream().write(("POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          slow.getOutputStream().flush();
+          HttpResponse<String> r = null;
+          for (int tries = 0; tries < 50; tries++) { // until the server has taken the slow one in
+            r = post(c, server.port(), "/v1/embeddings", "{\"input\": \"water\"}");
+            if (r.statusCode() == 429) {
+              break;
+            }
+            Thread.sleep(20);
+          }
+          assertEquals(429, r.statusCode(), r.body());
+          assertTrue(r.body().contains("1 requests in flight"), r.body());
+          assertEquals("1", r.headers().firstValue("Retry-After").orElse(""));
+          // /health answers whatever the load
+          assertEquals(200, c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health"))
+              .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        }
+        // the slow client gone, its place is free again
+        HttpResponse<String> r = null;
+        for (int tries = 0; tries < 50; tries++) {
+          r = post(c, server.port(), "/v1/embeddings", "{\"input\": \"water\"}");
+          if (r.statusCode() == 200) {
+            break;
+          }
+          Thread.sleep(20);
+        }
+        assertEquals(200, r.statusCode(), r.body());
+      }
+    }
+  }
+
+  @Test
   void badRequestsAreRefusedInOpenAisShapeNamingTheField() throws Exception {
     try (WorkerPool pool = new WorkerPool(1)) {
       EmbeddingModel flat = model(pool, new int[] {32});
