@@ -115,6 +115,19 @@ public final class EmbeddingServer implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Seconds a client has to send its whole request (headers and body), unless set otherwise. */
+  static final int REQUEST_SECONDS = 30;
+
+  static {
+    // A client that announces a body and sends it slowly would hold one of --max-in-flight's
+    // places forever; the JDK's server closes a connection whose request is still arriving after
+    // maxReqTime (read once, when its first server is made). A request that has arrived is not cut.
+    if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+      System.setProperty("sun.net.httpserver.maxReqTime", String.valueOf(REQUEST_SECONDS));
+      System.setProperty("sun.net.httpserver.timerMillis", "1000");
+    }
+  }
+
   private final Map<String, EmbeddingModel> models;
   private final Settings settings;
   /** The index POST /v1/search searches (null: none given); read-only, shared by all requests. */
