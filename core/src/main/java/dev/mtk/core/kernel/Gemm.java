@@ -119,6 +119,63 @@ public final class Gemm {
 
   private static final int EPILOGUE_ROWS = 64;
 
+  /**
+   * op(B) of a matrix that many GEMMs multiply by — an inference pass's weights — packed once, so
+   * that {@link #sgemmBias(WorkerPool, boolean, boolean, int, int, int, float, float[], int, int,
+   * float[], int, int, float[], int, float[], int, int, Epilogue, PackedB) sgemmBias} skips packing
+   * it on every call. The products are the same bits either way: the packed values and the order
+   * of the arithmetic are those of the packing each call would do. Holds a copy of B's values
+   * (as much memory again): B must not change while this is used.
+   */
+  public static final class PackedB {
+    final boolean transB;
+    final int n, k, ldb, bOff;
+    final float[] b, data;
+
+    private PackedB(boolean transB, int n, int k, float[] b, int bOff, int ldb, float[] data) {
+      this.transB = transB;
+      this.n = n;
+      this.k = k;
+      this.b = b;
+      this.bOff = bOff;
+      this.ldb = ldb;
+      this.data = data;
+    }
+
+    /** The packed copy's size in floats. */
+    public int size() {
+      return data.length;
+    }
+  }
+
+  /** op(B) packed for GEMMs of any m; null where the kernels are scalar (which do not pack). */
+  public static PackedB pack(WorkerPool pool, boolean transB, int n, int k, float[] b, int bOff, int ldb) {
+    check(false, transB, 0, n, k, new float[0], 0, Math.max(1, k), b, bOff, ldb, new float[0], 0, Math.max(1, n));
+    if (!KernelProvider.vectorized() || n == 0 || k == 0) {
+      return null;
+    }
+    return new PackedB(transB, n, k, b, bOff, ldb, PackedGemm.packAll(pool, transB, n, k, b, bOff, ldb));
+  }
+
+  /** {@code sgemmBias} with op(B) from {@code packed} (made by {@link #pack} of this very B; null: pack as usual). */
+  public static void sgemmBias(WorkerPool pool, boolean transA, boolean transB, int m, int n,
+      int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] bias,
+      int biasOff, float[] c, int cOff, int ldc, Epilogue after, PackedB packed) {
+    if (packed != null && (packed.b != b || packed.bOff != bOff || packed.ldb != ldb || packed.n != n
+        || packed.k != k || packed.transB != transB)) {
+      throw new IllegalArgumentException("the packed B was made from another matrix or shape");
+    }
+    // small products take the path that packs nothing; it gives the packed path's bits
+    if (packed == null || m == 0 || k == 0 || alpha == 0f || SmallGemm.suits(m, n, k) || !KernelProvider.vectorized()) {
+      sgemmBias(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, bias, biasOff, c, cOff, ldc, after);
+      return;
+    }
+    check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+    Vectors.range("bias", bias.length, biasOff, n);
+    PackedGemm.gemm(pool, transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, 0f, c,
+        cOff, ldc, bias, biasOff, after, packed.data);
+  }
+
   /** The scalar twin, for tests and comparisons; same contract, same checks. */
   public static void sgemmScalar(WorkerPool pool, boolean transA, boolean transB, int m, int n,
       int k, float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta,

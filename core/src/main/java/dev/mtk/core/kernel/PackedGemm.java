@@ -46,6 +46,44 @@ final class PackedGemm {
   static void gemm(WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float alpha,
       float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff,
       int ldc, float[] bias, int biasOff, Gemm.Epilogue after) {
+    gemm(pool, ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, bias, biasOff, after, null);
+  }
+
+  /**
+   * op(B) packed for every column block and slice of k, as {@link #gemm} packs it on each call:
+   * block jc's slivers start at {@link #packedOffset}. For a matrix many GEMMs multiply by (an
+   * inference pass's weights), packing once saves reading and writing all of B on every call.
+   */
+  static float[] packAll(WorkerPool pool, boolean tb, int n, int k, float[] b, int bOff, int ldb) {
+    long size = 0;
+    for (int jc = 0; jc < n; jc += NC) {
+      size += (long) ((Math.min(NC, n - jc) + NR - 1) / NR) * k * NR;
+    }
+    float[] out = new float[Math.toIntExact(size)];
+    for (int jc = 0; jc < n; jc += NC) {
+      int nc = Math.min(NC, n - jc), nSlivers = (nc + NR - 1) / NR;
+      for (int pc = 0; pc < k; pc += KC) {
+        int kc = Math.min(KC, k - pc), base = packedOffset(n, k, jc, pc);
+        final int jcF = jc, pcF = pc;
+        pool.forEach(nSlivers, s -> packB(tb, b, bOff, ldb, pcF, kc, jcF + s * NR,
+            Math.min(NR, nc - s * NR), out, base + s * kc * NR));
+      }
+    }
+    return out;
+  }
+
+  /** Where {@link #packAll}'s slivers of column block jc and slice pc start. */
+  static int packedOffset(int n, int k, int jc, int pc) {
+    // every earlier column block is full (NC wide): NC / NR slivers of k rows each
+    int before = jc / NC * (NC / NR) * k * NR;
+    int nSlivers = (Math.min(NC, n - jc) + NR - 1) / NR;
+    return before + nSlivers * pc * NR;
+  }
+
+  /** As above; {@code prepacked} (from {@link #packAll} of this B, or null) replaces packing. */
+  static void gemm(WorkerPool pool, boolean ta, boolean tb, int m, int n, int k, float alpha,
+      float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float beta, float[] c, int cOff,
+      int ldc, float[] bias, int biasOff, Gemm.Epilogue after, float[] prepacked) {
     int mSlivers = (m + MR - 1) / MR;
     int threads = pool.threads();
     // Row blocks small enough for a few tasks per thread (load balance), large enough to amortise
@@ -67,10 +105,18 @@ final class PackedGemm {
       ranInTask = epilogueInTask;
       for (int pc = 0; pc < k; pc += KC) {
         int kc = Math.min(KC, k - pc);
-        float[] pb = ensure(PACKED_B, nSlivers * kc * NR);
         final int jcF = jc, pcF = pc;
-        pool.forEach(nSlivers, s -> packB(tb, b, bOff, ldb, pcF, kc, jcF + s * NR,
-            Math.min(NR, nc - s * NR), pb, s * kc * NR));
+        final float[] pb;
+        final int pbo;
+        if (prepacked != null) {
+          pb = prepacked;
+          pbo = packedOffset(n, k, jc, pc);
+        } else {
+          pb = ensure(PACKED_B, nSlivers * kc * NR);
+          pbo = 0;
+          pool.forEach(nSlivers, s -> packB(tb, b, bOff, ldb, pcF, kc, jcF + s * NR,
+              Math.min(NR, nc - s * NR), pb, s * kc * NR));
+        }
         boolean first = pc == 0, last = pc + KC >= k;
         pool.forEach(mTasks * nParts, t -> {
           int i0 = (t / nParts) * mc;
@@ -100,16 +146,16 @@ final class PackedGemm {
               int nr = Math.min(NR, n - j);
               if (mr == MR && nr == NR) {
                 if (!store) {
-                  microKernel(pa, r * MR * KC, pb, s * kc * NR, kc, c, cOff + i * ldc + j, ldc);
+                  microKernel(pa, r * MR * KC, pb, pbo + s * kc * NR, kc, c, cOff + i * ldc + j, ldc);
                 } else if (bias == null) {
-                  microKernelStore(pa, r * MR * KC, pb, s * kc * NR, kc, c, cOff + i * ldc + j, ldc);
+                  microKernelStore(pa, r * MR * KC, pb, pbo + s * kc * NR, kc, c, cOff + i * ldc + j, ldc);
                 } else {
-                  microKernelBias(pa, r * MR * KC, pb, s * kc * NR, kc, c, cOff + i * ldc + j, ldc,
+                  microKernelBias(pa, r * MR * KC, pb, pbo + s * kc * NR, kc, c, cOff + i * ldc + j, ldc,
                       bias, biasOff + j);
                 }
               } else {
                 java.util.Arrays.fill(tile, 0f);
-                microKernel(pa, r * MR * KC, pb, s * kc * NR, kc, tile, 0, NR);
+                microKernel(pa, r * MR * KC, pb, pbo + s * kc * NR, kc, tile, 0, NR);
                 if (store) {
                   storeTile(tile, mr, nr, c, cOff + i * ldc + j, ldc, bias, biasOff + j);
                 } else {

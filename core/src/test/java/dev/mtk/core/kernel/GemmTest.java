@@ -106,6 +106,46 @@ class GemmTest {
    * Small problems take another path (SmallGemm, no packing of A, one thread); it must give the
    * packed path's bits exactly, so that which one runs is invisible, bias and beta included.
    */
+  /**
+   * Weights packed once give the bits of packing them on every call, for any m, over several
+   * column blocks (n beyond NC) and slices of k (k beyond KC), with bias, and for any thread count;
+   * a packed B used with another matrix is refused.
+   */
+  @Test
+  void prepackedWeightsGiveTheBitsOfPackingPerCall() {
+    SplittableRandom rnd = new SplittableRandom(21);
+    int[][] shapes = {{13, 100, 64}, {100, 1500, 300}, {37, 1030, 600}, {300, 384, 384}, {12, 48, 257}};
+    for (int threads : new int[] {1, 3}) {
+      try (WorkerPool pool = new WorkerPool(threads)) {
+        for (int[] sh : shapes) {
+          int m = sh[0], n = sh[1], k = sh[2];
+          float[] a = new float[m * k], w = new float[7 + n * k], bias = new float[n];
+          for (float[] x : new float[][] {a, w, bias}) {
+            for (int i = 0; i < x.length; i++) {
+              x[i] = (float) rnd.nextGaussian();
+            }
+          }
+          float[] want = new float[m * n], got = new float[m * n];
+          Gemm.sgemmBias(pool, false, true, m, n, k, 1f, a, 0, k, w, 7, k, bias, 0, want, 0, n);
+          Gemm.PackedB p = Gemm.pack(pool, true, n, k, w, 7, k);
+          Gemm.sgemmBias(pool, false, true, m, n, k, 1f, a, 0, k, w, 7, k, bias, 0, got, 0, n, null, p);
+          assertArrayEquals(want, got, m + "×" + n + "×" + k + " on " + threads + " threads");
+          // again with the same packing: it is only read
+          java.util.Arrays.fill(got, 0f);
+          Gemm.sgemmBias(pool, false, true, m, n, k, 1f, a, 0, k, w, 7, k, bias, 0, got, 0, n, null, p);
+          assertArrayEquals(want, got);
+          assertEquals(KernelProvider.vectorized(), p != null, "scalar kernels pack nothing");
+          if (p == null) {
+            continue;
+          }
+          float[] other = w.clone();
+          assertThrows(IllegalArgumentException.class, () -> Gemm.sgemmBias(pool, false, true, m, n, k, 1f, a, 0, k,
+              other, 7, k, bias, 0, new float[m * n], 0, n, null, p));
+        }
+      }
+    }
+  }
+
   @Test
   void smallPathGivesThePackedPathsBits() {
     // a JUnit test rather than a property: with the vector kernels off it is skipped, not exhausted

@@ -299,7 +299,7 @@ public final class Encoder {
    */
   public Pass build(WorkerPool pool, int batch, int seqLen, Objective objective,
       boolean layerTaps, long dropoutSeed) {
-    return build(pool, batch, seqLen, objective, layerTaps, dropoutSeed, float[]::new, 0, config.layers());
+    return build(pool, batch, seqLen, objective, layerTaps, dropoutSeed, float[]::new, 0, config.layers(), null);
   }
 
   /**
@@ -309,7 +309,18 @@ public final class Encoder {
    */
   public Pass buildInference(WorkerPool pool, int batch, int seqLen, boolean layerTaps,
       java.util.function.IntFunction<float[]> memory) {
-    return build(pool, batch, seqLen, null, layerTaps, 0L, memory, 0, config.layers());
+    return build(pool, batch, seqLen, null, layerTaps, 0L, memory, 0, config.layers(), null);
+  }
+
+  /**
+   * As above, its linear layers reading their weights packed by {@code packer} (called once per
+   * weight this pass uses; a caller that keeps what it returns packs each weight once for all its
+   * passes). The weights must not change while such a pass is used.
+   */
+  public Pass buildInference(WorkerPool pool, int batch, int seqLen, boolean layerTaps,
+      java.util.function.IntFunction<float[]> memory,
+      java.util.function.Function<Tensor, dev.mtk.core.kernel.Gemm.PackedB> packer) {
+    return build(pool, batch, seqLen, null, layerTaps, 0L, memory, 0, config.layers(), packer);
   }
 
   /**
@@ -321,16 +332,23 @@ public final class Encoder {
    */
   public Pass buildSegment(WorkerPool pool, int batch, int seqLen, int from, int to,
       java.util.function.IntFunction<float[]> memory) {
+    return buildSegment(pool, batch, seqLen, from, to, memory, null);
+  }
+
+  /** As above, with weights packed by {@code packer} (see {@link #buildInference}). */
+  public Pass buildSegment(WorkerPool pool, int batch, int seqLen, int from, int to,
+      java.util.function.IntFunction<float[]> memory,
+      java.util.function.Function<Tensor, dev.mtk.core.kernel.Gemm.PackedB> packer) {
     if (from < 0 || to <= from || to > config.layers()) {
       throw new IllegalArgumentException("a segment covers layers [from, to) within 0.." + config.layers()
           + ", got [" + from + ", " + to + ")");
     }
-    return build(pool, batch, seqLen, null, false, 0L, memory, from, to);
+    return build(pool, batch, seqLen, null, false, 0L, memory, from, to, packer);
   }
 
   private Pass build(WorkerPool pool, int batch, int seqLen, Objective objective,
       boolean layerTaps, long dropoutSeed, java.util.function.IntFunction<float[]> memory,
-      int from, int to) {
+      int from, int to, java.util.function.Function<Tensor, dev.mtk.core.kernel.Gemm.PackedB> packer) {
     boolean training = objective != null;
     if (seqLen < 1 || seqLen > config.maxSeqLen()) {
       throw new IllegalArgumentException("sequence length " + seqLen + " is outside 1.."
@@ -345,7 +363,7 @@ public final class Encoder {
     int[] lengths = new int[batch];
     java.util.Arrays.fill(lengths, seqLen);
     Graph g = new Graph(a, pool);
-    Buffers buf = new Buffers(a, !training);
+    Buffers buf = new Buffers(a, !training, training ? null : packer);
     Tensor hiddenIn = from > 0 ? a.alloc("hidden_in", n, d) : null;
     Tensor x = from > 0 ? hiddenIn : a.alloc("embed", n, d);
     Tensor patches = null;
@@ -427,7 +445,7 @@ public final class Encoder {
       int batch, int seqLen, int[] lengths, boolean training) {
     int d = config.dModel(), h = config.heads(), n = batch * seqLen;
     Tensor qkv = buf.get(p, "qkv", n, 3 * d);
-    g.add(new Linear(pool, in, parameter(p + "attn.qkv.weight"), parameter(p + "attn.qkv.bias"), qkv));
+    g.add(buf.pack(new Linear(pool, in, parameter(p + "attn.qkv.weight"), parameter(p + "attn.qkv.bias"), qkv)));
     Tensor att = buf.get(p, "att", n, d);
     if (training) {
       Tensor probs = a.alloc(p + "probs", batch, h, seqLen, seqLen);
@@ -436,8 +454,8 @@ public final class Encoder {
       g.add(Attention.forInference(pool, qkv, att, lengths, h, batch, seqLen));
     }
     Tensor proj = buf.get(p, "proj", n, d);
-    return g.add(new Linear(pool, att, parameter(p + "attn.out.weight"),
-        parameter(p + "attn.out.bias"), proj));
+    return g.add(buf.pack(new Linear(pool, att, parameter(p + "attn.out.weight"),
+        parameter(p + "attn.out.bias"), proj)));
   }
 
   /** The MLP block of layer prefix p: out = GELU(in · W₁ᵀ + b₁) · W₂ᵀ + b₂; returns its second linear layer. */
@@ -446,15 +464,15 @@ public final class Encoder {
       java.util.List<dev.mtk.models.nn.ops.Dropout> drops) {
     int f = config.ffn(), n = out.dim(0);
     Tensor fc1 = buf.get(p, "fc1", n, f);
-    Linear up = g.add(new Linear(pool, in, parameter(p + "mlp.fc1.weight"),
-        parameter(p + "mlp.fc1.bias"), fc1));
+    Linear up = g.add(buf.pack(new Linear(pool, in, parameter(p + "mlp.fc1.weight"),
+        parameter(p + "mlp.fc1.bias"), fc1)));
     // Inference keeps no pre-activations for a backward pass: GELU then works in place, which
     // spares writing (and first fetching) the widest activation a second time.
     Tensor act = training ? a.alloc(p + "gelu", n, f) : fc1;
     addRowWise(g, up, new Gelu(pool, GeluForm.ERF, fc1, act));
     act = dropout(g, a, drops, act, rate, dropoutSeed, p + "drop_mlp");
-    return g.add(new Linear(pool, act, parameter(p + "mlp.fc2.weight"),
-        parameter(p + "mlp.fc2.bias"), out));
+    return g.add(buf.pack(new Linear(pool, act, parameter(p + "mlp.fc2.weight"),
+        parameter(p + "mlp.fc2.bias"), out)));
   }
 
   /**
@@ -518,9 +536,17 @@ public final class Encoder {
     private final boolean shared;
     private final Map<String, Tensor> byRole = new java.util.HashMap<>();
 
-    Buffers(Arena arena, boolean shared) {
+    /** Packs an inference pass's weights once per model (null: each GEMM packs its own). */
+    private final java.util.function.Function<Tensor, dev.mtk.core.kernel.Gemm.PackedB> packer;
+
+    Buffers(Arena arena, boolean shared, java.util.function.Function<Tensor, dev.mtk.core.kernel.Gemm.PackedB> packer) {
       this.arena = arena;
       this.shared = shared;
+      this.packer = packer;
+    }
+
+    Linear pack(Linear l) {
+      return packer == null ? l : l.prepacked(packer.apply(l.weight()));
     }
 
     Tensor get(String layer, String role, int... shape) {

@@ -50,6 +50,12 @@ public final class EmbeddingModel {
    */
   private final EmbeddingModel textTower;
   private final WorkerPool pool;
+  /**
+   * Whether passes read the encoder's weights packed once ({@link #packed}): for a model loaded
+   * from its directory, whose weights nothing changes; not for an encoder in memory (a training
+   * run's, evaluated between steps), whose weights may change after this model was made.
+   */
+  private final boolean packWeights;
   private final ReentrantLock passLock = new ReentrantLock();
   /**
    * The passes built last, reused while calls ask for the same shape. They run one at a time, so
@@ -61,14 +67,29 @@ public final class EmbeddingModel {
   // early exit meets a pass per layer and surviving batch size; all share one array
   private static final int CACHED_PASSES = 64;
   private float[] activations = new float[0];
+  /**
+   * The encoder's linear weights packed for the GEMM kernel, once for all passes (their packing
+   * on every call cost up to a third of a small pass); made on first use, under the pass lock.
+   * A model in memory whose weights later change (training evaluates through a fresh model each
+   * time) must not be reused after they do.
+   */
+  private final java.util.Map<dev.mtk.models.nn.autograd.Tensor, dev.mtk.core.kernel.Gemm.PackedB> packed =
+      new java.util.IdentityHashMap<>();
+
+  /** A linear layer's weight [out, in], packed as Bᵀ of its GEMM, once. */
+  private dev.mtk.core.kernel.Gemm.PackedB packedWeight(dev.mtk.models.nn.autograd.Tensor w) {
+    return packed.computeIfAbsent(w, t -> dev.mtk.core.kernel.Gemm.pack(pool, true, t.dim(0), t.dim(1), t.data(),
+        t.offset(), t.dim(1)));
+  }
 
   /** The folder of a dual encoder's model directory that holds its text tower. */
   public static final String TEXT_TOWER = "text";
 
   private EmbeddingModel(Encoder encoder, TextTokenizer tokenizer,
       dev.mtk.tokenizers.image.ImageFormat imageFormat, dev.mtk.tokenizers.audio.AudioFormat audioFormat,
-      EmbeddingModel textTower, WorkerPool pool) {
+      EmbeddingModel textTower, WorkerPool pool, boolean packWeights) {
     this.encoder = encoder;
+    this.packWeights = packWeights;
     this.tokenizer = tokenizer;
     this.imageFormat = imageFormat;
     this.audioFormat = audioFormat;
@@ -93,7 +114,7 @@ public final class EmbeddingModel {
             + " to turn text into ids (mtk model init --tokenizer FILE puts one there)");
       }
       tok = HuggingFaceJson.loadText(tokFile);
-      return of(enc, tok, pool);
+      return of(enc, tok, pool).packingWeights();
     }
     var image = dev.mtk.tokenizers.image.ImageFormat.read(dir);
     var audio = dev.mtk.tokenizers.audio.AudioFormat.read(dir);
@@ -102,7 +123,7 @@ public final class EmbeddingModel {
       throw new IllegalArgumentException(dir + ": audio.json makes " + audio.mels() + " × " + audio.frames()
           + " spectrograms, but " + dev.mtk.tokenizers.image.ImageFormat.FILE_NAME + " does not take them");
     }
-    EmbeddingModel m = of(enc, image, pool).withAudio(audio);
+    EmbeddingModel m = of(enc, image, pool).withAudio(audio).packingWeights();
     Path text = dir.resolve(TEXT_TOWER);
     return Files.isDirectory(text) ? m.withTextTower(load(text, pool)) : m;
   }
@@ -119,7 +140,7 @@ public final class EmbeddingModel {
             + " tokens but the model only " + c.vocabSize());
       }
     }
-    return new EmbeddingModel(encoder, tokenizer, null, null, null, pool);
+    return new EmbeddingModel(encoder, tokenizer, null, null, null, pool, false);
   }
 
   /**
@@ -137,7 +158,7 @@ public final class EmbeddingModel {
           + " patches of " + format.patchDim() + " values; the model takes up to " + c.maxSeqLen()
           + " of " + c.patchDim());
     }
-    return new EmbeddingModel(encoder, null, format, null, null, pool);
+    return new EmbeddingModel(encoder, null, format, null, null, pool, false);
   }
 
   /** This patch model taking WAV clips through {@code audio} (its spectrogram images; null: none). */
@@ -146,7 +167,12 @@ public final class EmbeddingModel {
         || imageFormat.width() != audio.frames())) {
       throw new IllegalArgumentException("audio format " + audio + " does not make this model's images " + imageFormat);
     }
-    return new EmbeddingModel(encoder, tokenizer, imageFormat, audio, textTower, pool);
+    return new EmbeddingModel(encoder, tokenizer, imageFormat, audio, textTower, pool, packWeights);
+  }
+
+  /** This model with its weights packed once for all passes (its encoder's weights will not change). */
+  private EmbeddingModel packingWeights() {
+    return new EmbeddingModel(encoder, tokenizer, imageFormat, audioFormat, textTower, pool, true);
   }
 
   /**
@@ -161,7 +187,7 @@ public final class EmbeddingModel {
       throw new IllegalArgumentException("the text tower's embeddings are " + text.width()
           + " wide, this model's " + width() + ": not one space");
     }
-    return new EmbeddingModel(encoder, tokenizer, imageFormat, audioFormat, text, pool);
+    return new EmbeddingModel(encoder, tokenizer, imageFormat, audioFormat, text, pool, packWeights);
   }
 
   /**
@@ -534,12 +560,12 @@ public final class EmbeddingModel {
   /** The pass of layers [from, to) over {@code batch} rows, built on first use; under the pass lock. */
   private Encoder.Pass segment(int batch, int seq, int from, int to) {
     return cached("layers" + from + "-" + to + ":" + batch + "x" + seq,
-        memory -> encoder.buildSegment(pool, batch, seq, from, to, memory));
+        memory -> encoder.buildSegment(pool, batch, seq, from, to, memory, packWeights ? this::packedWeight : null));
   }
 
   /** The inference pass of a shape, built on first use; called under the pass lock. */
   private Encoder.Pass pass(int batch, int seq) {
-    return cached(batch + "x" + seq, memory -> encoder.buildInference(pool, batch, seq, false, memory));
+    return cached(batch + "x" + seq, memory -> encoder.buildInference(pool, batch, seq, false, memory, packWeights ? this::packedWeight : null));
   }
 
   private Encoder.Pass cached(String key,

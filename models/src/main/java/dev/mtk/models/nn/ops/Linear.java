@@ -23,6 +23,8 @@ public final class Linear implements Op {
   private final Tensor in, weight, bias, out; // [N, din], [dout, din], [dout] or null, [N, dout]
   private final int rows, dIn, dOut, ldw;
   private float[] partial; // [chunks, dout], made by the first backward: inference never needs it
+  /** The weight packed once (inference passes, whose weights do not change); null: packed per call. */
+  private Gemm.PackedB packed;
   private final java.util.List<RowWise> followers = new java.util.ArrayList<>();
   private final Gemm.Epilogue runFollowers = (from, to) -> {
     for (RowWise f : followers) {
@@ -53,6 +55,20 @@ public final class Linear implements Op {
       throw new IllegalArgumentException("Linear " + weight + ": input " + in + " and output "
           + out + " do not fit");
     }
+  }
+
+  /**
+   * Forward reads the weight from {@code p} (Gemm.pack of this weight) instead of packing it on
+   * every call: the same bits. Only for passes whose weights stay as they are while it is used.
+   */
+  public Linear prepacked(Gemm.PackedB p) {
+    this.packed = p;
+    return this;
+  }
+
+  /** The weight, [dout, din]. */
+  public Tensor weight() {
+    return weight;
   }
 
   /** The output, [N, dout]. */
@@ -91,7 +107,7 @@ public final class Linear implements Op {
     if (bias != null) {
       Gemm.sgemmBias(pool, false, true, rows, dOut, dIn, 1f, in.data(), in.offset(), dIn,
           weight.data(), weight.offset(), ldw, bias.data(), bias.offset(), o, out.offset(), dOut,
-          after);
+          after, packed);
     } else {
       Gemm.sgemm(pool, false, true, rows, dOut, dIn, 1f, in.data(), in.offset(), dIn,
           weight.data(), weight.offset(), ldw, 0f, o, out.offset(), dOut);
