@@ -10,6 +10,8 @@ import dev.mtk.search.index.IdFile;
 import dev.mtk.search.index.IndexFile;
 import dev.mtk.search.index.Metric;
 import dev.mtk.search.index.Precision;
+import dev.mtk.search.index.ShardedIndex;
+import dev.mtk.search.index.ShardedSearch;
 import dev.mtk.search.index.VectorIndex;
 import java.nio.file.Path;
 import java.util.List;
@@ -137,6 +139,27 @@ final class IndexCommand extends Shared.Group {
 
     @Override
     public Integer call() throws Exception {
+      if (ShardedIndex.isSharded(index)) {
+        var m = ShardedIndex.read(index);
+        var o = new java.util.LinkedHashMap<String, Object>();
+        o.put("dir", index.toString());
+        o.put("count", m.count());
+        o.put("dim", m.dim());
+        o.put("metric", m.metric().id());
+        o.put("precision", m.precision().id());
+        o.put("texts", m.texts());
+        o.put("shards", m.shards().size());
+        long bytes = 0;
+        for (int i = 0; i < m.shards().size(); i++) {
+          try (VectorIndex ix = ShardedIndex.openShard(index, m, i)) {
+            bytes += java.nio.file.Files.size(ix.file());
+          }
+        }
+        o.put("bytes", bytes);
+        o.put("checksums", "ok");
+        System.out.println(Inputs.json().writeValueAsString(o));
+        return 0;
+      }
       System.out.println(Inputs.json().writeValueAsString(IndexFile.info(index)));
       return 0;
     }
@@ -145,6 +168,8 @@ final class IndexCommand extends Shared.Group {
   @Command(name = "search", mixinStandardHelpOptions = true,
       description = {"Top-k for every row of a queries .npy, written as JSON Lines "
           + "{\"ids\": [...], \"scores\": [...]} in query order (and \"texts\" when the index keeps them).",
+          "--index may be a sharded index (./mtk spark index build): its shards are searched one "
+              + "after another and merged, with the results of one index of the same rows.",
           "Queries: embed them with ./mtk embed --model M --input q.jsonl --output q.npy. To search "
               + "with one text, ./mtk query --model M --index IX \"text\".",
           "Scores: ip and cosine higher is better; l2 is the squared distance (lower is better)."
@@ -192,6 +217,9 @@ final class IndexCommand extends Shared.Group {
     @Override
     public Integer call() throws Exception {
       Inputs.mustExist(List.of(queries));
+      if (ShardedIndex.isSharded(index)) {
+        return searchShards();
+      }
       try (VectorIndex ix = IndexFile.open(index); WorkerPool pool = threads.pool()) {
         var r = BatchedSearch.run(ix, queries, Inputs.positive(dim, "--dim"), k, funnel, calibration,
             batch, warmup, pool);
@@ -207,6 +235,34 @@ final class IndexCommand extends Shared.Group {
               (double) r.summary().get("recall_vs_exact"), r.summary().containsKey("reranked_per_query")
                   ? String.format(Locale.ROOT, ", %.1f candidates rescored per query",
                       (double) r.summary().get("reranked_per_query")) : "");
+        }
+        if (json.json) {
+          System.out.println(Inputs.json().writeValueAsString(r.summary()));
+        }
+      }
+      return 0;
+    }
+
+    /** The same search over a sharded index's shards, one after another, merged as one index. */
+    private int searchShards() throws Exception {
+      if (funnel != null && dev.mtk.search.index.FunnelCalibration.parseAuto(funnel) != null) {
+        throw new IllegalArgumentException("--funnel auto is fitted on one index: over shards give the "
+            + "ladder it chose (e.g. 16:1000,64:200; fit it with ./mtk index search on one shard)");
+      }
+      if (calibration != null) {
+        throw new IllegalArgumentException("--calibration goes with --funnel auto, which shards do not take");
+      }
+      try (WorkerPool pool = threads.pool(); ShardedIndex.Local shards = new ShardedIndex.Local(index, pool)) {
+        var r = ShardedSearch.run(shards, queries, Inputs.positive(dim, "--dim"), k,
+            funnel == null ? null : Funnel.parse(funnel), batch, warmup, pool.threads());
+        r.run().writeJsonl(output, shards.manifest().texts() ? shards::text : null);
+        System.err.printf(Locale.ROOT, "%,d queries over %d shards in %.3f s: %.1f QPS (%d threads, batch %d); "
+            + "per query %,d vectors scored, %,d bytes read%n", r.run().queries(), shards.manifest().shards().size(),
+            r.run().seconds(), r.summary().get("qps"), pool.threads(), batch, r.cost().vectorsScored(),
+            r.cost().bytesRead());
+        if (r.summary().containsKey("recall_vs_exact")) {
+          System.err.printf(Locale.ROOT, "recall@%d against exact search %.4f%n", k,
+              (double) r.summary().get("recall_vs_exact"));
         }
         if (json.json) {
           System.out.println(Inputs.json().writeValueAsString(r.summary()));

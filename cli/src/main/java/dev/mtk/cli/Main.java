@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
         "  ./mtk test     run the whole test suite",
         "  ./mtk jmh ARGS the JMH suites beside their peers (./mtk jmh Gemm -p n=1024)",
         "  ./mtk peers embed --model DIR  a text model beside ONNX Runtime, alternating",
+        "  ./mtk spark …  embedding, sharded indexes and sweeps on Apache Spark (built",
+        "                 on first use; docs/SPARK.md)",
         "",
         "Environment: MTK_DEBUG=1 shows stack traces; MTK_JAVA_OPTS takes JVM",
         "options: -Dmtk.simd=off|128|256|512 (kernel width), -Dmtk.threads=N.",
@@ -72,9 +74,13 @@ public final class Main extends Shared.Group {
     // picocli builds every command it is given (reflection over each option): given only the one
     // named, a one-shot command such as query starts ~0.1 s sooner; help and typos see them all
     String first = args.length > 0 ? args[0] : "";
-    List<Class<?>> named = COMMANDS.stream()
+    List<Class<?>> all = new java.util.ArrayList<>(COMMANDS);
+    for (MoreCommands more : java.util.ServiceLoader.load(MoreCommands.class)) {
+      all.addAll(all.size() - 1, more.commands());
+    }
+    List<Class<?>> named = all.stream()
         .filter(c -> c.getAnnotation(Command.class).name().equals(first) && !first.equals("help")).toList();
-    for (Class<?> c : named.isEmpty() ? COMMANDS : named) {
+    for (Class<?> c : named.isEmpty() ? all : named) {
       cli.addSubcommand(c.getAnnotation(Command.class).name(), c);
     }
     cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {

@@ -45,6 +45,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Overrides the config's seed.")
   Long seed;
 
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Overrides a setting of the config "
+      + "(repeatable): a dotted path into the YAML and a YAML value, e.g. --set steps=100 --set "
+      + "loss.matryoshka.weights=[1,1,2,4,8].")
+  java.util.LinkedHashMap<String, String> set = new java.util.LinkedHashMap<>();
+
   @Option(names = "--resume", description = "Continue from the run directory's latest checkpoint "
       + "(checkpoint_every in the config); the result is bit-identical to an uninterrupted run.")
   boolean resume;
@@ -56,7 +61,7 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Inputs.mustExist(java.util.List.of(config));
-    TrainConfig cfg = TrainConfig.read(config);
+    TrainConfig cfg = TrainConfig.read(config, set);
     if (seed != null) {
       cfg = cfg.withSeed(seed);
     }

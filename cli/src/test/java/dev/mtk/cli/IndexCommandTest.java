@@ -166,4 +166,42 @@ class IndexCommandTest {
     String err = r.err().strip();
     assertTrue(err.startsWith("mtk: error: ") && !err.contains("\n") && err.contains(expected), err);
   }
+
+  @Test
+  void aShardedIndexSearchesAsOneIndex() throws Exception {
+    int n = 3000, d = 32, nq = 40;
+    float[] x = gaussian(n, d, 5), q = gaussian(nq, d, 6);
+    Path v = dir.resolve("v.npy"), qs = dir.resolve("q.npy"), one = dir.resolve("one"), sharded = dir.resolve("sharded");
+    Npy.writeFloat32(v, x, n, d);
+    Npy.writeFloat32(qs, q, nq, d);
+    MainTest.Result r = MainTest.run("index", "build", "--vectors", v.toString(), "--precision", "int8",
+        "--output", one.toString());
+    assertEquals(0, r.code(), r.err());
+    dev.mtk.search.index.ShardedIndex.write(sharded, dev.mtk.search.index.RowSource.of(x, n, d), null, null,
+        dev.mtk.search.index.Metric.COSINE, dev.mtk.search.index.Precision.INT8, 3);
+    for (String funnel : new String[] {null, "8:300,16:50"}) {
+      List<String> a = new java.util.ArrayList<>(List.of("index", "search", "--warmup", "0", "--queries", qs.toString(),
+          "--batch", "16", "--json"));
+      if (funnel != null) {
+        a.addAll(List.of("--funnel", funnel));
+      }
+      List<String> b = new java.util.ArrayList<>(a);
+      a.addAll(List.of("--index", one.toString(), "--output", dir.resolve("one.jsonl").toString()));
+      b.addAll(List.of("--index", sharded.toString(), "--output", dir.resolve("sharded.jsonl").toString()));
+      MainTest.Result ra = MainTest.run(a.toArray(String[]::new)), rb = MainTest.run(b.toArray(String[]::new));
+      assertEquals(0, ra.code(), ra.err());
+      assertEquals(0, rb.code(), rb.err());
+      assertEquals(Files.readString(dir.resolve("one.jsonl")), Files.readString(dir.resolve("sharded.jsonl")),
+          "funnel " + funnel);
+      assertEquals(MainTest.number(ra.lastLine(), "recall_vs_exact"), MainTest.number(rb.lastLine(), "recall_vs_exact"));
+      assertTrue(rb.err().contains("over 3 shards"), rb.err());
+    }
+    r = MainTest.run("index", "info", "--index", sharded.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("\"shards\" : 3") || r.out().contains("\"shards\":3"), r.out());
+    r = MainTest.run("index", "search", "--index", sharded.toString(), "--queries", qs.toString(), "--funnel", "auto",
+        "--output", dir.resolve("x.jsonl").toString());
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("--funnel auto is fitted on one index"), r.err());
+  }
 }

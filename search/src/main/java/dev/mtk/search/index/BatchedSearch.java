@@ -111,16 +111,28 @@ public record BatchedSearch(List<Hits> parts, int queries, double seconds) {
     }
     BatchedSearch run = run(index.searcher(pool), q, nq, cols, k, m, funnel, batch, warmupSeconds);
     Cost c = Cost.of(index.count(), m, index.metric(), index.precision(), funnel);
+    Map<String, Object> o = summary(run, k, m, index.precision(), funnel, batch, pool.threads(), warmupSeconds, c);
+    if (funnel != null || index.precision() != Precision.F32) {
+      // what the approximation lost, against exact float search of the same queries (untimed)
+      o.put("recall_vs_exact", run.recallAgainst(index.searcher(pool).exact(q, nq, cols, k, m)));
+    }
+    return new Report(run, m, c, o, null);
+  }
+
+  /** What a timed run reports, whatever searched it (one index or its shards). */
+  static Map<String, Object> summary(BatchedSearch run, int k, int m, Precision precision, Funnel funnel,
+      int batch, int threads, double warmupSeconds, Cost c) {
+    int nq = run.queries();
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("qps", nq / run.seconds());
     o.put("queries", nq);
     o.put("seconds", run.seconds());
     o.put("k", k);
     o.put("dim", m);
-    o.put("precision", index.precision().id());
+    o.put("precision", precision.id());
     o.put("funnel", funnel == null ? null : funnel.toString());
     o.put("batch", batch);
-    o.put("threads", pool.threads());
+    o.put("threads", threads);
     o.put("warmup_s", warmupSeconds);
     o.put("vectors_scored_per_query", c.vectorsScored());
     o.put("bytes_read_per_query", c.bytesRead());
@@ -132,11 +144,7 @@ public record BatchedSearch(List<Hits> parts, int queries, double seconds) {
       }
       o.put("reranked_per_query", nq == 0 ? 0 : reranked / nq);
     }
-    if (funnel != null || index.precision() != Precision.F32) {
-      // what the approximation lost, against exact float search of the same queries (untimed)
-      o.put("recall_vs_exact", run.recallAgainst(index.searcher(pool).exact(q, nq, cols, k, m)));
-    }
-    return new Report(run, m, c, o, null);
+    return o;
   }
 
   /**
@@ -191,7 +199,12 @@ public record BatchedSearch(List<Hits> parts, int queries, double seconds) {
    * {@code index} keeps them (null: ids and scores only).
    */
   public void writeJsonl(Path out, VectorIndex index) throws IOException {
-    boolean texts = index != null && index.hasTexts();
+    writeJsonl(out, index == null || !index.hasTexts() ? null : id -> index.text(index.rowOf(id)));
+  }
+
+  /** As above, with the text of each hit's id from {@code textOf} (null: ids and scores only). */
+  public void writeJsonl(Path out, java.util.function.LongFunction<String> textOf) throws IOException {
+    boolean texts = textOf != null;
     AtomicFile.write(out, stream -> {
       BufferedWriter w = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8));
       for (Hits h : parts) {
@@ -207,7 +220,7 @@ public record BatchedSearch(List<Hits> parts, int queries, double seconds) {
           if (texts) {
             w.write("], \"texts\": [");
             for (int j = 0; j < h.found(i); j++) {
-              w.write((j > 0 ? ", " : "") + jsonString(index.text(index.rowOf(h.id(i, j)))));
+              w.write((j > 0 ? ", " : "") + jsonString(textOf.apply(h.id(i, j))));
             }
           }
           w.write("]}\n");

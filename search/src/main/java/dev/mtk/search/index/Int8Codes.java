@@ -17,7 +17,9 @@ import java.util.Arrays;
  */
 public record Int8Codes(float[] scale, float[] offset) {
 
-  static final int SAMPLE = 65_536;
+  /** Rows the ranges are measured on, at most (evenly spaced). */
+  public static final int SAMPLE_ROWS = 65_536;
+  static final int SAMPLE = SAMPLE_ROWS;
 
   public Int8Codes {
     if (scale.length != offset.length) {

@@ -129,6 +129,14 @@ public final class Searcher {
    * dimension d, or at least m), at the prefix m ≤ d, through a funnel or not (null).
    */
   public Hits search(float[] queries, int nq, int stride, int kAsked, int m, Funnel funnel) {
+    return search(queries, nq, stride, kAsked, m, funnel, null);
+  }
+
+  /**
+   * As above; {@code keys} (null, or room for nq·k) also receives each hit's comparison key, by
+   * which hits of several shards merge into the order one index would give.
+   */
+  Hits search(float[] queries, int nq, int stride, int kAsked, int m, Funnel funnel, float[] keys) {
     if (m < 1 || m > ix.dim) {
       throw new IllegalArgumentException("dim must be in 1.." + ix.dim + ", got " + m);
     }
@@ -166,19 +174,19 @@ public final class Searcher {
       return hits;
     }
     if (funnel == null && ix.precision == Precision.F32 && nq >= GEMM_MIN_QUERIES) {
-      exactBatch(queries, nq, stride, k, m, hits);
+      exactBatch(queries, nq, stride, k, m, hits, keys);
     } else if (nq < pool.threads()) {
       for (int q = 0; q < nq; q++) {
-        one(queries, q, stride, k, m, funnel, hits, true);
+        one(queries, q, stride, k, m, funnel, hits, true, keys);
       }
     } else {
-      pool.forEach(nq, q -> one(queries, q, stride, k, m, funnel, hits, false));
+      pool.forEach(nq, q -> one(queries, q, stride, k, m, funnel, hits, false, keys));
     }
     return hits;
   }
 
   private void one(float[] queries, int qi, int stride, int k, int m, Funnel funnel, Hits hits,
-      boolean spread) {
+      boolean spread, float[] keysOut) {
     Scratch s = scratch.get();
     Prepared p = new Prepared(s);
     int first = funnel == null ? k : funnel.stages().get(0).shortlist();
@@ -212,6 +220,9 @@ public final class Searcher {
       hits.ids()[qi * k + i] = ix.ids[ix.row(s.keys[i])];
       hits.scores()[qi * k + i] = p.report(s.scores[i],
           funnel == null && ix.precision == Precision.BINARY);
+      if (keysOut != null) {
+        keysOut[qi * k + i] = s.scores[i];
+      }
     }
     hits.found()[qi] = n;
   }
@@ -256,10 +267,59 @@ public final class Searcher {
   }
 
   /**
+   * A funnel's first stage for a batch, as {@link #search} runs it: for query q the best
+   * {@code keep} rows on the index's codes at prefix {@code dim}, best first, their ids and keys
+   * at {@code [q·keep, …)} and their number in {@code found[q]}.
+   */
+  void firstStage(float[] queries, int nq, int stride, int dim, int keep, long[] ids, float[] keys,
+      int[] found) {
+    pool.forEach(nq, q -> {
+      Scratch s = scratch.get();
+      Prepared p = new Prepared(s);
+      p.set(queries, q * stride, dim);
+      int kept = scan(p, keep, false, s);
+      for (int i = 0; i < kept; i++) {
+        ids[q * keep + i] = ix.ids[ix.row(s.keys[i])];
+        keys[q * keep + i] = s.scores[i];
+      }
+      found[q] = kept;
+    });
+  }
+
+  /**
+   * A funnel's later stage for a batch: the exact float key at prefix {@code dim} of each row
+   * named by id in {@code ids[q]} (rows of this index), into {@code keys[q]}, and, when
+   * {@code scores} is not null (the last stage), the score shown for it into {@code scores[q]}.
+   */
+  void rescore(float[] queries, int nq, int stride, int dim, long[][] ids, float[][] keys, float[][] scores) {
+    pool.forEach(nq, q -> {
+      Scratch s = scratch.get();
+      Prepared p = new Prepared(s);
+      p.set(queries, q * stride, dim);
+      for (int i = 0; i < ids[q].length; i++) {
+        int row = ix.rowOf(ids[q][i]);
+        if (row < 0) {
+          throw new IllegalStateException(ix.file() + " has no row with id " + ids[q][i]);
+        }
+        float key = p.adjust(Vectors.dot(s.q, 0, ix.vectors, (long) row * ix.dim * 4, dim), row);
+        keys[q][i] = key;
+        if (scores != null) {
+          scores[q][i] = p.report(key, false);
+        }
+      }
+    });
+  }
+
+  /**
    * Exact search with the floats at prefix m, whatever the index's precision (the float vectors
    * are always in the file): the reference funnels and code scans are measured against.
    */
   public Hits exact(float[] queries, int nq, int stride, int kAsked, int m) {
+    return exact(queries, nq, stride, kAsked, m, null);
+  }
+
+  /** As above, with each hit's key into {@code keys} (null: not wanted), as {@link #search} does. */
+  Hits exact(float[] queries, int nq, int stride, int kAsked, int m, float[] keys) {
     if (m < 1 || m > ix.dim || stride < m || (long) nq * stride > queries.length || kAsked < 1) {
       throw new IllegalArgumentException("exact search needs 1 ≤ m ≤ " + ix.dim + " ≤ stride, k ≥ 1");
     }
@@ -270,9 +330,14 @@ public final class Searcher {
     Arrays.fill(scores, Float.NaN);
     Hits hits = new Hits(nq, k, ids, scores, new int[nq]);
     if (ix.count > 0 && nq > 0) {
-      exactBatch(queries, nq, stride, k, m, hits);
+      exactBatch(queries, nq, stride, k, m, hits, keys);
     }
     return hits;
+  }
+
+  /** The index searched. */
+  VectorIndex index() {
+    return ix;
   }
 
   /** The first stage over every row; leaves the best {@code keep} keys, best first, in s.keys. */
@@ -427,7 +492,7 @@ public final class Searcher {
    * read once, a block of {@value #GEMM_ROWS} rows at a time, and scored against every query by
    * GEMM; each query keeps one heap per range, merged at the end.
    */
-  private void exactBatch(float[] queries, int nq, int stride, int k, int m, Hits hits) {
+  private void exactBatch(float[] queries, int nq, int stride, int k, int m, Hits hits, float[] keysOut) {
     int n = ix.count;
     // Every metric becomes a plain product of the GEMM: cosine scales the copied rows by 1/|x_m|,
     // l2 appends a column (1 for queries, −|x_m|²/2 for rows), so that C = q·x − |x|²/2, half
@@ -507,6 +572,9 @@ public final class Searcher {
       for (int j = 0; j < c; j++) {
         hits.ids()[i * k + j] = ix.ids[ix.row(keys[j])];
         hits.scores()[i * k + j] = ix.metric == Metric.L2 ? Math.max(0f, qq[i] - 2 * scores[j]) : scores[j];
+        if (keysOut != null) {
+          keysOut[i * k + j] = scores[j];
+        }
       }
       hits.found()[i] = c;
     }

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -549,6 +550,16 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
   }
 
   public static TrainConfig read(Path file) throws IOException {
+    return read(file, Map.of());
+  }
+
+  /**
+   * The config of {@code file} with settings replaced first: each key a dotted path into the
+   * YAML ({@code seed}, {@code steps}, {@code loss.matryoshka.weights}), each value YAML
+   * ({@code 3}, {@code 0.001}, {@code [1, 1, 2, 4]}, {@code cosine}); sections are created as
+   * needed. What {@code mtk train --set} and the sweeps' grids use.
+   */
+  public static TrainConfig read(Path file, Map<String, String> overrides) throws IOException {
     JsonNode root;
     try {
       root = YAML.readTree(file.toFile());
@@ -557,6 +568,9 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
     }
     if (root == null || !root.isObject()) {
       throw new IllegalArgumentException(file + ": expected a mapping of settings");
+    }
+    for (Map.Entry<String, String> o : overrides.entrySet()) {
+      override((com.fasterxml.jackson.databind.node.ObjectNode) root, o.getKey(), o.getValue(), file);
     }
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String f = it.next();
@@ -701,6 +715,38 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
    * A YAML syntax error as file:line:column of the problem itself (Jackson's location is where
    * parsing stood, often a line earlier), the problem, and what the parser was in the middle of.
    */
+  private static void override(com.fasterxml.jackson.databind.node.ObjectNode root, String key, String value,
+      Path file) {
+    String[] path = key.split("\\.", -1);
+    for (String part : path) {
+      if (part.isEmpty()) {
+        throw new IllegalArgumentException("setting '" + key + "': an empty name between dots");
+      }
+    }
+    if (!FIELDS.contains(path[0])) {
+      throw new IllegalArgumentException("setting '" + key + "': unknown setting '" + path[0] + "' (known: "
+          + new TreeSet<>(FIELDS) + ")");
+    }
+    JsonNode parsed;
+    try {
+      parsed = YAML.readTree(value);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("setting '" + key + "': " + value + " is not a YAML value");
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode at = root;
+    for (int i = 0; i < path.length - 1; i++) {
+      JsonNode next = at.get(path[i]);
+      if (next == null || next.isNull()) {
+        next = at.putObject(path[i]);
+      } else if (!next.isObject()) {
+        throw new IllegalArgumentException("setting '" + key + "': " + file + " has '"
+            + String.join(".", java.util.Arrays.copyOf(path, i + 1)) + "' as a value, not a section");
+      }
+      at = (com.fasterxml.jackson.databind.node.ObjectNode) next;
+    }
+    at.set(path[path.length - 1], parsed == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : parsed);
+  }
+
   static String yamlError(Path file, IOException e) {
     for (Throwable c = e; c != null; c = c.getCause()) {
       if (c instanceof org.yaml.snakeyaml.error.MarkedYAMLException m && m.getProblem() != null) {
