@@ -80,9 +80,8 @@ public final class EmbedJob {
             org.apache.spark.sql.functions.col("id")).sortWithinPartitions("id");
         return new Docs(byId, pq.count());
       }
-      JavaRDD<Row> numbered = pq.select("text").javaRDD().zipWithIndex()
-          .map(t -> RowFactory.create(t._2(), t._1().getString(0)));
-      return ordered(spark, numbered.mapToPair(r -> new Tuple2<>(r.getLong(0), r.getString(1))), partitions, schema);
+      return ordered(spark, pq.select("text").javaRDD().zipWithIndex()
+          .mapToPair(t -> new Tuple2<>(t._2(), t._1().getString(0))), partitions, schema);
     }
     boolean jsonl = TextSources.isJsonLines(input);
     String file = input.toString();

@@ -1,6 +1,5 @@
 package dev.mtk.spark.embed;
 
-import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.models.inference.EmbeddingModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,25 +14,17 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ExecutorModels {
 
   private static final ConcurrentHashMap<String, EmbeddingModel> LOADED = new ConcurrentHashMap<>();
-  private static volatile WorkerPool pool;
 
   private ExecutorModels() {}
 
   static EmbeddingModel get(String dir, int threads) {
     return LOADED.computeIfAbsent(Path.of(dir).toAbsolutePath().normalize().toString(), key -> {
       try {
-        return EmbeddingModel.load(Path.of(key), pool(threads));
+        return EmbeddingModel.load(Path.of(key), dev.mtk.spark.ExecutorPool.get(threads));
       } catch (IOException e) {
         throw new UncheckedIOException("model " + key + ": " + e.getMessage(), e);
       }
     });
   }
 
-  /** One pool for the executor's mtk work (its threads are daemons: the executor exits freely). */
-  static synchronized WorkerPool pool(int threads) {
-    if (pool == null) {
-      pool = new WorkerPool(threads);
-    }
-    return pool;
-  }
 }

@@ -1,6 +1,5 @@
 package dev.mtk.spark.index;
 
-import dev.mtk.core.parallel.WorkerPool;
 import dev.mtk.search.index.Searcher;
 import dev.mtk.search.index.ShardedIndex;
 import dev.mtk.search.index.ShardedSearch;
@@ -59,7 +58,6 @@ public final class SparkShards implements ShardedSearch.Shards {
   static final class Open {
     private static final ConcurrentHashMap<String, Searcher> SEARCHERS = new ConcurrentHashMap<>();
     private static final ConcurrentHashMap<String, VectorIndex> INDEXES = new ConcurrentHashMap<>();
-    private static volatile WorkerPool pool;
 
     static Searcher searcher(String dir, ShardedIndex.Manifest m, int shard, int threads) {
       // the manifest's identity (rows and bytes of the shard) in the key: a rebuilt index is reopened
@@ -69,18 +67,11 @@ public final class SparkShards implements ShardedSearch.Shards {
         try {
           VectorIndex ix = ShardedIndex.openShard(Path.of(dir), m, shard);
           INDEXES.put(k, ix);
-          return ix.searcher(pool(threads));
+          return ix.searcher(dev.mtk.spark.ExecutorPool.get(threads));
         } catch (IOException e) {
           throw new UncheckedIOException(e.getMessage(), e);
         }
       });
-    }
-
-    private static synchronized WorkerPool pool(int threads) {
-      if (pool == null) {
-        pool = new WorkerPool(threads);
-      }
-      return pool;
     }
   }
 }
