@@ -307,6 +307,8 @@ class SparkJobsTest {
     String md = Files.readString(out.resolve("sweep.md"));
     assertTrue(md.contains("### recall@10") && md.contains("| base | mrl |"), md);
     assertTrue(Files.isRegularFile(out.resolve("sweep.json")));
+    String html = Files.readString(out.resolve("report.html"));
+    assertTrue(html.contains("<h2>recall@10</h2><img") || html.contains("<h2>recall@10</h2><svg"), html);
     IllegalArgumentException again = assertThrows(IllegalArgumentException.class,
         () -> SweepJob.run(spark, TINY, set, "seed=1,2", out, false));
     assertTrue(again.getMessage().contains("holds a sweep already"), again.getMessage());

@@ -28,6 +28,15 @@ public final class Plots {
   /** metric against dimensions, one line per method; null if AWT cannot draw here. */
   public static byte[] byDim(Map<String, Map<String, Map<String, Double>>> methods, int[] dims,
       String metric) {
+    return byDim(methods, null, dims, metric);
+  }
+
+  /**
+   * As above, with a bar of ± {@code spread} (same shape as {@code methods}: a standard deviation
+   * across seeds, say) at each point that has one; null spread: no bars.
+   */
+  public static byte[] byDim(Map<String, Map<String, Map<String, Double>>> methods,
+      Map<String, Map<String, Map<String, Double>>> spread, int[] dims, String metric) {
     return draw(() -> {
       XYChart chart = chart(metric + " against dimensions", "dimensions (log scale; float32 bytes = 4 × dim)", metric);
       // x is log2(dim) on a linear axis, labelled with the dims themselves: XChart's own log axis
@@ -42,12 +51,15 @@ public final class Plots {
         List<Integer> present = java.util.Arrays.stream(dims).filter(m -> byDim.containsKey(String.valueOf(m))).boxed().toList();
         double[] x = present.stream().mapToDouble(m -> Math.log(m) / Math.log(2)).toArray();
         double[] y = present.stream().mapToDouble(m -> byDim.get(String.valueOf(m))).toArray();
-        XYSeries s = chart.addSeries(e.getKey(), x, y);
+        Map<String, Double> bars = spread == null ? null : spread.getOrDefault(e.getKey(), Map.of()).get(metric);
+        XYSeries s = bars == null ? chart.addSeries(e.getKey(), x, y)
+            : chart.addSeries(e.getKey(), x, y, present.stream().mapToDouble(m -> bars.getOrDefault(String.valueOf(m), 0.0)).toArray());
         s.setMarker(SeriesMarkers.CIRCLE);
         // fixed, distinct colours: XChart's own sixth (yellow) is hard to tell from its second
         s.setLineColor(COLORS[(chart.getSeriesMap().size() - 1) % COLORS.length]);
         s.setMarkerColor(s.getLineColor());
       }
+      chart.getStyler().setErrorBarsColorSeriesColor(true);
       return chart;
     });
   }

@@ -181,8 +181,35 @@ public final class Report {
 
   /** A chart of one metric against dimensions: XChart's PNG, or the SVG fallback. */
   static String chart(Map<String, Map<String, Map<String, Double>>> methods, int[] dims, String metric) {
-    byte[] png = plotLibrary ? Plots.byDim(methods, dims, metric) : null;
+    return chart(methods, null, dims, metric);
+  }
+
+  /** As above with ± spread bars on the PNG (the SVG fallback draws the means only). */
+  static String chart(Map<String, Map<String, Map<String, Double>>> methods,
+      Map<String, Map<String, Map<String, Double>>> spread, int[] dims, String metric) {
+    byte[] png = plotLibrary ? Plots.byDim(methods, spread, dims, metric) : null;
     return png != null ? image(png, metric) : svgChart(methods, dims, metric);
+  }
+
+  /**
+   * A sweep's report: per metric, every series' mean against dimensions with ± one standard
+   * deviation across its runs as bars, then the sweep's tables ({@code tables}, Markdown).
+   */
+  public static String sweepHtml(String title, String description,
+      Map<String, Map<String, Map<String, Double>>> means, Map<String, Map<String, Map<String, Double>>> sds,
+      int[] dims, List<String> metrics, String tables) {
+    StringBuilder sb = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>"
+        + escape(title) + "</title><style>body{font-family:sans-serif;max-width:960px;margin:2em auto}"
+        + "</style></head><body><h1>" + escape(title) + "</h1><p>" + escape(description) + "</p>");
+    for (String metric : metrics) {
+      sb.append("<h2>").append(escape(metric)).append("</h2>").append(chart(means, sds, dims, metric));
+    }
+    sb.append("<h2>Tables</h2><pre>").append(escape(tables)).append("</pre></body></html>");
+    return sb.toString();
+  }
+
+  private static String escape(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
   }
 
   private static String image(byte[] png, String alt) {

@@ -1,8 +1,11 @@
 package dev.mtk.experiments.run;
 
+import dev.mtk.experiments.report.Report;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mtk.core.io.AtomicFile;
 import dev.mtk.core.parallel.WorkerPool;
+import dev.mtk.experiments.report.Report;
 import dev.mtk.training.train.RunDirectory;
 import dev.mtk.training.train.TrainConfig;
 import java.io.IOException;
@@ -245,7 +248,44 @@ public final class Sweep {
     return sb.toString();
   }
 
-  /** Writes sweep.json (every point, its settings and results, and the table) and sweep.md. */
+  /**
+   * The report: per metric, one line per variant and method (its mean over the variant's runs)
+   * against the numeric dims, ± one standard deviation as bars, and the Markdown tables.
+   */
+  static String html(Path base, Map<String, Map<String, Map<String, Map<String, Stat>>>> table,
+      String markdown, int points) {
+    Map<String, Map<String, Map<String, Double>>> means = new LinkedHashMap<>(), sds = new LinkedHashMap<>();
+    List<String> metrics = new ArrayList<>();
+    java.util.TreeSet<Integer> dims = new java.util.TreeSet<>();
+    boolean oneVariant = table.size() == 1;
+    table.forEach((variant, methods) -> methods.forEach((method, byMetric) -> {
+      String series = oneVariant ? method : variant + " · " + method;
+      byMetric.forEach((metric, byDim) -> {
+        if (!metrics.contains(metric)) {
+          metrics.add(metric);
+        }
+        byDim.forEach((dim, st) -> {
+          try {
+            dims.add(Integer.parseInt(dim));
+          } catch (NumberFormatException e) {
+            return; // a non-numeric column (none today) has no place on a dims axis
+          }
+          means.computeIfAbsent(series, k -> new LinkedHashMap<>()).computeIfAbsent(metric, k -> new LinkedHashMap<>()).put(dim, st.mean());
+          sds.computeIfAbsent(series, k -> new LinkedHashMap<>()).computeIfAbsent(metric, k -> new LinkedHashMap<>()).put(dim, st.sd());
+        });
+      });
+    }));
+    String description = String.format(Locale.ROOT, "%d training runs of %s, grouped by variant (the "
+        + "grid's settings other than seed). Each line: a variant's and method's mean over its runs; "
+        + "each bar: ± one sample standard deviation across them.", points, base.getFileName());
+    return Report.sweepHtml("mtk sweep: " + base.getFileName(), description, means, sds,
+        dims.stream().mapToInt(Integer::intValue).toArray(), metrics, markdown);
+  }
+
+  /**
+   * Writes sweep.json (every point, its settings and results, and the table), sweep.md and
+   * report.html (a chart per metric).
+   */
   public static String write(Path out, Path base, Map<String, String> fixed, List<Point> points,
       List<Map<String, Map<String, Map<String, Double>>>> results, double seconds) throws IOException {
     var table = table(points, results);
@@ -268,6 +308,8 @@ public final class Sweep {
         .concat("\n").getBytes(StandardCharsets.UTF_8));
     String md = "# Sweep of " + base.getFileName() + "\n\n" + markdown(table, points.size());
     AtomicFile.write(out.resolve("sweep.md"), md.getBytes(StandardCharsets.UTF_8));
+    AtomicFile.write(out.resolve("report.html"), html(base, table, markdown(table, points.size()), points.size())
+        .getBytes(StandardCharsets.UTF_8));
     return md;
   }
 }

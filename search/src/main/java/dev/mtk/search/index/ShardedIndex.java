@@ -296,10 +296,11 @@ public final class ShardedIndex {
     }
 
     @Override
-    public <R extends Serializable> List<R> each(float[] queries, ShardedSearch.ShardWork<R> work) {
+    public <I extends Serializable, R extends Serializable> List<R> each(float[] queries, List<I> inputs,
+        ShardedSearch.ShardWork<I, R> work) {
       List<R> out = new ArrayList<>();
       for (int i = 0; i < searchers.size(); i++) {
-        out.add(work.run(i, searchers.get(i), queries));
+        out.add(work.run(i, searchers.get(i), queries, inputs.get(i)));
       }
       return out;
     }

@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,17 +24,22 @@ public final class ShardedSearch {
 
   private ShardedSearch() {}
 
-  /** Where the shards are searched: each call runs {@code work} once per shard, in shard order. */
+  /**
+   * Where the shards are searched: each call runs {@code work} once per shard, in shard order,
+   * shard i with {@code inputs.get(i)} (one entry per shard, null where a step has none), so a
+   * shard is sent only its own part of a step's input.
+   */
   public interface Shards {
     ShardedIndex.Manifest manifest();
 
-    <R extends Serializable> List<R> each(float[] queries, ShardWork<R> work);
+    <I extends Serializable, R extends Serializable> List<R> each(float[] queries, List<I> inputs,
+        ShardWork<I, R> work);
   }
 
   /** One shard's part of a search step; serializable, to be shipped to where the shard is. */
   @FunctionalInterface
-  public interface ShardWork<R> extends Serializable {
-    R run(int shard, Searcher searcher, float[] queries);
+  public interface ShardWork<I, R> extends Serializable {
+    R run(int shard, Searcher searcher, float[] queries, I input);
   }
 
   /**
@@ -59,6 +65,71 @@ public final class ShardedSearch {
       }
       return new Part(width, i2, k2, s2, found);
     }
+
+    /**
+     * This part with each query's entries best first: key descending ({@link Float#compare}),
+     * ties to the lower id, the order the driver's k-way merge needs. Entries already in that
+     * order (a shard's top-k) are only checked; rescored ones are sorted on the shard's side.
+     */
+    Part bestFirst() {
+      long[] packed = null;
+      long[] tid = null;
+      float[] tkey = null, tscore = null;
+      for (int q = 0; q < found.length; q++) {
+        int b = q * width, n = found[q];
+        if (inOrder(b, n)) {
+          continue;
+        }
+        if (packed == null) {
+          packed = new long[width];
+          tid = new long[width];
+          tkey = new float[width];
+          tscore = new float[width];
+        }
+        // the key's bits turned into an int that sorts descending, the entry's place below it
+        for (int i = 0; i < n; i++) {
+          int bits = Float.floatToIntBits(keys[b + i]);
+          packed[i] = ((long) ~(bits ^ ((bits >> 31) & 0x7fffffff)) << 32) | i;
+        }
+        Arrays.sort(packed, 0, n);
+        for (int i = 0; i < n; i++) {
+          int from = b + (int) packed[i];
+          tid[i] = ids[from];
+          tkey[i] = keys[from];
+          if (scores != null) {
+            tscore[i] = scores[from];
+          }
+        }
+        // equal keys came out in arrival order: put each such run in id order
+        for (int i = 1; i < n; i++) {
+          for (int j = i; j > 0 && Float.compare(tkey[j - 1], tkey[j]) == 0 && tid[j - 1] > tid[j]; j--) {
+            long t = tid[j]; tid[j] = tid[j - 1]; tid[j - 1] = t;
+            float u = tscore[j]; tscore[j] = tscore[j - 1]; tscore[j - 1] = u;
+          }
+        }
+        System.arraycopy(tid, 0, ids, b, n);
+        System.arraycopy(tkey, 0, keys, b, n);
+        if (scores != null) {
+          System.arraycopy(tscore, 0, scores, b, n);
+        }
+      }
+      return this;
+    }
+
+    private boolean inOrder(int b, int n) {
+      for (int i = b + 1; i < b + n; i++) {
+        if (before(keys[i], ids[i], keys[i - 1], ids[i - 1])) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** Whether entry (key a, id ia) comes before (key b, id ib): higher key first, ties to the lower id. */
+  static boolean before(float a, long ia, float b, long ib) {
+    int c = Float.compare(a, b);
+    return c > 0 || (c == 0 && ia < ib);
   }
 
   /** The queries' rows, in batches of {@code batch} searched one after another, as one index would. */
@@ -106,24 +177,24 @@ public final class ShardedSearch {
     }
     int k = (int) Math.max(1, Math.min(kAsked, man.count()));
     if (funnel == null || exactFloats) {
-      List<Part> parts = shards.each(queries, (i, s, q) -> {
+      List<Part> parts = shards.each(queries, none(man), (i, s, q, in) -> {
         int kb = Math.max(1, Math.min(kAsked, s.index().count()));
         float[] keys = new float[nq * kb];
         Hits h = exactFloats ? s.exact(q, nq, stride, kAsked, m, keys) : s.search(q, nq, stride, kAsked, m, null, keys);
-        return new Part(h.k(), h.ids(), keys, h.scores(), h.found());
+        return new Part(h.k(), h.ids(), keys, h.scores(), h.found()).bestFirst();
       });
       Merged top = merge(parts, nq, k);
       return top.hits(nq, k, new int[nq]);
     }
     Funnel.Stage first = funnel.stages().get(0);
     int keep0 = first.shortlist(), dim0 = first.dim();
-    List<Part> parts = shards.each(queries, (i, s, q) -> {
+    List<Part> parts = shards.each(queries, none(man), (i, s, q, in) -> {
       int w = Math.max(1, keep0);
       long[] ids = new long[nq * w];
       float[] keys = new float[nq * w];
       int[] found = new int[nq];
       s.firstStage(q, nq, stride, dim0, keep0, ids, keys, found);
-      return new Part(w, ids, keys, null, found);
+      return new Part(w, ids, keys, null, found).bestFirst();
     });
     Merged cur = merge(parts, nq, keep0);
     int[] reranked = new int[nq];
@@ -139,9 +210,8 @@ public final class ShardedSearch {
       boolean last = st == stages;
       int dim = last ? m : funnel.stages().get(st).dim();
       int keep = last ? k : funnel.stages().get(st).shortlist();
-      long[][][] route = cur.route(nq, man.shards().size());
-      List<Part> rescored = shards.each(queries, (i, s, q) -> {
-        long[][] ids = route[i];
+      List<long[][]> route = Arrays.asList(cur.route(nq, man.shards().size()));
+      List<Part> rescored = shards.each(queries, route, (i, s, q, ids) -> {
         float[][] keys = new float[nq][];
         float[][] scores = last ? new float[nq][] : null;
         int w = 1;
@@ -153,7 +223,7 @@ public final class ShardedSearch {
           w = Math.max(w, ids[x].length);
         }
         s.rescore(q, nq, stride, dim, ids, keys, scores);
-        return Part.of(w, ids, keys, scores);
+        return Part.of(w, ids, keys, scores).bestFirst();
       });
       cur = merge(rescored, nq, keep);
     }
@@ -235,9 +305,16 @@ public final class ShardedSearch {
     }
   }
 
+  /** A step's inputs when it has none: one null per shard. */
+  private static List<Serializable> none(ShardedIndex.Manifest man) {
+    return Collections.nCopies(man.shards().size(), null);
+  }
+
   /**
    * Per query, the best {@code keep} entries of all parts by key (higher first), ties to the
    * lower id: the order {@link Shortlist} and {@link dev.mtk.core.kernel.TopK} keep in one index.
+   * Each part is best first already ({@link Part#bestFirst}), so this is a k-way merge of their
+   * heads, {@code keep × parts} comparisons per query.
    */
   private static Merged merge(List<Part> parts, int nq, int keep) {
     int width = Math.max(1, keep);
@@ -246,40 +323,35 @@ public final class ShardedSearch {
     float[] scores = new float[nq * width];
     int[] shard = new int[nq * width];
     int[] found = new int[nq];
-    int total = 0;
-    for (Part p : parts) {
-      total += p.width();
-    }
-    long[] cid = new long[total];
-    float[] ckey = new float[total];
-    float[] cscore = new float[total];
-    int[] cshard = new int[total];
-    Integer[] order = new Integer[total];
+    int np = parts.size();
+    int[] head = new int[np];
     for (int q = 0; q < nq; q++) {
-      int n = 0;
-      for (int s = 0; s < parts.size(); s++) {
-        Part p = parts.get(s);
-        for (int i = 0; i < p.found()[q]; i++) {
-          int at = q * p.width() + i;
-          cid[n] = p.ids()[at];
-          ckey[n] = p.keys()[at];
-          cscore[n] = p.scores() == null ? Float.NaN : p.scores()[at];
-          cshard[n] = s;
-          order[n] = n;
-          n++;
+      Arrays.fill(head, 0);
+      int f = 0;
+      for (; f < keep; f++) {
+        int best = -1;
+        float bk = 0;
+        long bi = 0;
+        for (int s = 0; s < np; s++) {
+          Part p = parts.get(s);
+          if (head[s] < p.found()[q]) {
+            int at = q * p.width() + head[s];
+            if (best < 0 || before(p.keys()[at], p.ids()[at], bk, bi)) {
+              best = s;
+              bk = p.keys()[at];
+              bi = p.ids()[at];
+            }
+          }
         }
-      }
-      Arrays.sort(order, 0, n, (a, b) -> {
-        int c = Float.compare(ckey[b], ckey[a]);
-        return c != 0 ? c : Long.compare(cid[a], cid[b]);
-      });
-      int f = Math.min(n, keep);
-      for (int i = 0; i < f; i++) {
-        int c = order[i];
-        ids[q * width + i] = cid[c];
-        keys[q * width + i] = ckey[c];
-        scores[q * width + i] = cscore[c];
-        shard[q * width + i] = cshard[c];
+        if (best < 0) {
+          break;
+        }
+        Part p = parts.get(best);
+        int at = q * p.width() + head[best]++;
+        ids[q * width + f] = bi;
+        keys[q * width + f] = bk;
+        scores[q * width + f] = p.scores() == null ? Float.NaN : p.scores()[at];
+        shard[q * width + f] = best;
       }
       found[q] = f;
     }

@@ -162,4 +162,42 @@ class ShardedSearchTest {
       assertTrue(e.getMessage().endsWith("missing \"dim\""), e.getMessage());
     }
   }
+
+  /** A part's entries put best first equal a plain comparator sort (ties, ±0, negatives, ragged rows). */
+  @Test
+  void bestFirstEqualsAComparatorSort() {
+    SplittableRandom rnd = new SplittableRandom(11);
+    int nq = 50, w = 40;
+    long[] ids = new long[nq * w];
+    float[] keys = new float[nq * w], scores = new float[nq * w];
+    int[] found = new int[nq];
+    float[] few = {-0.0f, 0.0f, 1.5f, -2.25f, Float.MAX_VALUE, -Float.MAX_VALUE, 1e-30f};
+    for (int q = 0; q < nq; q++) {
+      found[q] = q == 0 ? 0 : rnd.nextInt(w + 1);
+      for (int i = 0; i < found[q]; i++) {
+        ids[q * w + i] = rnd.nextLong(1_000_000_000_000L);
+        keys[q * w + i] = q % 2 == 0 ? few[rnd.nextInt(few.length)] : (float) rnd.nextGaussian();
+        scores[q * w + i] = (float) rnd.nextGaussian();
+      }
+    }
+    long[] ids0 = ids.clone();
+    float[] keys0 = keys.clone(), scores0 = scores.clone();
+    new ShardedSearch.Part(w, ids, keys, scores, found).bestFirst();
+    for (int q = 0; q < nq; q++) {
+      List<Integer> order = new ArrayList<>();
+      for (int i = 0; i < found[q]; i++) {
+        order.add(q * w + i);
+      }
+      order.sort((a, b) -> {
+        int c = Float.compare(keys0[b], keys0[a]);
+        return c != 0 ? c : Long.compare(ids0[a], ids0[b]);
+      });
+      for (int i = 0; i < found[q]; i++) {
+        int e = order.get(i);
+        assertEquals(ids0[e], ids[q * w + i], "query " + q + " entry " + i);
+        assertEquals(Float.floatToIntBits(keys0[e]), Float.floatToIntBits(keys[q * w + i]));
+        assertEquals(Float.floatToIntBits(scores0[e]), Float.floatToIntBits(scores[q * w + i]));
+      }
+    }
+  }
 }

@@ -300,7 +300,7 @@ public final class SparkCommand implements Runnable {
       try {
         SweepJob.Result r = SweepJob.run(spark, config, set, grid, output, force);
         System.out.println(r.markdown());
-        System.err.printf(Locale.ROOT, "%d runs in %.1f s (master %s); wrote %s/sweep.md, sweep.json and runs/%n",
+        System.err.printf(Locale.ROOT, "%d runs in %.1f s (master %s); wrote %s/sweep.md, sweep.json, report.html and runs/%n",
             r.points().size(), r.seconds(), spark.sparkContext().master(), output);
       } catch (Exception e) {
         throw plain(e);

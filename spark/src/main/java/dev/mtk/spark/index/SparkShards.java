@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import scala.Tuple2;
 
 /**
  * The shards of a sharded index searched by Spark: each step of {@link ShardedSearch} is one
@@ -40,15 +41,18 @@ public final class SparkShards implements ShardedSearch.Shards {
   }
 
   @Override
-  public <R extends Serializable> List<R> each(float[] queries, ShardedSearch.ShardWork<R> work) {
+  public <I extends Serializable, R extends Serializable> List<R> each(float[] queries, List<I> inputs,
+      ShardedSearch.ShardWork<I, R> work) {
     Broadcast<float[]> q = jsc.broadcast(queries);
     String d = dir;
     ShardedIndex.Manifest m = manifest;
     int t = threads;
     int n = manifest.shards().size();
     try {
-      return jsc.parallelize(IntStream.range(0, n).boxed().toList(), n)
-          .map(i -> work.run(i, Open.searcher(d, m, i, t), q.value())).collect();
+      // each task carries its own shard's input only
+      List<Tuple2<Integer, I>> tasks = IntStream.range(0, n).mapToObj(i -> new Tuple2<>(i, inputs.get(i))).toList();
+      return jsc.parallelize(tasks, n)
+          .map(x -> work.run(x._1(), Open.searcher(d, m, x._1(), t), q.value(), x._2())).collect();
     } finally {
       q.destroy();
     }

@@ -727,6 +727,9 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       throw new IllegalArgumentException("setting '" + key + "': unknown setting '" + path[0] + "' (known: "
           + new TreeSet<>(FIELDS) + ")");
     }
+    if (path[0].equals("loss") && path.length > 1) {
+      expandLossShorthand(root, file);
+    }
     JsonNode parsed;
     try {
       parsed = YAML.readTree(value);
@@ -745,6 +748,33 @@ public record TrainConfig(Data data, long seed, EncoderConfig model, LossConfig 
       at = (com.fasterxml.jackson.databind.node.ObjectNode) next;
     }
     at.set(path[path.length - 1], parsed == null ? com.fasterxml.jackson.databind.node.NullNode.getInstance() : parsed);
+  }
+
+  /**
+   * A config that gives its loss as {@code dims:}/{@code temperature:} shorthand, rewritten as the
+   * {@code loss:} section it stands for, so that a setting inside that section ({@code --set
+   * loss.matryoshka.weights=…}, a sweep's grid) applies to it instead of being refused. Without
+   * {@code dims:} the dims come from the model and stay where they are.
+   */
+  private static void expandLossShorthand(com.fasterxml.jackson.databind.node.ObjectNode root, Path file) {
+    JsonNode loss = root.get("loss");
+    if ((loss != null && !loss.isNull()) || !root.has("dims")) {
+      return;
+    }
+    boolean retrieval;
+    try {
+      retrieval = TaskName.parse(root.path("task").asText("reverse-dictionary")).retrieval;
+    } catch (IllegalArgumentException e) {
+      return; // the task's own error follows when the config is read
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode l = root.putObject("loss");
+    l.put("base", retrieval ? "infonce" : "classification");
+    if (retrieval && root.has("temperature")) {
+      l.set("temperature", root.get("temperature"));
+    }
+    l.putObject("matryoshka").set("dims", root.get("dims"));
+    root.remove("dims");
+    root.remove("temperature");
   }
 
   static String yamlError(Path file, IOException e) {

@@ -11,6 +11,7 @@ import dev.mtk.core.parallel.WorkerPool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,6 +43,27 @@ class LossTrainingTest {
         throw new AssertionError(l, e);
       }
     }).toList();
+  }
+
+  /**
+   * A setting inside loss: on a config that gives its loss as dims:/temperature: shorthand
+   * applies to the loss the shorthand stands for (a sweep's grid over loss.matryoshka.weights).
+   */
+  @Test
+  void aLossSettingAppliesToTheShorthandLoss(@TempDir Path dir) throws Exception {
+    for (String task : List.of("reverse-dictionary", "labels")) {
+      Path cfg = dir.resolve(task + ".yaml");
+      Files.writeString(cfg, String.join("\n", "task: " + task, task.equals("labels") ? "data: " + dir.resolve("labels.tsv") : "", MODEL, "temperature: 0.07", "dims: [8, 16]"));
+      TrainConfig plain = TrainConfig.read(cfg);
+      // setting what the shorthand already says changes nothing
+      TrainConfig same = TrainConfig.read(cfg, Map.of("loss.matryoshka.dims", "[8, 16]"));
+      assertEquals(plain.loss().toJson(), same.loss().toJson(), task);
+      TrainConfig weighted = TrainConfig.read(cfg, Map.of("loss.matryoshka.weights", "[4, 1]"));
+      assertArrayEquals(new int[] {8, 16}, weighted.loss().dims(), task);
+      assertArrayEquals(new float[] {4, 1}, weighted.loss().weights(), task);
+      assertEquals(plain.loss().base(), weighted.loss().base());
+      assertEquals(plain.loss().temperature(), weighted.loss().temperature());
+    }
   }
 
   @Test
